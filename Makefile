@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make run` (dashboard) and `make test` (every test).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PORT ?= 8501
+
+.PHONY: setup run test test-fast browser-deps data demo bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## run: set up and open the dashboard on the bundled data
+run: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+## browser-deps: Debian's chromium and fonts, for the browser tests (never `playwright install`)
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-dejavu-core; \
+	fi
+
+## test: set up and run every test (engine, pages, browser journeys)
+test: setup browser-deps
+	$(PY) -m pytest -n 2 -q
+
+## test-fast: the tests without a browser
+test-fast: setup
+	$(PY) -m pytest -n 2 -q -m "not browser"
+
+## data: full Fashion-MNIST from Debian (optional; mnist5k and digits are bundled)
+data:
+	@test -d /usr/share/datasets/fashion-mnist || \
+		(DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q dataset-fashion-mnist)
+
+## demo: rebuild the bundled demo run under assets/runs with the CLI
+demo: setup
+	$(PY) bench/build_demo.py
+
+## bench: the engine benchmarks (fidelity and speed); prints tables
+bench: setup data
+	$(PY) bench/speed.py
+	$(PY) bench/fidelity.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache artifacts

@@ -1,0 +1,295 @@
+"""Command line: ``python -m distill train | runs | show | export | explain | data``.
+
+Errors a user can cause (bad options, missing data, unknown runs) print one line starting
+with ``error:`` and exit with status 2; Ctrl-C exits with 130 and saves nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .data import DATASETS, DEFAULT_DATASET, DataError, dataset_available, fetch_mnist
+from .distillation import METHOD_HELP, METHODS
+from .nets import DEFAULT_NET, NETS
+from .progress import Cancelled
+from .runs import RunError, list_runs, load_run
+from .students import DEFAULT_STUDENTS, STUDENTS
+from .summary import COLUMNS, format_table, headline, model_rows
+from .transfer import GENERATORS
+
+
+class UsageError(Exception):
+    """A bad option value, reported in one line."""
+
+
+def parse_value(text: str):
+    """'none' -> None, '3' -> 3, '0.5' -> 0.5, 'true' -> True, anything else a string."""
+    low = text.strip().lower()
+    if low in ("none", "null", "unlimited"):
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def parse_student(spec: str):
+    """'tree' or 'tree:max_leaf_nodes=64,max_depth=8' -> StudentChoice."""
+    from .pipeline import StudentChoice
+    name, _, rest = spec.partition(":")
+    name = name.strip()
+    if name not in STUDENTS:
+        raise UsageError(f"unknown student {name!r}; choose from: {', '.join(STUDENTS)}")
+    params, label = {}, None
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"student option {item!r} should look like key=value")
+        if key.strip() == "label":
+            label = value.strip()
+        else:
+            params[key.strip()] = parse_value(value)
+    return StudentChoice(name, params, label)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m distill", description=(
+        "Distil a teacher CNN into interpretable students, and inspect saved runs."))
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a teacher and distil it into students",
+                       description="Train a teacher, distil it into each student with the chosen "
+                       "method and with the ground-truth baseline, evaluate and save the run.")
+    t.add_argument("--dataset", default=DEFAULT_DATASET, choices=list(DATASETS))
+    t.add_argument("--data-dir", help="folder with IDX files (fashion-mnist, mnist)")
+    t.add_argument("--teacher", default=DEFAULT_NET, choices=list(NETS))
+    t.add_argument("--epochs", type=int, default=None, help="teacher epochs (default 10)")
+    t.add_argument("--lr", type=float, default=None, help="teacher peak learning rate")
+    t.add_argument("--no-augment", action="store_true", help="train the teacher without jitter")
+    t.add_argument("--student", action="append", metavar="NAME[:k=v,...]",
+                   help=f"a student, repeatable; names: {', '.join(STUDENTS)}; e.g. "
+                   "tree:max_leaf_nodes=64 (default: " + " ".join(DEFAULT_STUDENTS) + ")")
+    t.add_argument("--method", default="transfer", choices=METHODS,
+                   help="; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
+    t.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (soft)")
+    t.add_argument("--transfer", default="munge", choices=GENERATORS,
+                   help="how the transfer set is made")
+    t.add_argument("--transfer-size", type=int, default=10,
+                   help="synthetic copies of the train set (transfer)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-train", type=int, help="train on a stratified subset (quick runs)")
+    t.add_argument("--max-test", type=int, help="evaluate on a stratified subset")
+    t.add_argument("--title", help="a name for the run")
+    t.add_argument("--out", help="write the run to this folder (default: a new folder under "
+                   "$DISTILL_RUNS_DIR or ./runs)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    r = sub.add_parser("runs", help="list saved runs, newest first")
+    r.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("show", help="a run's numbers as a table")
+    s.add_argument("run", help="run id or folder")
+    s.add_argument("--json", action="store_true", help="print metrics.json")
+
+    e = sub.add_parser("export", help="a run's metrics as CSV or JSON")
+    e.add_argument("run", help="run id or folder")
+    e.add_argument("--format", choices=["csv", "json"], default="csv")
+    e.add_argument("--output", "-o", help="write to a file instead of standard output")
+
+    x = sub.add_parser("explain", help="why a student decided as it did, for test digits")
+    x.add_argument("run", help="run id or folder")
+    x.add_argument("--student", required=True, help="student name (e.g. tree or tree.transfer)")
+    x.add_argument("--sample", default="0", help="test index, a list (3,17,42) or 'all'")
+    x.add_argument("--versus", type=int, help="naive Bayes/linear: the class to weigh against "
+                   "(default: the runner-up)")
+    fmt = x.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON object per sample")
+    fmt.add_argument("--dot", action="store_true", help="tree: the DOT drawing with the path lit")
+    x.add_argument("--view", choices=["path", "top"], default="path",
+                   help="--dot: the path alone (default) or the top levels of the whole tree")
+
+    d = sub.add_parser("data", help="list data sets and whether they are available")
+    d.add_argument("--data-dir", help="folder to look in (or to fetch into)")
+    d.add_argument("--fetch", choices=["mnist"], help="download full MNIST (needs internet)")
+    return p
+
+
+# --------------------------------------------------------------------------------------
+# commands
+
+
+def cmd_train(args) -> int:
+    from .pipeline import RunConfig, run_experiment
+    from .teacher import TeacherConfig
+    teacher = TeacherConfig(arch=args.teacher)
+    if args.epochs is not None:
+        teacher.epochs = args.epochs
+    if args.lr is not None:
+        teacher.lr = args.lr
+    teacher.augment = not args.no_augment
+    students = [parse_student(s) for s in (args.student or DEFAULT_STUDENTS)]
+    cfg = RunConfig(dataset=args.dataset, data_dir=args.data_dir, max_train=args.max_train,
+                    max_test=args.max_test, teacher=teacher, students=students,
+                    method=args.method, temperature=args.temperature, transfer=args.transfer,
+                    transfer_size=args.transfer_size, seed=args.seed, title=args.title)
+    cfg.validate()
+    bar = ProgressBar(enabled=not args.quiet)
+    run = run_experiment(cfg, progress=bar, out=args.out)
+    bar.close()
+    print(format_table(model_rows(run.metrics), COLUMNS))
+    print(f"\nsaved run {run.id} in {run.path}")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    runs = list_runs()
+    if args.json:
+        print(json.dumps([{"id": r.id, "title": r.title, "bundled": r.bundled,
+                           "path": str(r.path), "created": r.created} for r in runs], indent=2))
+        return 0
+    if not runs:
+        print("no saved runs yet; `python -m distill train` makes one")
+        return 0
+    rows = []
+    for r in runs:
+        try:
+            rows.append({"id": r.id, "title": r.title, "summary": headline(r.metrics),
+                         "bundled": "yes" if r.bundled else ""})
+        except RunError as err:
+            rows.append({"id": r.id, "title": "(damaged)", "summary": str(err), "bundled": ""})
+    print(format_table(rows, ["id", "title", "summary", "bundled"]))
+    return 0
+
+
+def cmd_show(args) -> int:
+    run = load_run(args.run)
+    if args.json:
+        print(json.dumps(run.metrics, indent=2))
+        return 0
+    m = run.metrics
+    print(f"{run.title}  ({run.id})")
+    print(f"data set {m['dataset']}: {m['n_train']} train / {m['n_test']} test; method "
+          f"{m['method']}" + (f" ({m['transfer']} x{m['transfer_size']})"
+                             if m["method"] == "transfer" else ""))
+    print(format_table(model_rows(m), COLUMNS))
+    return 0
+
+
+def cmd_export(args) -> int:
+    run = load_run(args.run)
+    if args.format == "json":
+        text = json.dumps(run.metrics, indent=2) + "\n"
+    else:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(model_rows(run.metrics))
+        text = buf.getvalue()
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from .explain.cli import explain_command
+    return explain_command(args)
+
+
+def cmd_data(args) -> int:
+    if args.fetch:
+        if not args.data_dir:
+            raise UsageError("--fetch needs --data-dir FOLDER to download into")
+        print(f"downloaded to {fetch_mnist(args.data_dir)}")
+        return 0
+    rows = [{"name": info.name, "available": "yes" if dataset_available(info.name, args.data_dir)
+             else "no", "description": info.description} for info in DATASETS.values()]
+    print(format_table(rows, ["name", "available", "description"]))
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "runs": cmd_runs, "show": cmd_show, "export": cmd_export,
+            "explain": cmd_explain, "data": cmd_data}
+
+
+class ProgressBar:
+    """One updating line on a terminal: stage, bar, stage percent, loss/accuracy, ETA."""
+
+    def __init__(self, enabled: bool = True, stream=None, width: int = 24):
+        self.enabled = enabled
+        self.stream = stream or sys.stderr
+        self.tty = getattr(self.stream, "isatty", lambda: False)()
+        self.width = width
+        self.last_stage = None
+        self.last_draw = 0.0
+
+    def __call__(self, event: dict) -> None:
+        if not self.enabled or event.get("stage") in ("plan", "done"):
+            return
+        stage = event["stage"]
+        if not self.tty:  # logs and pipes: one line per finished stage
+            if event.get("fraction") == 1.0 and stage != self.last_stage:
+                self.last_stage = stage
+                print(f"{stage}: done ({event.get('elapsed', 0):.0f}s)", file=self.stream)
+            return
+        now = time.monotonic()
+        if now - self.last_draw < 0.1 and event.get("fraction") != 1.0:
+            return
+        self.last_draw = now
+        frac = float(event.get("fraction") or 0.0)
+        filled = int(round(frac * self.width))
+        extra = ""
+        if "epoch" in event and stage == "teacher":
+            extra += f" epoch {event['epoch']}/{event.get('epochs', '?')}"
+        if event.get("loss") is not None:
+            extra += f" loss {event['loss']:.3f}"
+        if event.get("test_accuracy") is not None:
+            extra += f" test {event['test_accuracy']:.1%}"
+        elif event.get("accuracy") is not None:
+            extra += f" acc {event['accuracy']:.1%}"
+        if event.get("eta") is not None and frac < 1:
+            extra += f" ETA {event['eta']:.0f}s"
+        line = f"{stage[:34]:<34} [{'#' * filled}{'.' * (self.width - filled)}] {frac:4.0%}{extra}"
+        self.stream.write("\r" + line[:120].ljust(120))
+        if frac >= 1.0 and stage != self.last_stage:
+            self.stream.write("\n")
+        self.last_stage = stage if frac >= 1.0 else self.last_stage
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (UsageError, DataError, RunError, ValueError) as err:
+        if os.environ.get("DISTILL_DEBUG"):
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Cancelled:
+        print("\ncancelled; nothing saved", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing saved", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,94 @@
+"""How a student learns from a teacher: the training targets of each method, and the fit.
+
+- ``ground-truth``: the true labels (the baseline every run also trains);
+- ``hard``: the teacher's predicted labels on the train set (the classic method);
+- ``soft``: the teacher's probabilities at temperature T (Hinton, Vinyals & Dean 2015);
+  students that take probabilities fit them directly (a tree as multi-output regression),
+  the others through one weighted copy of each sample per likely class;
+- ``transfer``: the train set plus K synthetic copies (see :mod:`distill.transfer`), all
+  labelled by the teacher (Bucila et al. 2006; Breiman & Shang 1996).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .progress import Reporter, StopCheck, never, silent
+from .students import Student
+from .transfer import GENERATORS, make_transfer_set
+
+METHODS = ("transfer", "hard", "soft", "ground-truth")
+BASELINE = "ground-truth"
+METHOD_HELP = {
+    "ground-truth": "the true labels only (the baseline)",
+    "hard": "the teacher's predicted label for each training image",
+    "soft": "the teacher's probabilities at temperature T",
+    "transfer": "training images plus K synthetic copies, labelled by the teacher",
+}
+
+
+@dataclass
+class Targets:
+    """What students fit: images, and labels (N,) or probabilities (N, C)."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def soft(self) -> bool:
+        return self.y.ndim == 2
+
+
+def check_method(method: str, temperature: float, transfer: str, transfer_size: int) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    if not 0.1 <= temperature <= 20:
+        raise ValueError("temperature must be between 0.1 and 20")
+    if transfer not in GENERATORS:
+        raise ValueError(f"unknown transfer set {transfer!r}; choose one of: "
+                         f"{', '.join(GENERATORS)}")
+    if not 1 <= transfer_size <= 50:
+        raise ValueError("transfer-set size must be between 1 and 50 copies of the train set")
+
+
+def make_targets(method: str, x_train: np.ndarray, y_train: np.ndarray, teacher=None,
+                 temperature: float = 1.0, transfer: str = "munge", transfer_size: int = 10,
+                 seed: int = 0, progress: Reporter = silent,
+                 should_stop: StopCheck = never) -> Targets:
+    """The training set a student fits under ``method``; ``teacher`` needs ``predict``/``predict_proba``."""
+    if method == "ground-truth":
+        return Targets(x_train, y_train)
+    if method == "hard":
+        return Targets(x_train, teacher.predict(x_train))
+    if method == "soft":
+        return Targets(x_train, teacher.predict_proba(x_train, temperature))
+    if method == "transfer":
+        synthetic = make_transfer_set(x_train, transfer, transfer_size, seed, progress, should_stop)
+        x = np.concatenate([x_train, synthetic])
+        return Targets(x, teacher.predict(x))
+    raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+
+
+def expand_soft_targets(x: np.ndarray, proba: np.ndarray, min_weight: float = 1e-3):
+    """Soft targets as weighted hard labels: a copy of each sample per class above ``min_weight``.
+
+    Returns (x, labels, weights); each sample's weights sum to (almost exactly) one.
+    """
+    rows, classes = np.nonzero(proba >= min_weight)
+    weights = proba[rows, classes]
+    weights = weights / np.bincount(rows, weights, minlength=len(x))[rows]
+    return x[rows], classes, weights
+
+
+def fit_student(student: Student, targets: Targets) -> float:
+    """Fit ``student`` on ``targets`` in whatever form it takes; returns seconds spent."""
+    start = time.perf_counter()
+    if targets.soft and not student.accepts_soft_targets:
+        x, y, w = expand_soft_targets(targets.x, targets.y)
+        student.fit(x, y, sample_weight=w)
+    else:
+        student.fit(targets.x, targets.y)
+    return time.perf_counter() - start

@@ -1,0 +1,80 @@
+"""How good a model is, and how faithfully it follows the teacher; all from probabilities.
+
+Every function takes (N, C) probability arrays as saved in ``predictions.npz`` so that the
+numbers in ``metrics.json`` can always be recomputed from the saved predictions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix
+
+EPS = 1e-7  # floor for student probabilities in the KL divergence (trees give exact zeros)
+
+
+def accuracy(y_true: np.ndarray, proba: np.ndarray) -> float:
+    return float(accuracy_score(y_true, proba.argmax(1)))
+
+
+def agreement(teacher_proba: np.ndarray, proba: np.ndarray) -> float:
+    """Fidelity: the share of samples where the model predicts what the teacher predicts."""
+    return float(np.mean(teacher_proba.argmax(1) == proba.argmax(1)))
+
+
+def agreement_per_class(y_true: np.ndarray, teacher_proba: np.ndarray, proba: np.ndarray,
+                        n_classes: int) -> list[float | None]:
+    """Agreement among the test samples of each true class (None for an absent class)."""
+    same = teacher_proba.argmax(1) == proba.argmax(1)
+    return [float(same[y_true == c].mean()) if np.any(y_true == c) else None
+            for c in range(n_classes)]
+
+
+def agreement_on_teacher_errors(y_true: np.ndarray, teacher_proba: np.ndarray,
+                                proba: np.ndarray) -> float | None:
+    """Does the student copy the teacher's mistakes? None when the teacher makes none."""
+    wrong = teacher_proba.argmax(1) != y_true
+    if not wrong.any():
+        return None
+    return float(np.mean(teacher_proba.argmax(1)[wrong] == proba.argmax(1)[wrong]))
+
+
+def top2_agreement(teacher_proba: np.ndarray, proba: np.ndarray) -> float:
+    """The share of samples where the teacher's choice is among the model's two most likely."""
+    top2 = np.argsort(-proba, axis=1, kind="stable")[:, :2]
+    return float(np.mean((top2 == teacher_proba.argmax(1)[:, None]).any(1)))
+
+
+def mean_kl(teacher_proba: np.ndarray, proba: np.ndarray) -> float:
+    """Mean KL(teacher || model) in nats, with the model's zeros floored at ``EPS``."""
+    p = np.clip(teacher_proba.astype(np.float64), 0, 1)
+    q = np.clip(proba.astype(np.float64), EPS, 1)
+    q = q / q.sum(1, keepdims=True)
+    terms = np.where(p > 0, p * (np.log(np.where(p > 0, p, 1)) - np.log(q)), 0.0)
+    return float(terms.sum(1).mean())
+
+
+def confusion(a: np.ndarray, b: np.ndarray, n_classes: int) -> np.ndarray:
+    """(C, C) counts: rows are ``a``'s labels, columns ``b``'s."""
+    return confusion_matrix(a, b, labels=np.arange(n_classes))
+
+
+def model_metrics(y_true: np.ndarray, teacher_proba: np.ndarray, proba: np.ndarray,
+                  n_classes: int) -> dict:
+    """The scalar and per-class numbers saved for one student."""
+    return {
+        "test_accuracy": accuracy(y_true, proba),
+        "agreement": agreement(teacher_proba, proba),
+        "top2_agreement": top2_agreement(teacher_proba, proba),
+        "kl": mean_kl(teacher_proba, proba),
+        "agreement_on_teacher_errors": agreement_on_teacher_errors(y_true, teacher_proba, proba),
+        "agreement_per_class": agreement_per_class(y_true, teacher_proba, proba, n_classes),
+    }
+
+
+def confusion_matrices(y_true: np.ndarray, teacher_proba: np.ndarray, proba: np.ndarray,
+                       n_classes: int) -> dict[str, np.ndarray]:
+    """The three matrices the Compare page draws: true x teacher, true x student, teacher x student."""
+    t, s = teacher_proba.argmax(1), proba.argmax(1)
+    return {"true_x_teacher": confusion(y_true, t, n_classes),
+            "true_x_student": confusion(y_true, s, n_classes),
+            "teacher_x_student": confusion(t, s, n_classes)}

@@ -1,0 +1,301 @@
+"""Saved runs: one directory each, written atomically, listed newest first, loaded safely.
+
+Layout of a run directory::
+
+    config.json       what was asked for (RunConfig) and library versions
+    metrics.json      teacher and student numbers (recomputable from predictions.npz)
+    history.json      the teacher's training curves
+    meta.json         title and creation time (rename rewrites only this)
+    predictions.npz   y_true, x_test, teacher_proba, proba_<student> (test split order)
+    teacher.pt        the teacher's weights (loaded with weights_only=True)
+    students/<name>.npz  each student's parameters and learned arrays, no pickle
+
+Nothing here unpickles: numpy loads with ``allow_pickle=False``, torch with
+``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BUNDLED_RUNS_DIR = PROJECT_DIR / "assets" / "runs"
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+TMP_PREFIX = ".tmp-"
+
+
+class RunError(RuntimeError):
+    """A run is missing, damaged or cannot be changed."""
+
+
+def runs_dir() -> Path:
+    """Where user runs live: $DISTILL_RUNS_DIR, else ``runs/`` in the project folder."""
+    return Path(os.environ.get("DISTILL_RUNS_DIR") or PROJECT_DIR / "runs").expanduser()
+
+
+def new_run_id(dataset: str, when: float | None = None) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when or time.time()))
+    return f"{stamp}-{dataset}-{os.urandom(2).hex()}"
+
+
+def check_run_id(run_id: str) -> str:
+    if not RUN_ID.match(run_id or ""):
+        raise RunError(f"{run_id!r} is not a valid run id (letters, digits, '.', '_', '-')")
+    return run_id
+
+
+def write_atomically(target: Path, fill: Callable[[Path], None]) -> Path:
+    """Create directory ``target`` by filling a hidden temporary sibling, then renaming it.
+
+    A run killed mid-way leaves only a ``.tmp-*`` folder, which listing ignores and
+    :func:`clean_temporary` removes; never a half run under the real name.
+    """
+    target = Path(target)
+    if target.exists() and any(target.iterdir()):
+        raise RunError(f"{target} already exists and is not empty; choose another --out folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f"{TMP_PREFIX}{target.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        fill(tmp)
+        if target.exists():
+            target.rmdir()  # an empty folder the user made for --out
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def clean_temporary(folder: Path, older_than: float = 3600.0) -> None:
+    """Remove leftovers of runs killed while saving."""
+    if not folder.is_dir():
+        return
+    for p in folder.glob(TMP_PREFIX + "*"):
+        if time.time() - p.stat().st_mtime > older_than:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def write_json(path: Path, data) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(data, indent=2, default=_json_default))
+    os.replace(tmp, path)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as err:
+        raise RunError(f"{path} is missing: the run is incomplete") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RunError(f"{path} is damaged ({err})") from err
+
+
+# --------------------------------------------------------------------------------------
+# Students on disk
+
+
+def save_student(student, path: Path) -> None:
+    """Parameters as JSON text and learned arrays, in one .npz; no pickle."""
+    meta = json.dumps({"class": type(student).__name__, "params": student.get_params()},
+                      default=_json_default)
+    arrays = {f"state.{k}": np.asarray(v) for k, v in student.get_state().items()}
+    np.savez_compressed(path, __meta__=np.array(meta), **arrays)
+
+
+def load_student(path: Path):
+    from .students import STUDENT_CLASSES
+    _register_optional_students()
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["__meta__"]))
+            state = {k[len("state."):]: z[k] for k in z.files if k.startswith("state.")}
+    except (OSError, ValueError, KeyError) as err:
+        raise RunError(f"{path} is damaged or not a saved student ({err})") from err
+    cls = STUDENT_CLASSES.get(meta["class"])
+    if cls is None:
+        raise RunError(f"{path}: unknown student class {meta['class']!r}")
+    return cls(**meta["params"]).set_state(state)
+
+
+def _register_optional_students() -> None:
+    """Import student modules that register themselves (the soft tree needs torch)."""
+    try:
+        from . import soft_tree  # noqa: F401
+    except ImportError:
+        pass
+
+
+# --------------------------------------------------------------------------------------
+# Runs
+
+
+@dataclass
+class Run:
+    """A saved run; heavy parts load on first use."""
+
+    path: Path
+    bundled: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @cached_property
+    def metrics(self) -> dict:
+        return read_json(self.path / "metrics.json")
+
+    @cached_property
+    def config(self) -> dict:
+        return read_json(self.path / "config.json")
+
+    @cached_property
+    def meta(self) -> dict:
+        p = self.path / "meta.json"
+        return read_json(p) if p.exists() else {}
+
+    @cached_property
+    def history(self) -> dict:
+        p = self.path / "history.json"
+        return read_json(p) if p.exists() else {}
+
+    @property
+    def title(self) -> str:
+        return self.meta.get("title") or self.id
+
+    @property
+    def created(self) -> float:
+        return float(self.meta.get("created", self.path.stat().st_mtime))
+
+    @cached_property
+    def predictions(self) -> dict[str, np.ndarray]:
+        try:
+            with np.load(self.path / "predictions.npz", allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError) as err:
+            raise RunError(f"{self.path / 'predictions.npz'} is missing or damaged ({err})") from err
+
+    @property
+    def student_names(self) -> list[str]:
+        return [s["name"] for s in self.metrics["students"]]
+
+    def student_entry(self, name: str) -> dict:
+        for s in self.metrics["students"]:
+            if s["name"] == name:
+                return s
+        raise RunError(f"run {self.id} has no student {name!r}; it has: "
+                       f"{', '.join(self.student_names)}")
+
+    def resolve_student(self, name: str) -> str:
+        """A full student name, also from a short one ("tree" -> the distilled "tree.transfer")."""
+        if name in self.student_names:
+            return name
+        method = self.metrics.get("method")
+        matches = [s["name"] for s in self.metrics["students"]
+                   if s.get("label") == name and s.get("method") == method]
+        if len(matches) == 1:
+            return matches[0]
+        self.student_entry(name)  # raises with the list of names
+        return name
+
+    def student_proba(self, name: str) -> np.ndarray:
+        return self.predictions[f"proba_{name}"]
+
+    def load_student(self, name: str):
+        name = self.resolve_student(name)
+        return load_student(self.path / "students" / f"{name}.npz")
+
+    def load_teacher(self, device=None):
+        from .teacher import Teacher
+        t = self.metrics["teacher"]
+        return Teacher.load(self.path / "teacher.pt", t["arch"], tuple(t["image_shape"]),
+                            int(t["n_classes"]), device=device)
+
+    def distilled_students(self) -> list[dict]:
+        """Student entries trained with the run's method (the baselines left out)."""
+        return [s for s in self.metrics["students"] if s.get("method") == self.metrics["method"]]
+
+    def baseline_of(self, entry: dict) -> dict | None:
+        """The ground-truth twin of a distilled student entry, if the run has one."""
+        for s in self.metrics["students"]:
+            if s.get("label") == entry.get("label") and s.get("method") == "ground-truth":
+                return s
+        return None
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path.is_dir() and not path.name.startswith(TMP_PREFIX)
+            and (path / "metrics.json").is_file())
+
+
+def list_runs(include_bundled: bool = True, folder: Path | None = None) -> list[Run]:
+    """User runs (newest first), then the bundled demo runs."""
+    folder = folder or runs_dir()
+    user = [Run(p) for p in folder.iterdir() if is_run_dir(p)] if folder.is_dir() else []
+    user.sort(key=lambda r: r.created, reverse=True)
+    bundled = []
+    if include_bundled and BUNDLED_RUNS_DIR.is_dir():
+        bundled = [Run(p, bundled=True) for p in sorted(BUNDLED_RUNS_DIR.iterdir())
+                   if is_run_dir(p)]
+    return user + bundled
+
+
+def load_run(ref: str | Path, folder: Path | None = None) -> Run:
+    """A run by id (user runs first, then bundled) or by a path to its directory."""
+    p = Path(ref)
+    if p.is_dir() and (p / "metrics.json").exists():
+        return Run(p.resolve(), bundled=_inside(p, BUNDLED_RUNS_DIR))
+    check_run_id(str(ref))
+    for base, bundled in ((folder or runs_dir(), False), (BUNDLED_RUNS_DIR, True)):
+        candidate = base / str(ref)
+        if is_run_dir(candidate):
+            return Run(candidate, bundled=bundled)
+    raise RunError(f"no run {ref!r}; `python -m distill runs` lists the saved runs")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def rename_run(run: Run, title: str) -> None:
+    title = " ".join(title.split())
+    if not title or len(title) > 80:
+        raise RunError("a run title must be 1 to 80 characters")
+    if run.bundled:
+        raise RunError("the bundled demo run cannot be renamed")
+    meta = {**run.meta, "title": title}
+    write_json(run.path / "meta.json", meta)
+    run.__dict__.pop("meta", None)
+
+
+def delete_run(run: Run) -> None:
+    if run.bundled:
+        raise RunError("the bundled demo run cannot be deleted")
+    trash = run.path.parent / f"{TMP_PREFIX}deleted-{run.id}"
+    os.replace(run.path, trash)  # vanish from listings at once, then remove
+    shutil.rmtree(trash, ignore_errors=True)

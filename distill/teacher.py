@@ -1,0 +1,200 @@
+"""Train a teacher network with a plain loop, and use it: logits, probabilities, saving.
+
+The loop reports progress through a callback of plain dicts and stops when asked, so it
+runs the same under the CLI, a dashboard worker and a test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .nets import DEFAULT_NET, build_net, count_parameters, default_device
+from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
+
+
+@dataclass
+class TeacherConfig:
+    arch: str = DEFAULT_NET
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 4e-3  # peak of the one-cycle schedule
+    weight_decay: float = 5e-4
+    augment: bool = True  # random affine jitter: rotate, scale, shift
+    label_smoothing: float = 0.1
+    seed: int = 0
+
+    def validate(self) -> None:
+        if not 1 <= self.epochs <= 200:
+            raise ValueError("teacher epochs must be between 1 and 200")
+        if not 1e-5 <= self.lr <= 1.0:
+            raise ValueError("teacher learning rate must be between 1e-5 and 1")
+        if not 1 <= self.batch_size <= 4096:
+            raise ValueError("batch size must be between 1 and 4096")
+
+
+@dataclass
+class History:
+    """Curves for plotting: per-batch training loss/accuracy and per-epoch test accuracy."""
+
+    step: list[float] = field(default_factory=list)  # fractional epoch of each logged batch
+    loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    epoch: list[int] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Teacher:
+    """A trained network with numpy-in, numpy-out prediction."""
+
+    def __init__(self, net: torch.nn.Module, arch: str, image_shape: tuple[int, int], n_classes: int):
+        self.net = net.eval()
+        self.arch = arch
+        self.image_shape = tuple(image_shape)
+        self.n_classes = n_classes
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    @property
+    def n_parameters(self) -> int:
+        return count_parameters(self.net)
+
+    @torch.no_grad()
+    def logits(self, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """(N, H, W) images -> (N, C) logits."""
+        self.net.eval()
+        out = [self.net(to_tensor(images[i:i + batch_size], self.device)).float().cpu()
+               for i in range(0, len(images), batch_size)]
+        return torch.cat(out).numpy() if out else np.zeros((0, self.n_classes), np.float32)
+
+    def predict_proba(self, images: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+        return softmax(self.logits(images), temperature)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        return self.logits(images).argmax(1)
+
+    def save(self, path: Path) -> None:
+        torch.save({k: v.cpu() for k, v in self.net.state_dict().items()}, path)
+
+    @classmethod
+    def load(cls, path: Path, arch: str, image_shape, n_classes: int,
+             device: torch.device | None = None) -> "Teacher":
+        net = build_net(arch, image_shape, n_classes)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        net.load_state_dict(state)
+        return cls(net.to(device or default_device()), arch, image_shape, n_classes)
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(N, H, W) numpy -> (N, 1, H, W) float tensor on ``device``."""
+    return torch.as_tensor(np.asarray(images, dtype=np.float32)).unsqueeze(1).to(device)
+
+
+def random_affine(x: torch.Tensor, gen: torch.Generator, degrees: float = 12.0,
+                  scale: float = 0.12, shift: float = 0.12) -> torch.Tensor:
+    """Jitter each image of a (B, 1, H, W) batch by its own rotation, scale and shift.
+
+    Written with ``affine_grid`` rather than torchvision's ``v2.RandomAffine`` because v2
+    draws one transform per call: per-image calls cost 1.06 s an epoch against 0.10 s here.
+    """
+    b = x.shape[0]
+    u = lambda: torch.rand(b, generator=gen, device=gen.device) * 2 - 1  # noqa: E731  U(-1, 1)
+    angle = u() * math.radians(degrees)
+    s = 1 + u() * scale
+    cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
+    theta = torch.stack([torch.stack([cos, -sin, u() * 2 * shift], 1),
+                         torch.stack([sin, cos, u() * 2 * shift], 1)], 1)  # (B, 2, 3)
+    grid = F.affine_grid(theta.to(x.device), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+
+def one_cycle(step: int, total: int, warmup: float = 0.25, floor: float = 0.04) -> float:
+    """Learning-rate factor: linear warm-up from ``floor`` to 1, then cosine down to ~0.
+
+    Written out (not OneCycleLR) because it must also work for runs of a handful of steps.
+    """
+    warm = max(1, int(warmup * total))
+    if step < warm:
+        return floor + (1 - floor) * step / warm
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+
+
+def train_teacher(cfg: TeacherConfig, x_train: np.ndarray, y_train: np.ndarray,
+                  x_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
+                  n_classes: int | None = None, progress: Reporter = silent,
+                  should_stop: StopCheck = never, device: torch.device | None = None
+                  ) -> tuple[Teacher, History]:
+    """Train ``cfg.arch`` on (N, H, W) images; report every few batches; stop when asked."""
+    cfg.validate()
+    device = device or default_device()
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
+    n_classes = n_classes or int(y_train.max()) + 1
+    image_shape = tuple(x_train.shape[1:])
+    net = build_net(cfg.arch, image_shape, n_classes).to(device)
+
+    fmt = torch.channels_last  # 25% faster convolutions on the CPU, no harm on CUDA
+    net = net.to(memory_format=fmt)
+    x = to_tensor(x_train, device)  # (N, 1, H, W)
+    y = torch.as_tensor(y_train, dtype=torch.long, device=device)
+    steps_per_epoch = math.ceil(len(x) / cfg.batch_size)
+    total_steps = cfg.epochs * steps_per_epoch
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: one_cycle(step, total_steps))
+    teacher = Teacher(net, cfg.arch, image_shape, n_classes)
+    history, clock = History(), Clock()
+    log_every = max(1, steps_per_epoch // 10)
+    for epoch in range(cfg.epochs):
+        net.train()
+        order = torch.randperm(len(x), generator=gen).to(device)
+        for b in range(steps_per_epoch):
+            check_stop(should_stop)
+            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            xb, yb = x[idx], y[idx]
+            if cfg.augment:
+                xb = random_affine(xb, gen)
+            logits = net(xb.contiguous(memory_format=fmt))  # (B, C)
+            loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if b % log_every == 0 or b == steps_per_epoch - 1:
+                done = (epoch * steps_per_epoch + b + 1) / total_steps
+                acc = (logits.argmax(1) == yb).float().mean().item()
+                history.step.append(epoch + (b + 1) / steps_per_epoch)
+                history.loss.append(loss.item())
+                history.train_accuracy.append(acc)
+                progress({"stage": "teacher", "fraction": done, "epoch": epoch + 1,
+                          "epochs": cfg.epochs, "batch": b + 1, "batches": steps_per_epoch,
+                          "loss": loss.item(), "accuracy": acc, "elapsed": clock.elapsed(),
+                          "eta": clock.eta(done)})
+        if x_test is not None and y_test is not None:
+            test_acc = float((teacher.predict(x_test) == y_test).mean())
+            history.epoch.append(epoch + 1)
+            history.test_accuracy.append(test_acc)
+            progress({"stage": "teacher", "fraction": (epoch + 1) / cfg.epochs,
+                      "epoch": epoch + 1, "epochs": cfg.epochs, "test_accuracy": test_acc,
+                      "elapsed": clock.elapsed(), "eta": clock.eta((epoch + 1) / cfg.epochs)})
+    history.seconds = clock.elapsed()
+    net.eval()
+    return teacher, history
+
+
+def config_dict(cfg: TeacherConfig) -> dict:
+    return asdict(cfg)

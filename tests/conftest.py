@@ -1,0 +1,61 @@
+"""Shared fixtures: tiny data and tiny saved runs, made once per test session (per worker)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from distill.pipeline import RunConfig, StudentChoice, run_experiment  # noqa: E402
+from distill.teacher import TeacherConfig  # noqa: E402
+
+TINY_STUDENTS = [StudentChoice("tree", {"max_leaf_nodes": 24}),
+                 StudentChoice("pixel-tree", {"max_leaf_nodes": 16}),
+                 StudentChoice("gaussian-nb"), StudentChoice("bernoulli-nb"),
+                 StudentChoice("multinomial-nb"), StudentChoice("linear", {"max_iter": 50})]
+
+
+def tiny_config(dataset: str = "digits", **overrides) -> RunConfig:
+    """A run that trains in seconds: a small subset, two teacher epochs, a 1x transfer set."""
+    cfg = RunConfig(dataset=dataset, max_train=400, max_test=120,
+                    teacher=TeacherConfig(arch="cnn", epochs=2), students=list(TINY_STUDENTS),
+                    method="transfer", transfer_size=1, seed=0, title="tiny test run")
+    for k, v in overrides.items():
+        setattr(cfg, k, v)
+    return cfg
+
+
+@pytest.fixture(autouse=True)
+def _isolated_runs_dir(tmp_path, monkeypatch):
+    """No test writes into the project's runs/ folder."""
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "runs"))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A saved run on 8x8 digits with every kind of student."""
+    out = tmp_path_factory.mktemp("runs") / "tiny-digits"
+    return run_experiment(tiny_config("digits"), out=out)
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist_run(tmp_path_factory):
+    """A saved run on 28x28 MNIST digits (a subset), for region features at full size."""
+    cfg = tiny_config("mnist5k", max_train=300, max_test=100,
+                      students=[StudentChoice("tree", {"max_leaf_nodes": 32}),
+                                StudentChoice("bernoulli-nb"), StudentChoice("gaussian-nb"),
+                                StudentChoice("multinomial-nb"), StudentChoice("linear",
+                                                                               {"max_iter": 50})])
+    out = tmp_path_factory.mktemp("runs") / "tiny-mnist"
+    return run_experiment(cfg, out=out)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,59 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from distill.runs import PROJECT_DIR
+
+
+def cli(*args, env=None, timeout=240):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "distill", *args], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def test_train_then_list_show_and_export(tmp_path):
+    env = {"DISTILL_RUNS_DIR": str(tmp_path / "runs")}
+    out = tmp_path / "runs" / "cli-run"
+    r = cli("train", "--dataset", "digits", "--epochs", "1", "--max-train", "150",
+            "--max-test", "60", "--student", "tree:max_leaf_nodes=8", "--student",
+            "bernoulli-nb", "--transfer-size", "1", "--out", str(out), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "tree.transfer" in r.stdout and "saved run cli-run" in r.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dataset"] == "digits" and len(metrics["students"]) == 4
+
+    r = cli("runs", env=env)
+    assert r.returncode == 0 and "cli-run" in r.stdout
+    r = cli("show", "cli-run", env=env)
+    assert r.returncode == 0 and "bernoulli-nb.ground-truth" in r.stdout
+    r = cli("export", "cli-run", "--format", "csv", env=env)
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("model,kind,method,accuracy") and len(lines) == 1 + 1 + 4
+    r = cli("export", "cli-run", "--format", "json", "-o", str(tmp_path / "m.json"), env=env)
+    assert json.loads((tmp_path / "m.json").read_text()) == metrics
+
+
+@pytest.mark.parametrize("args, words", [
+    (["train", "--student", "forest"], "unknown student"),
+    (["train", "--student", "tree:leaves=3"], "no parameter leaves"),
+    (["train", "--epochs", "0"], "epochs"),
+    (["train", "--dataset", "mnist", "--data-dir", "/nonexistent"], "not found"),
+    (["show", "no-such-run"], "no run"),
+    (["show", "../../etc"], "not a valid run id"),
+])
+def test_bad_input_gets_one_line_and_status_2(args, words, tmp_path):
+    r = cli(*args, env={"DISTILL_RUNS_DIR": str(tmp_path)})
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith("error:") and words in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_data_lists_every_dataset():
+    r = cli("data")
+    assert r.returncode == 0
+    for name in ("mnist5k", "digits", "fashion-mnist", "mnist"):
+        assert name in r.stdout

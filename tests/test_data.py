@@ -1,0 +1,108 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from distill.data import DataError, dataset_available, load_dataset, subsample
+
+
+def write_idx(folder, n=30, h=28, w=28, gz=False, truncate=False, seed=0):
+    """Write the four IDX files of a tiny fake data set (the format torchvision reads)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for prefix, count in (("train", n), ("t10k", n // 2)):
+        images = rng.integers(0, 256, size=(count, h, w), dtype=np.uint8)
+        labels = (np.arange(count) % 10).astype(np.uint8)
+        img = struct.pack(">IIII", 0x00000803, count, h, w) + images.tobytes()
+        lab = struct.pack(">II", 0x00000801, count) + labels.tobytes()
+        if truncate and prefix == "train":
+            img = img[: len(img) // 2]
+        for name, blob in ((f"{prefix}-images-idx3-ubyte", img), (f"{prefix}-labels-idx1-ubyte", lab)):
+            if gz:
+                with gzip.open(folder / (name + ".gz"), "wb") as f:
+                    f.write(blob)
+            else:
+                (folder / name).write_bytes(blob)
+    return folder
+
+
+def test_mnist5k_is_the_bundled_5000_digits_split_4000_1000():
+    d = load_dataset("mnist5k")
+    assert d.x_train.shape == (4000, 28, 28) and d.x_test.shape == (1000, 28, 28)
+    assert d.x_train.dtype == np.float32
+    assert 0.0 <= d.x_train.min() and d.x_train.max() <= 1.0 and d.x_train.max() > 0.99
+    assert np.bincount(d.y_test).tolist() == [100] * 10  # stratified
+    assert d.class_names == [str(i) for i in range(10)]
+
+
+def test_split_is_fixed_and_does_not_overlap():
+    a, b = load_dataset("digits"), load_dataset("digits")
+    np.testing.assert_array_equal(a.x_test, b.x_test)
+    assert len(a.x_train) + len(a.x_test) == 1797
+    assert a.x_test.shape[1:] == (8, 8)
+    train_rows = {r.tobytes() for r in a.x_train}
+    assert sum(r.tobytes() in train_rows for r in a.x_test) < 5  # only true duplicates
+
+
+def test_subsample_is_stratified_and_bounded():
+    d = subsample(load_dataset("digits"), 100, 50)
+    assert len(d.x_train) == 100 and len(d.x_test) == 50
+    assert set(np.bincount(d.y_train)) <= {9, 10, 11}
+    with pytest.raises(DataError):
+        subsample(d, 5, None)
+
+
+def test_unknown_dataset_names_the_choices():
+    with pytest.raises(DataError, match="mnist5k"):
+        load_dataset("cifar")
+
+
+def test_missing_fashion_mnist_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setattr("distill.data.FASHION_DEBIAN_DIR", tmp_path / "nothing")
+    monkeypatch.delenv("DISTILL_DATA_DIR", raising=False)
+    with pytest.raises(DataError) as err:
+        load_dataset("fashion-mnist", data_dir=tmp_path / "empty")
+    assert "apt-get install dataset-fashion-mnist" in str(err.value)
+    assert "--data-dir" in str(err.value)
+    assert not dataset_available("fashion-mnist", tmp_path / "empty")
+
+
+def test_missing_mnist_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("DISTILL_DATA_DIR", raising=False)
+    with pytest.raises(DataError, match="DISTILL_DATA_DIR"):
+        load_dataset("mnist", data_dir=tmp_path)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_files_load_from_a_named_folder(tmp_path, monkeypatch, gz):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_idx(tmp_path / "MNIST" / "raw", gz=gz)
+    d = load_dataset("mnist", data_dir=tmp_path)
+    assert d.x_train.shape == (30, 28, 28) and d.x_test.shape == (15, 28, 28)
+    assert d.x_train.dtype == np.float32 and d.x_train.max() <= 1.0
+    assert d.y_train.tolist() == [i % 10 for i in range(30)]
+
+
+def test_fashion_loads_from_env_folder_with_its_class_names(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_idx(tmp_path / "fm", gz=True)
+    monkeypatch.setenv("DISTILL_DATA_DIR", str(tmp_path / "fm"))
+    d = load_dataset("fashion-mnist")
+    assert d.class_names[0] == "T-shirt/top" and len(d.x_train) == 30
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_truncated_idx_file_gives_a_clear_error(tmp_path, monkeypatch, gz):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_idx(tmp_path / "bad", gz=gz, truncate=True)
+    with pytest.raises(DataError, match="truncated or corrupt"):
+        load_dataset("mnist", data_dir=tmp_path / "bad")
+
+
+def test_corrupt_gzip_gives_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = write_idx(tmp_path / "bad", gz=True)
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not a gzip file at all")
+    with pytest.raises(DataError, match="t10k-labels"):
+        load_dataset("mnist", data_dir=folder)

@@ -1,0 +1,76 @@
+import time
+
+import pytest
+
+from distill.jobs import JobManager
+from distill.pipeline import ConfigError, RunConfig, StudentChoice
+from tests.conftest import tiny_config
+
+
+def wait(manager, job_id, states, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end:
+        snap = manager.snapshot(job_id)
+        if snap["state"] in states:
+            return snap
+        time.sleep(0.1)
+    raise AssertionError(f"job stuck in {manager.snapshot(job_id)['state']}")
+
+
+def small():
+    return tiny_config(max_train=120, max_test=40, students=[StudentChoice("bernoulli-nb")])
+
+
+def test_a_job_trains_in_a_worker_and_saves_a_run(tmp_path):
+    m = JobManager(folder=tmp_path)
+    job = m.submit(small(), owner="alice")
+    snap = wait(m, job, ("done", "failed"))
+    assert snap["state"] == "done", snap["error"]
+    assert (tmp_path / snap["run_id"] / "metrics.json").exists()
+    assert snap["overall"] == 1.0 and snap["fractions"]["teacher"] == 1.0
+    assert snap["curve"]["test_accuracy"] and snap["curve"]["loss"]
+    assert [j["id"] for j in m.jobs(owner="alice")] == [job] and m.jobs(owner="bob") == []
+
+
+def test_jobs_queue_and_cancel_saves_nothing(tmp_path):
+    m = JobManager(folder=tmp_path, max_running=1)
+    cfg = small()
+    cfg.teacher.epochs = 60  # long enough to cancel mid-training
+    first, second = m.submit(cfg), m.submit(small())
+    assert m.position(second) == 1 and m.snapshot(second)["state"] == "queued"
+    wait(m, first, ("running",))
+    while m.snapshot(first)["fractions"].get("teacher", 0) == 0:
+        time.sleep(0.1)
+    start = time.time()
+    m.cancel(first)
+    snap = wait(m, first, ("cancelled", "done", "failed"))
+    assert snap["state"] == "cancelled" and time.time() - start < 4
+    assert not (tmp_path / snap["run_id"]).exists()
+    assert not list(tmp_path.glob(".tmp-*"))
+    assert wait(m, second, ("done", "failed"))["state"] == "done"
+
+
+def test_a_queued_job_cancels_at_once(tmp_path):
+    m = JobManager(folder=tmp_path, max_running=1)
+    a, b = m.submit(small()), m.submit(small())
+    m.cancel(b)
+    assert m.snapshot(b)["state"] == "cancelled"
+    m.cancel(a)
+    wait(m, a, ("cancelled", "done", "failed"))
+
+
+def test_bad_settings_are_refused_and_nothing_is_queued(tmp_path):
+    m = JobManager(folder=tmp_path)
+    with pytest.raises(ConfigError):
+        m.submit(RunConfig(students=[]))
+    assert m.jobs() == []
+
+
+def test_one_active_job_per_owner_when_limited(tmp_path):
+    m = JobManager(folder=tmp_path, max_jobs_per_owner=1)
+    a = m.submit(small(), owner="x")
+    with pytest.raises(ConfigError, match="already have"):
+        m.submit(small(), owner="x")
+    b = m.submit(small(), owner="y")
+    for j in (a, b):
+        m.cancel(j)

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from distill import metrics as M
+
+
+def onehot(labels, c=3):
+    return np.eye(c)[labels]
+
+
+def test_accuracy_agreement_and_errors_by_definition():
+    y = np.array([0, 1, 2, 2])
+    teacher = onehot([0, 1, 1, 2])  # wrong on sample 2
+    student = onehot([0, 2, 1, 0])
+    assert M.accuracy(y, student) == 0.25
+    assert M.agreement(teacher, student) == 0.5  # samples 0 and 2
+    assert M.agreement_on_teacher_errors(y, teacher, student) == 1.0  # copies the mistake
+    assert M.agreement_per_class(y, teacher, student, 3) == [1.0, 0.0, 0.5]
+
+
+def test_agreement_on_errors_is_none_for_a_perfect_teacher():
+    y = np.array([0, 1])
+    assert M.agreement_on_teacher_errors(y, onehot(y), onehot([1, 1])) is None
+
+
+def test_top2_agreement_counts_the_runner_up():
+    teacher = onehot([0, 1])
+    student = np.array([[0.2, 0.7, 0.1], [0.1, 0.2, 0.7]])
+    assert M.top2_agreement(teacher, student) == 1.0
+    assert M.top2_agreement(onehot([2, 1]), student) == 0.5
+
+
+def test_kl_is_zero_for_identical_and_finite_for_zeros():
+    p = np.array([[0.7, 0.2, 0.1]])
+    assert M.mean_kl(p, p) == pytest.approx(0.0, abs=1e-9)
+    q = np.array([[0.0, 1.0, 0.0]])
+    kl = M.mean_kl(p, q)
+    assert np.isfinite(kl) and kl > 5  # the floored zeros cost a lot, not infinity
+
+
+def test_confusion_matrices_count_pairs():
+    y = np.array([0, 1, 2, 2])
+    m = M.confusion_matrices(y, onehot([0, 1, 1, 2]), onehot([0, 2, 1, 0]), 3)
+    assert m["true_x_teacher"][2].tolist() == [0, 1, 1]
+    assert m["teacher_x_student"].sum() == 4 and np.trace(m["teacher_x_student"]) == 2

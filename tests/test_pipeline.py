@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from distill import metrics as M
+from distill.pipeline import ConfigError, RunConfig, StudentChoice, plan, run_experiment
+from distill.progress import Cancelled
+from tests.conftest import tiny_config
+
+
+def test_every_metric_is_recomputable_from_the_predictions(tiny_run):
+    m, p = tiny_run.metrics, tiny_run.predictions
+    y, teacher = p["y_true"], p["teacher_proba"]
+    assert p["x_test"].shape == (m["n_test"], 8, 8)
+    assert m["teacher"]["test_accuracy"] == M.accuracy(y, teacher)
+    for s in m["students"]:
+        proba = p[f"proba_{s['name']}"]
+        assert proba.shape == (len(y), 10)
+        expected = M.model_metrics(y, teacher, proba, 10)
+        for key, value in expected.items():
+            assert s[key] == pytest.approx(value), (s["name"], key)
+
+
+def test_each_student_has_a_ground_truth_baseline(tiny_run):
+    entries = tiny_run.metrics["students"]
+    distilled = [s for s in entries if s["method"] == "transfer"]
+    assert len(distilled) == 6
+    for s in distilled:
+        base = tiny_run.baseline_of(s)
+        assert base is not None and base["kind"] == s["kind"] and base["name"] != s["name"]
+    kinds = {s["kind"] for s in entries}
+    assert kinds == {"tree", "gaussian-nb", "bernoulli-nb", "multinomial-nb", "linear"}
+    tree = next(s for s in entries if s["kind"] == "tree")
+    assert tree["leaves"] <= 24 and tree["depth"] >= 1
+    assert tree["fit_samples"] == 2 * tiny_run.metrics["n_train"]  # train + 1x transfer set
+
+
+def test_saved_models_reproduce_the_saved_predictions(tiny_run):
+    x = tiny_run.predictions["x_test"]
+    teacher = tiny_run.load_teacher()
+    np.testing.assert_allclose(teacher.predict_proba(x), tiny_run.predictions["teacher_proba"],
+                               atol=1e-5)
+    for name in tiny_run.student_names:
+        np.testing.assert_allclose(tiny_run.load_student(name).predict_proba(x),
+                                   tiny_run.student_proba(name), atol=1e-6)
+
+
+def test_same_seed_same_numbers(tmp_path):
+    cfg = tiny_config(students=[StudentChoice("tree", {"max_leaf_nodes": 8})], max_train=150,
+                      max_test=60, teacher=tiny_config().teacher)
+    cfg.teacher.epochs = 1
+    a = run_experiment(cfg, out=tmp_path / "a").metrics
+    b = run_experiment(cfg, out=tmp_path / "b").metrics
+    for key in ("test_accuracy", "agreement", "kl"):
+        assert [s[key] for s in a["students"]] == [s[key] for s in b["students"]]
+    assert a["teacher"]["test_accuracy"] == b["teacher"]["test_accuracy"]
+
+
+def test_progress_walks_the_plan_and_a_stop_saves_nothing(tmp_path):
+    cfg = tiny_config(students=[StudentChoice("bernoulli-nb")], max_train=100, max_test=40)
+    stages = plan(cfg)
+    assert stages[:3] == ["data", "teacher", "targets"] and stages[-2:] == ["evaluate", "save"]
+    seen = []
+
+    def stop():
+        return "student:bernoulli-nb.transfer" in seen
+
+    with pytest.raises(Cancelled):
+        run_experiment(cfg, progress=lambda e: seen.append(e["stage"]), should_stop=stop,
+                       out=tmp_path / "never")
+    assert seen[0] == "plan" and "teacher" in seen
+    assert not (tmp_path / "never").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_invalid_settings_are_refused_before_any_work():
+    cfg = RunConfig(students=[StudentChoice("tree", {"max_leaf_nodes": 0})], method="soft",
+                    temperature=0)
+    with pytest.raises(ConfigError) as err:
+        run_experiment(cfg, progress=lambda e: pytest.fail("started"))
+    assert "max leaves" in str(err.value) and "temperature" in str(err.value)
+    with pytest.raises(ConfigError, match="at least one student"):
+        RunConfig(students=[]).validate()
+
+
+def test_config_round_trips_through_a_dict():
+    cfg = tiny_config(method="soft", temperature=2.0)
+    again = RunConfig.from_dict(cfg.to_dict())
+    assert again == cfg
+
+
+def test_soft_and_hard_methods_run(tmp_path):
+    for method in ("soft", "hard"):
+        cfg = tiny_config(method=method, max_train=150, max_test=60,
+                          students=[StudentChoice("tree", {"max_leaf_nodes": 8}),
+                                    StudentChoice("bernoulli-nb")])
+        m = run_experiment(cfg, out=tmp_path / method).metrics
+        assert {s["method"] for s in m["students"]} == {method, "ground-truth"}

@@ -1,0 +1,108 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from distill import runs as R
+
+
+def test_atomic_write_leaves_nothing_when_filling_fails(tmp_path):
+    def fill(folder):
+        (folder / "half.json").write_text("{}")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        R.write_atomically(tmp_path / "run1", fill)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_writer_leaves_no_half_run(tmp_path):
+    code = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(R.PROJECT_DIR)!r})
+        from distill.runs import write_atomically
+        def fill(folder):
+            (folder / "metrics.json").write_text("{{}}")
+            os._exit(9)  # killed mid-save
+        write_atomically(__import__("pathlib").Path({str(tmp_path / "run1")!r}), fill)
+    """)
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 9
+    assert not (tmp_path / "run1").exists()
+    assert R.list_runs(include_bundled=False, folder=tmp_path) == []
+    leftovers = list(tmp_path.glob(".tmp-*"))
+    assert leftovers
+    os.utime(leftovers[0], (0, 0))
+    R.clean_temporary(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_folder_must_be_new_or_empty(tmp_path):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("mine")
+    with pytest.raises(R.RunError, match="not empty"):
+        R.write_atomically(tmp_path / "full", lambda f: None)
+    (tmp_path / "empty").mkdir()
+    R.write_atomically(tmp_path / "empty", lambda f: (f / "a").write_text("1"))
+    assert (tmp_path / "empty" / "a").read_text() == "1"
+
+
+@pytest.mark.parametrize("bad", ["../etc", "a/b", "", ".hidden", "x" * 200])
+def test_run_ids_cannot_escape_the_runs_folder(bad):
+    with pytest.raises(R.RunError):
+        R.load_run(bad) if bad else R.check_run_id(bad)
+
+
+def test_saved_run_lists_loads_renames_and_deletes(tiny_run, tmp_path, monkeypatch):
+    import shutil
+    folder = tmp_path / "store"
+    shutil.copytree(tiny_run.path, folder / "r1")
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(folder))
+    listed = R.list_runs(include_bundled=False)
+    assert [r.id for r in listed] == ["r1"]
+    run = R.load_run("r1")
+    assert run.metrics["dataset"] == "digits"
+    R.rename_run(run, "  my   first run ")
+    assert R.load_run("r1").title == "my first run"
+    with pytest.raises(R.RunError):
+        R.rename_run(run, "")
+    R.delete_run(run)
+    assert R.list_runs(include_bundled=False) == [] and not any(folder.iterdir())
+
+
+def test_bundled_runs_cannot_be_deleted_or_renamed(tiny_run):
+    bundled = R.Run(tiny_run.path, bundled=True)
+    with pytest.raises(R.RunError, match="cannot be deleted"):
+        R.delete_run(bundled)
+    with pytest.raises(R.RunError, match="cannot be renamed"):
+        R.rename_run(bundled, "x")
+    assert tiny_run.path.exists()
+
+
+def test_damaged_files_give_run_errors(tiny_run, tmp_path):
+    import shutil
+    shutil.copytree(tiny_run.path, tmp_path / "r")
+    (tmp_path / "r" / "predictions.npz").write_bytes(b"garbage")
+    with pytest.raises(R.RunError, match="damaged"):
+        R.Run(tmp_path / "r").predictions
+    (tmp_path / "r" / "metrics.json").write_text("{not json")
+    with pytest.raises(R.RunError, match="damaged"):
+        R.Run(tmp_path / "r").metrics
+
+
+def test_nothing_in_a_run_needs_pickle(tiny_run):
+    for path in tiny_run.path.rglob("*.npz"):
+        with np.load(path, allow_pickle=False) as z:
+            for k in z.files:
+                assert z[k].dtype != object
+    import torch
+    torch.load(tiny_run.path / "teacher.pt", weights_only=True)
+
+
+def test_short_student_names_resolve_to_the_distilled_one(tiny_run):
+    assert tiny_run.resolve_student("tree") == "tree.transfer"
+    assert tiny_run.resolve_student("tree.ground-truth") == "tree.ground-truth"
+    with pytest.raises(R.RunError, match="has no student"):
+        tiny_run.resolve_student("forest")

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+import torch
+
+from distill.data import load_dataset
+from distill.nets import NETS, build_net
+from distill.progress import Cancelled
+from distill.teacher import Teacher, TeacherConfig, random_affine, train_teacher
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", max_train=300, max_test=100)
+
+
+@pytest.mark.parametrize("name", list(NETS))
+@pytest.mark.parametrize("shape", [(28, 28), (8, 8)])
+def test_every_net_maps_images_to_class_scores(name, shape):
+    net = build_net(name, shape, 10)
+    assert net(torch.rand(3, 1, *shape)).shape == (3, 10)
+
+
+def test_at_least_four_architectures_including_the_seed_mlp():
+    assert {"mlp", "lenet5", "cnn", "resnet"} <= set(NETS)
+
+
+def test_training_reports_plain_progress_and_learns(digits):
+    events = []
+    cfg = TeacherConfig(arch="cnn", epochs=3, seed=0)
+    teacher, history = train_teacher(cfg, digits.x_train, digits.y_train, digits.x_test,
+                                     digits.y_test, 10, progress=events.append)
+    batch = [e for e in events if "loss" in e]
+    assert batch and {"stage", "epoch", "batch", "loss", "accuracy", "elapsed", "eta"} <= set(batch[0])
+    assert all(isinstance(v, (int, float, str, type(None))) for e in events for v in e.values())
+    assert len(history.test_accuracy) == 3
+    assert (teacher.predict(digits.x_test) == digits.y_test).mean() > 0.5  # chance is 0.1
+    assert history.loss[-1] < history.loss[0]
+
+
+def test_training_stops_when_asked(digits):
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(Cancelled):
+        train_teacher(TeacherConfig(epochs=50), digits.x_train, digits.y_train, should_stop=stop)
+    assert len(calls) == 4
+
+
+def test_same_seed_same_teacher(digits):
+    cfg = TeacherConfig(arch="mlp", epochs=2, seed=7)
+    a, _ = train_teacher(cfg, digits.x_train, digits.y_train)
+    b, _ = train_teacher(cfg, digits.x_train, digits.y_train)
+    np.testing.assert_allclose(a.logits(digits.x_test), b.logits(digits.x_test), atol=1e-5)
+
+
+def test_saved_weights_load_with_weights_only(digits, tmp_path):
+    t, _ = train_teacher(TeacherConfig(arch="lenet5", epochs=1), digits.x_train, digits.y_train)
+    t.save(tmp_path / "t.pt")
+    again = Teacher.load(tmp_path / "t.pt", "lenet5", (8, 8), 10)
+    np.testing.assert_allclose(again.logits(digits.x_test), t.logits(digits.x_test), atol=1e-5)
+    probs = again.predict_proba(digits.x_test, temperature=4.0)
+    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+    assert probs.max() < t.predict_proba(digits.x_test).max() + 1e-6  # T > 1 softens
+
+
+def test_bad_teacher_config_is_refused():
+    with pytest.raises(ValueError, match="epochs"):
+        TeacherConfig(epochs=0).validate()
+    with pytest.raises(ValueError, match="unknown teacher"):
+        build_net("vgg", (28, 28), 10)
+
+
+def test_random_affine_keeps_shape_and_moves_ink():
+    x = torch.zeros(4, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1
+    gen = torch.Generator().manual_seed(0)
+    y = random_affine(x, gen)
+    assert y.shape == x.shape and not torch.allclose(y, x)
+    assert 0 <= y.min() and y.max() <= 1.0001

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+
+from distill.data import load_dataset
+from distill.distillation import (Targets, check_method, expand_soft_targets, fit_student,
+                                  make_targets)
+from distill.students import make_student
+from distill.transfer import make_transfer_set, munge_copy, nearest_neighbours
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", max_train=200, max_test=60)
+
+
+class FakeTeacher:
+    """Predicts class = (ink > median) for transparency in tests."""
+
+    def predict_proba(self, x, temperature=1.0):
+        z = np.stack([x.mean((1, 2)), 1 - x.mean((1, 2))], 1) * 10 / temperature
+        e = np.exp(z - z.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+    def predict(self, x):
+        return self.predict_proba(x).argmax(1)
+
+
+def test_nearest_neighbour_is_never_itself(digits):
+    nn = nearest_neighbours(digits.x_train)
+    assert (nn != np.arange(len(nn))).all()
+    d = ((digits.x_train[:, None] - digits.x_train[None, :5]) ** 2).sum((2, 3))
+    d[np.arange(5), np.arange(5)] = np.inf
+    assert (nn[:5] == d[:, :5].argmin(0)).all()
+
+
+def test_munge_only_moves_pixels_where_the_neighbour_differs(rng):
+    x = rng.random((10, 8, 8)).astype(np.float32)
+    partner = x.copy()
+    partner[:, :4] = 0  # differs in the top half only
+    out = munge_copy(x, partner, rng)
+    np.testing.assert_array_equal(out[:, 4:], x[:, 4:])
+    assert not np.allclose(out[:, :4], x[:, :4])
+
+
+@pytest.mark.parametrize("kind", ["munge", "jitter", "mixup"])
+def test_transfer_sets_are_sized_bounded_and_seeded(kind, digits):
+    a = make_transfer_set(digits.x_train, kind, 3, seed=1)
+    b = make_transfer_set(digits.x_train, kind, 3, seed=1)
+    assert a.shape == (3 * len(digits.x_train), 8, 8) and a.dtype == np.float32
+    assert a.min() >= 0 and a.max() <= 1.0001
+    np.testing.assert_array_equal(a, b)
+
+
+def test_each_method_gives_its_targets(digits):
+    t = FakeTeacher()
+    gt = make_targets("ground-truth", digits.x_train, digits.y_train, t)
+    assert gt.y is digits.y_train
+    hard = make_targets("hard", digits.x_train, digits.y_train, t)
+    np.testing.assert_array_equal(hard.y, t.predict(digits.x_train))
+    soft = make_targets("soft", digits.x_train, digits.y_train, t, temperature=4)
+    assert soft.soft and soft.y.shape == (len(digits.x_train), 2)
+    tr = make_targets("transfer", digits.x_train, digits.y_train, t, transfer_size=2)
+    assert len(tr.x) == 3 * len(digits.x_train)
+    np.testing.assert_array_equal(tr.y, t.predict(tr.x))
+
+
+def test_soft_targets_become_weighted_labels():
+    x = np.arange(3)[:, None, None].astype(np.float32) * np.ones((3, 2, 2), np.float32)
+    p = np.array([[0.7, 0.3, 0.0], [0.0, 1.0, 0.0], [0.5, 0.2, 0.3]])
+    xs, ys, w = expand_soft_targets(x, p)
+    assert len(ys) == 6
+    for i in range(3):
+        rows = xs[:, 0, 0] == i
+        assert w[rows].sum() == pytest.approx(1.0)
+        np.testing.assert_allclose(w[rows], p[i][ys[rows]])
+
+
+def test_students_without_soft_support_fit_soft_targets(digits):
+    soft = np.eye(10)[digits.y_train] * 0.8 + 0.02
+    nb = make_student("multinomial-nb", n_classes=10)
+    seconds = fit_student(nb, Targets(digits.x_train, soft))
+    assert seconds >= 0 and (nb.predict(digits.x_test) == digits.y_test).mean() > 0.6
+
+
+def test_method_settings_are_checked():
+    with pytest.raises(ValueError, match="unknown method"):
+        check_method("magic", 1, "munge", 5)
+    with pytest.raises(ValueError, match="temperature"):
+        check_method("soft", 0, "munge", 5)
+    with pytest.raises(ValueError, match="transfer-set size"):
+        check_method("transfer", 1, "munge", 500)
