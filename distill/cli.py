@@ -15,14 +15,14 @@ import sys
 import time
 from pathlib import Path
 
+from .config import DEFAULT_NET, NETS
 from .data import DATASETS, DEFAULT_DATASET, DataError, dataset_available, fetch_mnist
 from .distillation import METHOD_HELP, METHODS
-from .nets import DEFAULT_NET, NETS
 from .progress import Cancelled
 from .runs import RunError, list_runs, load_run
 from .students import DEFAULT_STUDENTS, STUDENTS
 from .summary import COLUMNS, format_table, headline, model_rows
-from .transfer import GENERATORS
+from .transfer import DEFAULT_TRANSFER, GENERATORS
 
 
 class UsageError(Exception):
@@ -46,7 +46,7 @@ def parse_value(text: str):
 
 def parse_student(spec: str):
     """'tree' or 'tree:max_leaf_nodes=64,max_depth=8' -> StudentChoice."""
-    from .pipeline import StudentChoice
+    from .config import StudentChoice
     name, _, rest = spec.partition(":")
     name = name.strip()
     if name not in STUDENTS:
@@ -82,11 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "tree:max_leaf_nodes=64 (default: " + " ".join(DEFAULT_STUDENTS) + ")")
     t.add_argument("--method", default="transfer", choices=METHODS,
                    help="; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
-    t.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (soft)")
-    t.add_argument("--transfer", default="munge", choices=GENERATORS,
+    t.add_argument("--temperature", type=float, default=2.0,
+                   help="softmax temperature of the teacher's probabilities (soft, transfer)")
+    t.add_argument("--transfer", default=DEFAULT_TRANSFER, choices=GENERATORS,
                    help="how the transfer set is made")
     t.add_argument("--transfer-size", type=int, default=10,
                    help="synthetic copies of the train set (transfer)")
+    t.add_argument("--transfer-labels", choices=["soft", "hard"], default="soft",
+                   help="label the transfer set with the teacher's probabilities or its argmax")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-train", type=int, help="train on a stratified subset (quick runs)")
     t.add_argument("--max-test", type=int, help="evaluate on a stratified subset")
@@ -130,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_train(args) -> int:
-    from .pipeline import RunConfig, run_experiment
-    from .teacher import TeacherConfig
+    from .config import RunConfig, TeacherConfig
+    from .pipeline import run_experiment
     teacher = TeacherConfig(arch=args.teacher)
     if args.epochs is not None:
         teacher.epochs = args.epochs
@@ -142,7 +145,8 @@ def cmd_train(args) -> int:
     cfg = RunConfig(dataset=args.dataset, data_dir=args.data_dir, max_train=args.max_train,
                     max_test=args.max_test, teacher=teacher, students=students,
                     method=args.method, temperature=args.temperature, transfer=args.transfer,
-                    transfer_size=args.transfer_size, seed=args.seed, title=args.title)
+                    transfer_size=args.transfer_size, transfer_labels=args.transfer_labels,
+                    seed=args.seed, title=args.title)
     cfg.validate()
     bar = ProgressBar(enabled=not args.quiet)
     run = run_experiment(cfg, progress=bar, out=args.out)

@@ -75,7 +75,7 @@ class Dataset:
 
 def load_dataset(name: str = DEFAULT_DATASET, data_dir: str | Path | None = None,
                  max_train: int | None = None, max_test: int | None = None) -> Dataset:
-    """Load a named data set; ``max_train``/``max_test`` take a stratified subset (for quick runs)."""
+    """Load a named data set; ``max_train``/``max_test`` take a stratified subset (quick runs)."""
     loaders = {"mnist5k": _load_mnist5k, "digits": _load_digits,
                "fashion-mnist": _load_fashion, "mnist": _load_full_mnist}
     if name not in loaders:

@@ -6,7 +6,10 @@
   students that take probabilities fit them directly (a tree as multi-output regression),
   the others through one weighted copy of each sample per likely class;
 - ``transfer``: the train set plus K synthetic copies (see :mod:`distill.transfer`), all
-  labelled by the teacher (Bucila et al. 2006; Breiman & Shang 1996).
+  labelled by the teacher (Bucila et al. 2006; Breiman & Shang 1996): with its
+  probabilities at temperature T (``transfer_labels="soft"``, the default) or its argmax.
+  Measured on mnist5k, 256-leaf region tree, elastic 10x: argmax labels 86-88% agreement,
+  T=1 87-88%, T=2 89% (three transfer seeds each).
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import numpy as np
 
 from .progress import Reporter, StopCheck, never, silent
 from .students import Student
-from .transfer import GENERATORS, make_transfer_set
+from .transfer import DEFAULT_TRANSFER, GENERATORS, make_transfer_set
 
 METHODS = ("transfer", "hard", "soft", "ground-truth")
 BASELINE = "ground-truth"
+TRANSFER_LABELS = ("soft", "hard")
 METHOD_HELP = {
     "ground-truth": "the true labels only (the baseline)",
     "hard": "the teacher's predicted label for each training image",
@@ -42,7 +46,8 @@ class Targets:
         return self.y.ndim == 2
 
 
-def check_method(method: str, temperature: float, transfer: str, transfer_size: int) -> None:
+def check_method(method: str, temperature: float, transfer: str, transfer_size: int,
+                 transfer_labels: str = "soft") -> None:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
     if not 0.1 <= temperature <= 20:
@@ -52,13 +57,18 @@ def check_method(method: str, temperature: float, transfer: str, transfer_size: 
                          f"{', '.join(GENERATORS)}")
     if not 1 <= transfer_size <= 50:
         raise ValueError("transfer-set size must be between 1 and 50 copies of the train set")
+    if transfer_labels not in TRANSFER_LABELS:
+        raise ValueError("transfer labels must be 'soft' (teacher probabilities) or 'hard'")
 
 
 def make_targets(method: str, x_train: np.ndarray, y_train: np.ndarray, teacher=None,
-                 temperature: float = 1.0, transfer: str = "munge", transfer_size: int = 10,
-                 seed: int = 0, progress: Reporter = silent,
-                 should_stop: StopCheck = never) -> Targets:
-    """The training set a student fits under ``method``; ``teacher`` needs ``predict``/``predict_proba``."""
+                 temperature: float = 1.0, transfer: str = DEFAULT_TRANSFER,
+                 transfer_size: int = 10, seed: int = 0, transfer_labels: str = "soft",
+                 progress: Reporter = silent, should_stop: StopCheck = never) -> Targets:
+    """The training set a student fits under ``method``.
+
+    ``teacher`` needs ``predict`` and ``predict_proba(x, temperature)``.
+    """
     if method == "ground-truth":
         return Targets(x_train, y_train)
     if method == "hard":
@@ -68,6 +78,8 @@ def make_targets(method: str, x_train: np.ndarray, y_train: np.ndarray, teacher=
     if method == "transfer":
         synthetic = make_transfer_set(x_train, transfer, transfer_size, seed, progress, should_stop)
         x = np.concatenate([x_train, synthetic])
+        if transfer_labels == "soft":
+            return Targets(x, teacher.predict_proba(x, temperature))
         return Targets(x, teacher.predict(x))
     raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
 

@@ -21,7 +21,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .pipeline import ConfigError, RunConfig, estimate_seconds, plan
+from .config import ConfigError, RunConfig, estimate_seconds, plan
 from .runs import TMP_PREFIX, new_run_id, runs_dir
 
 ACTIVE = ("queued", "starting", "running", "stopping")
@@ -80,7 +80,8 @@ def _worker(config: dict, out: str, events, stop_event) -> None:
         os.nice(5)  # the web server stays responsive on a 2-core laptop
     except OSError:
         pass
-    from .pipeline import RunConfig, run_experiment
+    from .config import RunConfig
+    from .pipeline import run_experiment
     from .progress import Cancelled
     last = [0.0]
 

@@ -73,7 +73,7 @@ def model_metrics(y_true: np.ndarray, teacher_proba: np.ndarray, proba: np.ndarr
 
 def confusion_matrices(y_true: np.ndarray, teacher_proba: np.ndarray, proba: np.ndarray,
                        n_classes: int) -> dict[str, np.ndarray]:
-    """The three matrices the Compare page draws: true x teacher, true x student, teacher x student."""
+    """The matrices the Compare page draws: true x teacher, true x student, teacher x student."""
     t, s = teacher_proba.argmax(1), proba.argmax(1)
     return {"true_x_teacher": confusion(y_true, t, n_classes),
             "true_x_student": confusion(y_true, s, n_classes),

@@ -1,4 +1,5 @@
-"""Teacher network architectures, by name. Inputs are (B, 1, H, W) images in [0, 1].
+"""Teacher network architectures, by name (catalogue in :mod:`distill.config`). Inputs are
+(B, 1, H, W) images in [0, 1].
 
 Each net works for any image size from 8x8 up (pooling adapts), so the same names serve
 28x28 MNIST and the 8x8 ``digits`` set.
@@ -6,29 +7,8 @@ Each net works for any image size from 8x8 up (pooling adapts), so the same name
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
-
-
-@dataclass(frozen=True)
-class NetInfo:
-    name: str
-    title: str
-    description: str
-
-
-NETS: dict[str, NetInfo] = {
-    "cnn": NetInfo("cnn", "Small CNN (default)", "Three conv blocks with batch norm and dropout; "
-                   "fast and accurate."),
-    "lenet5": NetInfo("lenet5", "LeNet-5", "LeCun et al. 1998: two conv/pool layers, three dense "
-                      "layers."),
-    "resnet": NetInfo("resnet", "Small ResNet", "Residual blocks with batch norm; the most "
-                      "capacity, the slowest."),
-    "mlp": NetInfo("mlp", "MLP", "Flatten, dense 128, dense 10: the seed's baseline network."),
-}
-DEFAULT_NET = "cnn"
 
 
 def default_device() -> torch.device:

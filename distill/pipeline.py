@@ -9,137 +9,19 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
-from .data import DATASETS, DEFAULT_DATASET, DataError, Dataset, find_idx_files, load_dataset
-from .distillation import BASELINE, check_method, fit_student, make_targets
+from .config import ConfigError, RunConfig, StudentChoice, TeacherConfig, plan
+from .data import Dataset, load_dataset
+from .distillation import fit_student, make_targets
 from .metrics import model_metrics
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
 from .runs import Run, new_run_id, runs_dir, save_student, write_atomically, write_json
-from .students import DEFAULT_STUDENTS, STUDENTS, make_student
-from .teacher import TeacherConfig
-
-
-class ConfigError(ValueError):
-    """A run configuration that cannot be trained, with the reason in words."""
-
-
-@dataclass
-class StudentChoice:
-    """A student to train: a registry name, parameter overrides, and an optional label."""
-
-    name: str
-    params: dict = field(default_factory=dict)
-    label: str | None = None
-
-
-@dataclass
-class RunConfig:
-    dataset: str = DEFAULT_DATASET
-    data_dir: str | None = None
-    max_train: int | None = None  # stratified subsets, for quick runs and tests
-    max_test: int | None = None
-    teacher: TeacherConfig = field(default_factory=TeacherConfig)
-    students: list[StudentChoice] = field(
-        default_factory=lambda: [StudentChoice(n) for n in DEFAULT_STUDENTS])
-    method: str = "transfer"
-    temperature: float = 1.0
-    transfer: str = "munge"
-    transfer_size: int = 10
-    seed: int = 0
-    title: str | None = None
-
-    def labels(self) -> list[str]:
-        """Unique labels: the student's name, numbered when a name repeats."""
-        seen: dict[str, int] = {}
-        out = []
-        for s in self.students:
-            base = s.label or s.name
-            seen[base] = seen.get(base, 0) + 1
-            out.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
-        return out
-
-    def methods(self) -> list[str]:
-        """The chosen method, then the ground-truth baseline (once)."""
-        return [self.method] if self.method == BASELINE else [self.method, BASELINE]
-
-    def validate(self) -> None:
-        """Raise ConfigError with every problem found, before any work starts."""
-        problems = []
-        if self.dataset not in DATASETS:
-            problems.append(f"unknown data set {self.dataset!r}; choose one of: "
-                            f"{', '.join(DATASETS)}")
-        elif not DATASETS[self.dataset].bundled:
-            try:
-                find_idx_files(self.dataset, self.data_dir)
-            except DataError as err:
-                problems.append(str(err))
-        try:
-            self.teacher.validate()
-        except ValueError as err:
-            problems.append(str(err))
-        try:
-            check_method(self.method, self.temperature, self.transfer, self.transfer_size)
-        except ValueError as err:
-            problems.append(str(err))
-        if not self.students:
-            problems.append("choose at least one student")
-        for s in self.students:
-            try:
-                make_student(s.name, **s.params)
-            except (ValueError, TypeError) as err:
-                problems.append(str(err))
-        for limit, what in ((self.max_train, "max_train"), (self.max_test, "max_test")):
-            if limit is not None and limit < 20:
-                problems.append(f"{what} must be at least 20")
-        if not 0 <= self.seed < 2**31:
-            problems.append("seed must be between 0 and 2147483647")
-        if problems:
-            raise ConfigError("; ".join(problems))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RunConfig":
-        d = dict(d)
-        d["teacher"] = TeacherConfig(**d.get("teacher", {}))
-        d["students"] = [StudentChoice(**s) for s in d.get("students", [])]
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in d.items() if k in known})
-
-
-def plan(cfg: RunConfig) -> list[str]:
-    """The stage names of a run, in order, for progress displays."""
-    models = [f"{label}.{m}" for m in cfg.methods() for label in cfg.labels()]
-    return ["data", "teacher", "targets", *[f"student:{m}" for m in models], "evaluate", "save"]
-
-
-# Seconds per unit of work on 2 CPU cores, measured on mnist5k; only ETAs depend on them.
-_EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
-_STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.4, "pixel-tree": 0.06, "linear": 0.5}
-
-
-def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
-    """A rough time for each stage, for the overall progress bar and its ETA."""
-    info = {"mnist5k": (4000, 784), "digits": (1437, 64), "fashion-mnist": (60000, 784),
-            "mnist": (60000, 784)}.get(cfg.dataset, (4000, 784))
-    n = min(info[0], cfg.max_train or info[0])
-    mpix = n * info[1] / 1e6
-    fit = {m: mpix * (1 + cfg.transfer_size if m == "transfer" else 1) for m in cfg.methods()}
-    est = {"data": 1.0, "evaluate": 1.0, "save": 1.0,
-           "teacher": 2.0 + cfg.teacher.epochs * mpix * _EPOCH_SECONDS_PER_MPIXEL.get(
-               cfg.teacher.arch, 1.0),
-           "targets": 0.5 + (fit["transfer"] * 0.15 if "transfer" in fit else 0.2)}
-    for method in cfg.methods():
-        for choice, label in zip(cfg.students, cfg.labels()):
-            per = _STUDENT_SECONDS_PER_MPIXEL.get(choice.name, 0.01)
-            est[f"student:{label}.{method}"] = 0.2 + per * fit[method]
-    return est
+from .students import STUDENTS, make_student
 
 
 def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: StopCheck = never,
@@ -162,8 +44,13 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     stage("targets")
     tag = lambda e: progress({**e, "stage": "targets"})  # noqa: E731
     targets = {m: make_targets(m, data.x_train, data.y_train, teacher, cfg.temperature,
-                               cfg.transfer, cfg.transfer_size, cfg.seed, tag, should_stop)
+                               cfg.transfer, cfg.transfer_size, cfg.seed, cfg.transfer_labels,
+                               tag, should_stop)
                for m in cfg.methods()}
+    for method, t in targets.items():
+        if not t.soft and len(np.unique(t.y)) < 2:
+            raise ConfigError(f"the {method} targets hold a single class: the teacher predicts "
+                              f"{int(t.y[0])} for every training image; train it for more epochs")
     stage("targets", 1.0, message=f"{len(targets[cfg.method].x)} training images for students")
 
     students, entries = {}, []
@@ -194,7 +81,8 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
                "n_train": len(data.x_train), "n_test": len(data.x_test),
                "image_shape": list(data.image_shape), "method": cfg.method,
                "temperature": cfg.temperature, "transfer": cfg.transfer,
-               "transfer_size": cfg.transfer_size, "seed": cfg.seed,
+               "transfer_size": cfg.transfer_size, "transfer_labels": cfg.transfer_labels,
+               "seed": cfg.seed,
                "teacher": teacher_entry, "students": entries,
                "total_seconds": round(clock.elapsed(), 2)}
     run_id = run_id or new_run_id(data.name)

@@ -194,7 +194,8 @@ class Run:
             with np.load(self.path / "predictions.npz", allow_pickle=False) as z:
                 return {k: z[k] for k in z.files}
         except (OSError, ValueError) as err:
-            raise RunError(f"{self.path / 'predictions.npz'} is missing or damaged ({err})") from err
+            path = self.path / "predictions.npz"
+            raise RunError(f"{path} is missing or damaged ({err})") from err
 
     @property
     def student_names(self) -> list[str]:

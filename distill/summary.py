@@ -69,3 +69,12 @@ def headline(metrics: dict) -> str:
     if best is not None:
         text += f"; best student {best['label']} agrees {best['agreement']:.1%}"
     return text
+
+
+def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """The same cells as :func:`format_table`, as a Markdown table (for the README)."""
+    if columns is None:
+        columns = list(rows[0]) if rows else []
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(_cell(r.get(c), c) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)

@@ -7,35 +7,16 @@ runs the same under the CLI, a dashboard worker and a test.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .nets import DEFAULT_NET, build_net, count_parameters, default_device
+from .config import TeacherConfig
+from .nets import build_net, count_parameters, default_device
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
-
-
-@dataclass
-class TeacherConfig:
-    arch: str = DEFAULT_NET
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 4e-3  # peak of the one-cycle schedule
-    weight_decay: float = 5e-4
-    augment: bool = True  # random affine jitter: rotate, scale, shift
-    label_smoothing: float = 0.1
-    seed: int = 0
-
-    def validate(self) -> None:
-        if not 1 <= self.epochs <= 200:
-            raise ValueError("teacher epochs must be between 1 and 200")
-        if not 1e-5 <= self.lr <= 1.0:
-            raise ValueError("teacher learning rate must be between 1e-5 and 1")
-        if not 1 <= self.batch_size <= 4096:
-            raise ValueError("batch size must be between 1 and 4096")
 
 
 @dataclass
@@ -53,7 +34,8 @@ class History:
 class Teacher:
     """A trained network with numpy-in, numpy-out prediction."""
 
-    def __init__(self, net: torch.nn.Module, arch: str, image_shape: tuple[int, int], n_classes: int):
+    def __init__(self, net: torch.nn.Module, arch: str, image_shape: tuple[int, int],
+                 n_classes: int):
         self.net = net.eval()
         self.arch = arch
         self.image_shape = tuple(image_shape)
@@ -194,7 +176,3 @@ def train_teacher(cfg: TeacherConfig, x_train: np.ndarray, y_train: np.ndarray,
     history.seconds = clock.elapsed()
     net.eval()
     return teacher, history
-
-
-def config_dict(cfg: TeacherConfig) -> dict:
-    return asdict(cfg)

@@ -4,7 +4,10 @@ A student can only copy the teacher where it sees the teacher's answers; the tra
 is small. Sources:
 - ``munge``: Bucila, Caruana & Niculescu-Mizil 2006 (MUNGE): each copy swaps every pixel with
   the nearest neighbour's with probability ``p`` and adds noise of |difference| / ``s``.
-  Keeps strokes where test digits have them; measured best for trees on 28x28 digits.
+- ``elastic``: Simard, Steinkraus & Platt 2003: each pixel moves along a smooth random
+  displacement field by at most ``alpha`` pixels. Strokes bend and thicken locally but stay
+  where test digits have them: measured best here (a 256-leaf region tree: ~85% -> ~88%
+  agreement on mnist5k).
 - ``jitter``: small random rotations, scalings and shifts (moves strokes off the pixels
   test digits use: hurts single-pixel students on aligned 28x28 digits, helps on 8x8).
 - ``mixup``: convex mixtures of two training images (Zhang et al. 2018).
@@ -18,7 +21,8 @@ import numpy as np
 
 from .progress import Reporter, StopCheck, check_stop, never, silent
 
-GENERATORS = ("munge", "jitter", "mixup")
+GENERATORS = ("elastic", "munge", "jitter", "mixup")
+DEFAULT_TRANSFER = "elastic"
 
 
 def nearest_neighbours(x: np.ndarray) -> np.ndarray:
@@ -52,6 +56,38 @@ def munge(x: np.ndarray, k: int, rng: np.random.Generator, p: float = 0.5, s: fl
     return np.concatenate(out) if out else x[:0]
 
 
+def elastic_copy(x: np.ndarray, rng: np.random.Generator, alpha: float = 2.0,
+                 sigma: float = 3.0) -> np.ndarray:
+    """One elastic distortion of each (N, H, W) image: a displacement field, smoothed by a
+    Gaussian of ``sigma`` pixels and scaled so its largest move is ``alpha`` pixels."""
+    import torch
+    import torch.nn.functional as F
+    from scipy.ndimage import gaussian_filter
+    n, h, w = x.shape
+    field = gaussian_filter(rng.uniform(-1, 1, (2, n, h, w)), (0, 0, sigma, sigma))  # (2,N,H,W)
+    field *= alpha / (np.abs(field).max(axis=(2, 3), keepdims=True) + 1e-9)
+    rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    gx = (cols + field[0]) / (w - 1) * 2 - 1  # grid_sample wants x, y in [-1, 1]
+    gy = (rows + field[1]) / (h - 1) * 2 - 1
+    grid = torch.as_tensor(np.stack([gx, gy], -1), dtype=torch.float32)  # (N, H, W, 2)
+    images = torch.as_tensor(x, dtype=torch.float32)[:, None]  # (N, 1, H, W)
+    return F.grid_sample(images, grid, align_corners=True)[:, 0].numpy()
+
+
+def elastic(x: np.ndarray, k: int, rng: np.random.Generator, alpha: float = 2.0,
+            sigma: float = 3.0, progress: Reporter = silent,
+            should_stop: StopCheck = never) -> np.ndarray:
+    """``k`` elastic distortions of every image: (k * N, H, W)."""
+    if min(x.shape[1:]) < 16:  # 8x8 digits: a 2-pixel move is a quarter of the image
+        alpha, sigma = alpha / 2, sigma / 2
+    out = []
+    for i in range(k):
+        check_stop(should_stop)
+        out.append(elastic_copy(x, rng, alpha, sigma))
+        progress({"stage": "transfer", "fraction": (i + 1) / k})
+    return np.concatenate(out).astype(np.float32) if out else x[:0]
+
+
 def jitter(x: np.ndarray, k: int, rng: np.random.Generator, progress: Reporter = silent,
            should_stop: StopCheck = never) -> np.ndarray:
     """``k`` randomly rotated, scaled and shifted copies of every image."""
@@ -80,8 +116,8 @@ def mixup(x: np.ndarray, k: int, rng: np.random.Generator, alpha: float = 0.4,
     return np.concatenate(out).astype(np.float32) if out else x[:0]
 
 
-_GENERATE: dict[str, Callable[..., np.ndarray]] = {"munge": munge, "jitter": jitter,
-                                                   "mixup": mixup}
+_GENERATE: dict[str, Callable[..., np.ndarray]] = {"elastic": elastic, "munge": munge,
+                                                   "jitter": jitter, "mixup": mixup}
 
 
 def make_transfer_set(x: np.ndarray, kind: str, k: int, seed: int, progress: Reporter = silent,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -12,8 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from distill.pipeline import RunConfig, StudentChoice, run_experiment  # noqa: E402
-from distill.teacher import TeacherConfig  # noqa: E402
+from distill.config import RunConfig, StudentChoice, TeacherConfig  # noqa: E402
+from distill.pipeline import run_experiment  # noqa: E402
 
 TINY_STUDENTS = [StudentChoice("tree", {"max_leaf_nodes": 24}),
                  StudentChoice("pixel-tree", {"max_leaf_nodes": 16}),
@@ -22,9 +21,10 @@ TINY_STUDENTS = [StudentChoice("tree", {"max_leaf_nodes": 24}),
 
 
 def tiny_config(dataset: str = "digits", **overrides) -> RunConfig:
-    """A run that trains in seconds: a small subset, two teacher epochs, a 1x transfer set."""
+    """A run that trains in seconds: a small subset, four short epochs, a 1x transfer set."""
     cfg = RunConfig(dataset=dataset, max_train=400, max_test=120,
-                    teacher=TeacherConfig(arch="cnn", epochs=2), students=list(TINY_STUDENTS),
+                    teacher=TeacherConfig(arch="cnn", epochs=4, batch_size=32),
+                    students=list(TINY_STUDENTS),
                     method="transfer", transfer_size=1, seed=0, title="tiny test run")
     for k, v in overrides.items():
         setattr(cfg, k, v)

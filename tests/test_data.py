@@ -18,7 +18,8 @@ def write_idx(folder, n=30, h=28, w=28, gz=False, truncate=False, seed=0):
         lab = struct.pack(">II", 0x00000801, count) + labels.tobytes()
         if truncate and prefix == "train":
             img = img[: len(img) // 2]
-        for name, blob in ((f"{prefix}-images-idx3-ubyte", img), (f"{prefix}-labels-idx1-ubyte", lab)):
+        for name, blob in ((f"{prefix}-images-idx3-ubyte", img),
+                           (f"{prefix}-labels-idx1-ubyte", lab)):
             if gz:
                 with gzip.open(folder / (name + ".gz"), "wb") as f:
                     f.write(blob)

@@ -3,7 +3,7 @@ import time
 import pytest
 
 from distill.jobs import JobManager
-from distill.pipeline import ConfigError, RunConfig, StudentChoice
+from distill.config import ConfigError, RunConfig, StudentChoice
 from tests.conftest import tiny_config
 
 

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from distill import metrics as M
-from distill.pipeline import ConfigError, RunConfig, StudentChoice, plan, run_experiment
+from distill.config import ConfigError, RunConfig, StudentChoice, plan
+from distill.pipeline import run_experiment
 from distill.progress import Cancelled
 from tests.conftest import tiny_config
 

@@ -29,7 +29,8 @@ def test_every_student_learns_and_round_trips_without_pickle(name, digits, tmp_p
 
 
 def test_pixel_tree_predicts_exactly_as_scikit_learn(digits):
-    ours = make_student("pixel-tree", n_classes=10, max_leaf_nodes=40).fit(digits.x_train, digits.y_train)
+    ours = make_student("pixel-tree", n_classes=10, max_leaf_nodes=40)
+    ours.fit(digits.x_train, digits.y_train)
     ref = DecisionTreeClassifier(max_leaf_nodes=40, random_state=0).fit(
         digits.x_train.reshape(len(digits.x_train), -1), digits.y_train)
     np.testing.assert_array_equal(ours.predict(digits.x_test),

@@ -3,9 +3,11 @@ import pytest
 import torch
 
 from distill.data import load_dataset
-from distill.nets import NETS, build_net
+from distill.config import NETS
+from distill.nets import build_net
 from distill.progress import Cancelled
-from distill.teacher import Teacher, TeacherConfig, random_affine, train_teacher
+from distill.config import TeacherConfig
+from distill.teacher import Teacher, random_affine, train_teacher
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,8 @@ def test_training_reports_plain_progress_and_learns(digits):
     teacher, history = train_teacher(cfg, digits.x_train, digits.y_train, digits.x_test,
                                      digits.y_test, 10, progress=events.append)
     batch = [e for e in events if "loss" in e]
-    assert batch and {"stage", "epoch", "batch", "loss", "accuracy", "elapsed", "eta"} <= set(batch[0])
+    keys = {"stage", "epoch", "batch", "loss", "accuracy", "elapsed", "eta"}
+    assert batch and keys <= set(batch[0])
     assert all(isinstance(v, (int, float, str, type(None))) for e in events for v in e.values())
     assert len(history.test_accuracy) == 3
     assert (teacher.predict(digits.x_test) == digits.y_test).mean() > 0.5  # chance is 0.1

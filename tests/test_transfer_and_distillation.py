@@ -33,6 +33,17 @@ def test_nearest_neighbour_is_never_itself(digits):
     assert (nn[:5] == d[:, :5].argmin(0)).all()
 
 
+def test_elastic_moves_strokes_a_little_and_keeps_them_in_place(rng):
+    from distill.transfer import elastic_copy
+    x = np.zeros((20, 28, 28), np.float32)
+    x[:, 6:22, 12:16] = 1.0  # a vertical bar
+    out = elastic_copy(x, rng, alpha=2.0, sigma=3.0)
+    assert not np.allclose(out, x)
+    ys, xs = np.nonzero(out.mean(0) > 0.5)
+    assert 4 <= ys.min() and ys.max() <= 23 and 10 <= xs.min() and xs.max() <= 17
+    np.testing.assert_allclose(out.sum((1, 2)), x.sum((1, 2)), rtol=0.15)
+
+
 def test_munge_only_moves_pixels_where_the_neighbour_differs(rng):
     x = rng.random((10, 8, 8)).astype(np.float32)
     partner = x.copy()
@@ -42,7 +53,7 @@ def test_munge_only_moves_pixels_where_the_neighbour_differs(rng):
     assert not np.allclose(out[:, :4], x[:, :4])
 
 
-@pytest.mark.parametrize("kind", ["munge", "jitter", "mixup"])
+@pytest.mark.parametrize("kind", ["elastic", "munge", "jitter", "mixup"])
 def test_transfer_sets_are_sized_bounded_and_seeded(kind, digits):
     a = make_transfer_set(digits.x_train, kind, 3, seed=1)
     b = make_transfer_set(digits.x_train, kind, 3, seed=1)
@@ -59,9 +70,14 @@ def test_each_method_gives_its_targets(digits):
     np.testing.assert_array_equal(hard.y, t.predict(digits.x_train))
     soft = make_targets("soft", digits.x_train, digits.y_train, t, temperature=4)
     assert soft.soft and soft.y.shape == (len(digits.x_train), 2)
-    tr = make_targets("transfer", digits.x_train, digits.y_train, t, transfer_size=2)
+    tr = make_targets("transfer", digits.x_train, digits.y_train, t, transfer_size=2,
+                      transfer_labels="hard")
     assert len(tr.x) == 3 * len(digits.x_train)
     np.testing.assert_array_equal(tr.y, t.predict(tr.x))
+    tr = make_targets("transfer", digits.x_train, digits.y_train, t, temperature=2,
+                      transfer_size=2, transfer="munge")
+    assert tr.soft and len(tr.x) == 3 * len(digits.x_train)
+    np.testing.assert_allclose(tr.y, t.predict_proba(tr.x, 2))
 
 
 def test_soft_targets_become_weighted_labels():
@@ -89,3 +105,5 @@ def test_method_settings_are_checked():
         check_method("soft", 0, "munge", 5)
     with pytest.raises(ValueError, match="transfer-set size"):
         check_method("transfer", 1, "munge", 500)
+    with pytest.raises(ValueError, match="transfer labels"):
+        check_method("transfer", 1, "elastic", 5, "fuzzy")

@@ -1,0 +1,219 @@
+"""A best-first CART grower on binned features: the region tree's fast fitting engine.
+
+scikit-learn sorts every feature at every node; on a 10x transfer set (44,000 images x 1,202
+region features) a 256-leaf tree took 77 s on 2 cores. Binning each feature into at most
+``n_bins`` quantile bins (as LightGBM and scikit-learn's HistGradientBoosting do) turns a
+node's split search into one histogram, ~20x faster, so larger transfer sets fit in seconds.
+
+The result is plain arrays in scikit-learn's layout (children, feature, threshold, value), so
+:class:`distill.students.TreeStudent` predicts and explains it exactly like a sklearn tree:
+go left when ``value <= threshold``, thresholds being float32 bin edges.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+
+CHUNK = 96  # features per histogram pass: bounds memory at n x CHUNK int32
+
+
+def bin_edges(values: np.ndarray, n_bins: int, sample: int = 20_000, seed: int = 0
+              ) -> list[np.ndarray]:
+    """Per feature, sorted float32 edges; a value falls in bin k = #edges below it."""
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(values), sample, replace=False) if len(values) > sample else slice(None)
+    sub = values[rows]
+    edges = []
+    for f in range(values.shape[1]):
+        v = np.unique(sub[:, f])
+        if len(v) <= n_bins:
+            cuts = (v[:-1].astype(np.float64) + v[1:]) / 2
+        else:
+            q = np.quantile(sub[:, f], np.linspace(0, 1, n_bins + 1)[1:-1])
+            cuts = np.unique(q)
+        e = np.unique(cuts.astype(np.float32))
+        edges.append(e)
+    return edges
+
+
+def apply_bins(values: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """(N, F) float32 -> (N, F) uint8 bin numbers, consistent with ``value <= edge``."""
+    out = np.empty(values.shape, dtype=np.uint8)
+    for f, e in enumerate(edges):
+        out[:, f] = np.searchsorted(e, values[:, f], side="left")
+    return out
+
+
+def _xlogx(a: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0)), 0.0)
+
+
+def _impurity_sum(counts: np.ndarray, criterion: str) -> np.ndarray:
+    """n * impurity for class-count vectors along the last axis."""
+    n = counts.sum(-1)
+    if criterion == "gini":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(n > 0, n - (counts ** 2).sum(-1) / np.where(n > 0, n, 1), 0.0)
+    return _xlogx(n) - _xlogx(counts).sum(-1)  # entropy, in nats
+
+
+@dataclass
+class _Split:
+    gain: float
+    feature: int
+    bin: int
+
+
+class _Grower:
+    def __init__(self, xb, n_bins_per_feature, targets, weights, hard, criterion,
+                 min_samples_leaf, n_classes):
+        self.xb = xb
+        self.nb = n_bins_per_feature  # (F,) bins in use per feature
+        self.b = int(n_bins_per_feature.max())
+        self.targets = targets
+        self.weights = weights
+        self.hard = hard
+        self.criterion = criterion
+        self.min_leaf = min_samples_leaf
+        self.c = n_classes
+
+    def class_totals(self, idx: np.ndarray) -> np.ndarray:
+        if self.hard:
+            return np.bincount(self.targets[idx], self.weights[idx], minlength=self.c)
+        return (self.targets[idx] * self.weights[idx, None]).sum(0)
+
+    def histogram(self, idx: np.ndarray, f0: int, f1: int, classes: np.ndarray) -> np.ndarray:
+        """(f1 - f0, B, len(classes)) weighted class counts of the node's samples per bin.
+
+        Only the classes present in the node: deep nodes hold two or three, not ten.
+        """
+        nf, b, c = f1 - f0, self.b, len(classes)
+        flat = self.xb[idx, f0:f1].astype(np.int32) + (np.arange(nf, dtype=np.int32) * b)
+        w = self.weights[idx]
+        if self.hard:
+            code = np.full(self.c, 0, dtype=np.int32)
+            code[classes] = np.arange(c)
+            flat = flat * c + code[self.targets[idx]][:, None]
+            h = np.bincount(flat.ravel(), np.broadcast_to(w[:, None], flat.shape).ravel(),
+                            minlength=nf * b * c)
+            return h.reshape(nf, b, c)
+        h = np.empty((nf * b, c))
+        for k, cls in enumerate(classes):
+            wk = w * self.targets[idx, cls]
+            h[:, k] = np.bincount(flat.ravel(), np.broadcast_to(wk[:, None], flat.shape).ravel(),
+                                  minlength=nf * b)
+        return h.reshape(nf, b, c)
+
+    def counts(self, idx: np.ndarray, f0: int, f1: int) -> np.ndarray:
+        """(f1 - f0, B) unweighted sample counts per bin, for min_samples_leaf."""
+        nf, b = f1 - f0, self.b
+        flat = self.xb[idx, f0:f1].astype(np.int32) + (np.arange(nf, dtype=np.int32) * b)
+        return np.bincount(flat.ravel(), minlength=nf * b).reshape(nf, b)
+
+    def best_split(self, idx: np.ndarray, totals: np.ndarray) -> _Split | None:
+        parent = float(_impurity_sum(totals, self.criterion))
+        if parent <= 1e-12 or len(idx) < 2 * self.min_leaf:
+            return None
+        best = None
+        n_features = self.xb.shape[1]
+        classes = np.flatnonzero(totals > 0)
+        totals = totals[classes]
+        for f0 in range(0, n_features, CHUNK):
+            f1 = min(n_features, f0 + CHUNK)
+            left = np.cumsum(self.histogram(idx, f0, f1, classes), axis=1)[:, :-1]  # (nf, B-1, C)
+            right = totals - left
+            gain = parent - _impurity_sum(left, self.criterion) - _impurity_sum(right,
+                                                                                self.criterion)
+            n_left = np.cumsum(self.counts(idx, f0, f1), axis=1)[:, :-1]
+            ok = (n_left >= self.min_leaf) & (len(idx) - n_left >= self.min_leaf)
+            ok &= np.arange(self.b - 1)[None, :] < (self.nb[f0:f1, None] - 1)
+            gain = np.where(ok, gain, -np.inf)
+            j = int(np.argmax(gain))
+            g = float(gain.flat[j])
+            if g > 1e-12 and (best is None or g > best.gain + 1e-12):
+                f, k = divmod(j, self.b - 1)
+                k = self._middle_of_gap(idx, f0 + f, k)
+                best = _Split(g, f0 + f, k)
+        return best
+
+    def _middle_of_gap(self, idx: np.ndarray, f: int, k: int) -> int:
+        """Splits after bins k..k' with bins k+1..k' empty part the samples alike; take the middle
+        (as sklearn puts its threshold midway between neighbouring values)."""
+        present = np.bincount(self.xb[idx, f], minlength=self.b)
+        hi = k
+        while hi + 1 < self.nb[f] - 1 and present[hi + 1] == 0:
+            hi += 1
+        return (k + hi) // 2
+
+
+def grow_tree(features: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
+              max_leaf_nodes: int | None = 256, max_depth: int | None = None,
+              min_samples_leaf: int = 1, criterion: str = "entropy", n_bins: int = 64,
+              n_classes: int | None = None) -> dict[str, np.ndarray]:
+    """Fit a classification tree best-first; ``y`` labels (N,) or probabilities (N, C).
+
+    Returns sklearn-layout arrays: children_left/right (-1 at leaves), feature, threshold,
+    value (class distribution per node), n_node_samples (weighted).
+    """
+    if not 2 <= n_bins <= 256:
+        raise ValueError("n_bins must be between 2 and 256 (bins are stored as uint8)")
+    if criterion == "log_loss":
+        criterion = "entropy"
+    hard = y.ndim == 1
+    n_classes = n_classes or (int(y.max()) + 1 if hard else y.shape[1])
+    weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    edges = bin_edges(features, n_bins)
+    xb = apply_bins(features, edges)
+    nb = np.array([len(e) + 1 for e in edges])
+    grower = _Grower(xb, nb, y.astype(np.int64) if hard else y.astype(np.float64), weights, hard,
+                     criterion, min_samples_leaf, n_classes)
+    max_leaves = max_leaf_nodes or len(y)
+    depth_limit = max_depth if max_depth is not None else 10_000
+
+    nodes = {"left": [-1], "right": [-1], "feature": [-1], "threshold": [-2.0],
+             "value": [], "samples": []}
+    all_idx = np.arange(len(y))
+    totals = grower.class_totals(all_idx)
+    nodes["value"].append(totals)
+    nodes["samples"].append(weights.sum())
+    heap: list = []
+    counter = 0
+
+    def consider(node: int, idx: np.ndarray, depth: int, tot: np.ndarray) -> None:
+        nonlocal counter
+        if depth >= depth_limit:
+            return
+        split = grower.best_split(idx, tot)
+        if split is not None:
+            heapq.heappush(heap, (-split.gain, counter, node, idx, depth, split))
+            counter += 1
+
+    consider(0, all_idx, 0, totals)
+    leaves = 1
+    while heap and leaves < max_leaves:
+        _, _, node, idx, depth, split = heapq.heappop(heap)
+        go_left = xb[idx, split.feature] <= split.bin
+        nodes["feature"][node] = split.feature
+        nodes["threshold"][node] = float(edges[split.feature][split.bin])
+        for side, child_idx in (("left", idx[go_left]), ("right", idx[~go_left])):
+            child = len(nodes["left"])
+            nodes[side][node] = child
+            for key, val in (("left", -1), ("right", -1), ("feature", -1), ("threshold", -2.0)):
+                nodes[key].append(val)
+            tot = grower.class_totals(child_idx)
+            nodes["value"].append(tot)
+            nodes["samples"].append(weights[child_idx].sum())
+            consider(child, child_idx, depth + 1, tot)
+        leaves += 1
+
+    value = np.array(nodes["value"], dtype=np.float64)
+    return {"children_left": np.array(nodes["left"], dtype=np.int32),
+            "children_right": np.array(nodes["right"], dtype=np.int32),
+            "feature": np.array(nodes["feature"], dtype=np.int32),
+            "threshold": np.array(nodes["threshold"], dtype=np.float64),
+            "value": value / np.maximum(value.sum(1, keepdims=True), 1e-12),
+            "n_node_samples": np.array(nodes["samples"], dtype=np.float64)}

@@ -1,0 +1,194 @@
+"""Explanations are tested as properties over every test digit of small saved runs."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pydot
+import pytest
+
+from distill.explain import explain
+from distill.explain.drawing import HIGHLIGHT, tree_dot, tree_svg
+from distill.explain.evidence import evidence, weight_maps
+from distill.explain.saliency import logit_gap, saliency
+from distill.explain.tree import decision_path, path_in_words, path_overlay, rules
+from distill.runs import PROJECT_DIR
+
+TREES = ["tree.transfer", "tree.ground-truth", "pixel-tree.transfer"]
+EVIDENCE = ["gaussian-nb", "bernoulli-nb", "multinomial-nb", "linear"]
+
+
+@pytest.fixture(params=["tiny_run", "tiny_mnist_run"])
+def run(request):
+    return request.getfixturevalue(request.param)
+
+
+def trees_of(run):
+    return [n for n in run.student_names if n.split(".")[0] in ("tree", "pixel-tree")]
+
+
+def test_tree_paths_are_true_for_every_test_digit(run):
+    x = run.predictions["x_test"]
+    for name in trees_of(run):
+        tree = run.load_student(name)
+        saved = run.student_proba(name).argmax(1)
+        leaves = tree.apply(x)
+        for i, image in enumerate(x):
+            path = decision_path(tree, image)
+            for step in path.steps:
+                t, l, b, r = step.region
+                assert step.value == pytest.approx(float(image[t:b, l:r].mean()), abs=1e-5)
+                assert (step.value <= step.threshold) == (step.goes == "left")
+                assert list(tree.rects_[step.feature]) == step.region
+            assert path.leaf.node == leaves[i]
+            assert path.prediction == saved[i]  # the saved prediction in predictions.npz
+            nodes = [0] + [int(tree.children_left_[s.node] if s.goes == "left"
+                               else tree.children_right_[s.node]) for s in path.steps]
+            assert nodes[:-1] == [s.node for s in path.steps] and nodes[-1] == path.leaf.node
+
+
+def test_evidence_adds_up_to_the_log_odds_for_every_test_digit(run):
+    x = run.predictions["x_test"]
+    for label in EVIDENCE:
+        student = run.load_student(label)
+        log_proba = student.predict_log_proba(x)
+        classes = student.model_.classes_
+        for i, image in enumerate(x):
+            e = evidence(student, image)
+            assert e.evidence.shape == image.shape
+            assert e.evidence.sum() + e.prior == pytest.approx(e.log_odds, abs=1e-6)
+            a, b = list(classes).index(e.prediction), list(classes).index(e.versus)
+            assert e.log_odds == pytest.approx(log_proba[i, a] - log_proba[i, b], abs=1e-6)
+            assert e.prediction == student.predict(image[None])[0]
+            assert e.log_odds >= 0  # the prediction beats the runner-up
+
+
+def test_evidence_against_a_chosen_class(tiny_run):
+    student = tiny_run.load_student("bernoulli-nb")
+    image = tiny_run.predictions["x_test"][0]
+    pred = student.predict(image[None])[0]
+    other = (pred + 3) % 10
+    e = evidence(student, image, versus=other)
+    assert e.versus == other and e.evidence.sum() + e.prior == pytest.approx(e.log_odds, abs=1e-6)
+    with pytest.raises(ValueError, match="cannot weigh"):
+        evidence(student, image, versus=pred)
+
+
+def test_weight_maps_have_one_image_per_class(tiny_mnist_run):
+    for label in EVIDENCE:
+        maps = weight_maps(tiny_mnist_run.load_student(label))
+        for name, m in maps.maps.items():
+            assert m.shape == (10, 28, 28) and np.isfinite(m).all(), (label, name)
+    bern = weight_maps(tiny_mnist_run.load_student("bernoulli-nb")).maps["log-odds of ink"]
+    assert bern[1, 14, 14] > 0 > bern[1, 0, 0]  # a one is inked in the centre, not the corner
+
+
+def highlighted_chain(dot_text):
+    graph = pydot.graph_from_dot_data(dot_text)[0]
+    lit_edges = [(e.get_source(), e.get_destination()) for e in graph.get_edges()
+                 if HIGHLIGHT in (e.get("color") or "")]
+    lit_nodes = {n.get_name() for n in graph.get_nodes() if HIGHLIGHT in (n.get("color") or "")}
+    return graph, lit_edges, lit_nodes
+
+
+@pytest.mark.parametrize("view", ["path", "top"])
+def test_dot_parses_and_lights_exactly_one_root_to_leaf_chain(tiny_mnist_run, view):
+    tree = tiny_mnist_run.load_student("tree")
+    for image in tiny_mnist_run.predictions["x_test"][:30]:
+        path = decision_path(tree, image)
+        graph, edges, nodes = highlighted_chain(tree_dot(tree, path, view=view, max_depth=3))
+        sources = [a for a, _ in edges]
+        targets = [b for _, b in edges]
+        assert len(set(sources)) == len(sources) and len(set(targets)) == len(targets)
+        assert "n0" in nodes and "n0" not in targets  # the chain starts at the root
+        chain, node = ["n0"], "n0"
+        nxt = dict(edges)
+        while node in nxt:
+            node = nxt[node]
+            chain.append(node)
+        assert set(chain) == nodes and len(chain) == len(edges) + 1  # one unbroken chain
+        end = chain[-1]
+        if view == "path" or len(path.steps) <= 3:
+            assert end == f"n{path.leaf.node}"
+        else:
+            assert end.startswith("c")  # the top view cuts the path at a summary node
+        all_edges = {(e.get_source(), e.get_destination()) for e in graph.get_edges()}
+        assert not any(a == end for a, _ in all_edges)  # it ends in a leaf of the drawing
+
+
+def test_nodes_read_in_words(tiny_mnist_run):
+    tree = tiny_mnist_run.load_student("tree")
+    path = decision_path(tree, tiny_mnist_run.predictions["x_test"][0])
+    assert path.steps[0].question.startswith("ink ") and path.steps[0].question.endswith("?")
+    words = path_in_words(path)
+    assert len(words) == len(path.steps) + 1 and "predicts" in words[-1]
+    overlay = path_overlay(path)
+    assert [o["order"] for o in overlay] == list(range(1, len(path.steps) + 1))
+
+
+def test_whole_tree_exports_to_svg_and_rules(tiny_mnist_run):
+    import xml.etree.ElementTree as ET
+    tree = tiny_mnist_run.load_student("tree")
+    path = decision_path(tree, tiny_mnist_run.predictions["x_test"][0])
+    svg = tree_svg(tree, path)
+    root = ET.fromstring(svg)
+    rects = root.findall("{http://www.w3.org/2000/svg}rect")
+    assert len(rects) == 1 + len(tree.children_left_)  # background + every node
+    lit = [r for r in rects if r.get("stroke") == HIGHLIGHT]
+    assert len(lit) == len(path.steps) + 1
+    text = rules(tree)
+    assert len(text.splitlines()) == tree.n_leaves_ and "predicts" not in text
+
+
+def test_integrated_gradients_add_up_to_the_logit_gap(tiny_mnist_run):
+    teacher = tiny_mnist_run.load_teacher()
+    for image in tiny_mnist_run.predictions["x_test"][:5]:
+        target = int(teacher.predict(image[None])[0])
+        s = saliency(teacher, image, target, steps=128)
+        assert s.shape == (28, 28)
+        gap = logit_gap(teacher, image, target)
+        assert s.sum() == pytest.approx(gap, rel=0.05, abs=0.05)
+        gxi = saliency(teacher, image, target, method="gradient-x-input")
+        assert gxi.shape == (28, 28) and np.abs(gxi).sum() > 0
+
+
+def test_explain_gives_json_for_every_kind(tiny_run):
+    image = tiny_run.predictions["x_test"][3]
+    for name in tiny_run.student_names:
+        e = explain(tiny_run.load_student(name), image)
+        json.dumps(e)
+        assert "prediction" in e and e["kind"] == tiny_run.student_entry(name)["kind"]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "distill", "explain", *args], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_explains_samples_as_json_lines(tiny_mnist_run):
+    r = cli(str(tiny_mnist_run.path), "--student", "tree", "--sample", "3,17,42", "--json")
+    assert r.returncode == 0, r.stderr
+    objs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [o["sample"] for o in objs] == [3, 17, 42]
+    saved = tiny_mnist_run.student_proba("tree.transfer").argmax(1)
+    for o in objs:
+        assert o["prediction"] == saved[o["sample"]]
+        assert {"feature", "region", "threshold", "value", "goes"} <= set(o["path"][0])
+        assert {"node", "distribution"} <= set(o["leaf"])
+    r = cli(str(tiny_mnist_run.path), "--student", "bernoulli-nb", "--sample", "all", "--json")
+    objs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(objs) == len(tiny_mnist_run.predictions["y_true"])
+    o = objs[0]
+    assert np.asarray(o["evidence"]).shape == (28, 28)
+    assert np.sum(o["evidence"]) + o["prior"] == pytest.approx(o["log_odds"], abs=1e-6)
+
+
+def test_cli_prints_dot_and_refuses_bad_samples(tiny_mnist_run):
+    r = cli(str(tiny_mnist_run.path), "--student", "tree", "--sample", "5", "--dot")
+    assert r.returncode == 0 and r.stdout.startswith("digraph")
+    pydot.graph_from_dot_data(r.stdout)
+    r = cli(str(tiny_mnist_run.path), "--student", "tree", "--sample", "100000")
+    assert r.returncode == 2 and "out of range" in r.stderr and "Traceback" not in r.stderr
+    r = cli(str(tiny_mnist_run.path), "--student", "linear", "--dot")
+    assert r.returncode == 2 and "decision trees" in r.stderr

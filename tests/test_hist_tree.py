@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from distill.hist_tree import apply_bins, bin_edges, grow_tree
+
+
+def predict(arrays, feats):
+    node = np.zeros(len(feats), dtype=int)
+    for _ in range(100):
+        inner = arrays["children_left"][node] >= 0
+        if not inner.any():
+            break
+        left = feats[np.flatnonzero(inner), arrays["feature"][node[inner]]] <= \
+            arrays["threshold"][node[inner]]
+        node[inner] = np.where(left, arrays["children_left"][node[inner]],
+                               arrays["children_right"][node[inner]])
+    return node
+
+
+def test_bins_agree_with_the_threshold_rule(rng):
+    values = rng.random((500, 4)).astype(np.float32)
+    values[:, 3] = rng.integers(0, 3, 500)  # few distinct values
+    edges = bin_edges(values, 16)
+    bins = apply_bins(values, edges)
+    assert len(edges[3]) == 2  # two cuts between three values
+    for f, e in enumerate(edges):
+        for k, edge in enumerate(e):
+            np.testing.assert_array_equal(values[:, f] <= edge, bins[:, f] <= k)
+
+
+def test_finds_a_perfect_split_and_stops_when_pure(rng):
+    feats = rng.random((200, 6)).astype(np.float32)  # 200 values fit in 256 bins: exact cuts
+    y = (feats[:, 4] > 0.6).astype(int)
+    a = grow_tree(feats, y, max_leaf_nodes=10, n_bins=256)
+    assert a["feature"][0] == 4 and abs(a["threshold"][0] - 0.6) < 0.05
+    assert (a["children_left"] < 0).sum() == 2  # nothing left to split
+    leaves = predict(a, feats)
+    assert (a["value"][leaves].argmax(1) == y).all()
+
+
+@pytest.mark.parametrize("criterion", ["entropy", "gini"])
+def test_respects_leaf_depth_and_min_samples_limits(rng, criterion):
+    feats = rng.random((600, 10)).astype(np.float32)
+    y = rng.integers(0, 4, 600)
+    a = grow_tree(feats, y, max_leaf_nodes=12, criterion=criterion)
+    assert (a["children_left"] < 0).sum() == 12
+    b = grow_tree(feats, y, max_leaf_nodes=None, max_depth=3, min_samples_leaf=20)
+    leaves = predict(b, feats)
+    assert np.bincount(leaves)[np.unique(leaves)].min() >= 20
+    depth = np.zeros(len(b["children_left"]), int)
+    for n in range(len(depth)):
+        for c in (b["children_left"][n], b["children_right"][n]):
+            if c >= 0:
+                depth[c] = depth[n] + 1
+    assert depth.max() <= 3
+
+
+def test_leaf_values_are_the_class_shares_of_their_samples(rng):
+    feats = rng.random((300, 5)).astype(np.float32)
+    y = (feats[:, 0] * 3).astype(int)
+    a = grow_tree(feats, y, max_leaf_nodes=5, n_classes=4)
+    leaves = predict(a, feats)
+    for leaf in np.unique(leaves):
+        share = np.bincount(y[leaves == leaf], minlength=4) / (leaves == leaf).sum()
+        np.testing.assert_allclose(a["value"][leaf], share)
+        assert a["n_node_samples"][leaf] == (leaves == leaf).sum()
+
+
+def test_soft_targets_and_weights(rng):
+    feats = rng.random((300, 5)).astype(np.float32)
+    hard = (feats[:, 1] > 0.5).astype(int)
+    soft = np.eye(2)[hard] * 0.9 + 0.05
+    a = grow_tree(feats, soft, max_leaf_nodes=4)
+    assert a["feature"][0] == 1
+    w = np.where(hard == 1, 5.0, 1.0)
+    b = grow_tree(feats, hard, sample_weight=w, max_leaf_nodes=2)
+    assert b["n_node_samples"][0] == pytest.approx(w.sum())
