@@ -1,7 +1,34 @@
-"""Distill Explorer: the dashboard's entry point (pages come in the dashboard issue)."""
+"""Distill Explorer: the entry point and the frame every page shares.
+
+Run with `make run` or `streamlit run app.py`. The sidebar holds the current run (also in the
+URL as ?run=..., so a link can be shared) and, while one trains, the job's progress.
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="Distill Explorer", page_icon="🌳", layout="wide")
-st.title("Distill Explorer")
-st.write("Train a teacher with `python -m distill train`; the dashboard pages are on their way.")
+from pages import _ui as ui
+
+st.set_page_config(page_title="Distill Explorer", page_icon=":material/account_tree:",
+                   layout="wide", initial_sidebar_state="expanded")
+
+PAGES = {
+    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/insights:",
+                        default=True),
+    "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    "compare": st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    "explore": st.Page("pages/explore.py", title="Explore", icon=":material/pageview:"),
+    "runs": st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
+}
+ui.PAGES.update(PAGES)
+navigation = st.navigation(list(PAGES.values()))
+
+with st.sidebar:
+    st.markdown("### :material/account_tree: Distill Explorer")
+    st.caption("What did the network teach the simple model?")
+    with ui.guard("the run picker"):
+        ui.run_picker()
+    ui.job_badge()
+    if ui.hosted():
+        st.caption(":material/public: Public demo: training is limited and shared.")
+
+navigation.run()

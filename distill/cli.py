@@ -7,8 +7,6 @@ with ``error:`` and exit with status 2; Ctrl-C exits with 130 and saves nothing.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import sys
@@ -21,7 +19,7 @@ from .distillation import METHOD_HELP, METHODS
 from .progress import Cancelled
 from .runs import RunError, list_runs, load_run
 from .students import DEFAULT_STUDENTS, STUDENTS
-from .summary import COLUMNS, format_table, headline, model_rows
+from .summary import COLUMNS, format_table, headline, model_rows, rows_csv
 from .transfer import DEFAULT_TRANSFER, GENERATORS
 
 
@@ -82,14 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "tree:max_leaf_nodes=64 (default: " + " ".join(DEFAULT_STUDENTS) + ")")
     t.add_argument("--method", default="transfer", choices=METHODS,
                    help="; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
-    t.add_argument("--temperature", type=float, default=2.0,
+    t.add_argument("--temperature", type=float, default=4.0,
                    help="softmax temperature of the teacher's probabilities (soft, transfer)")
     t.add_argument("--transfer", default=DEFAULT_TRANSFER, choices=GENERATORS,
                    help="how the transfer set is made")
     t.add_argument("--transfer-size", type=int, default=10,
                    help="synthetic copies of the train set (transfer)")
-    t.add_argument("--transfer-labels", choices=["soft", "hard"], default="soft",
-                   help="label the transfer set with the teacher's probabilities or its argmax")
+    t.add_argument("--transfer-labels", choices=["auto", "soft", "hard"], default="auto",
+                   help="auto: the teacher's probabilities for trees, its top class for the "
+                   "others (measured best); soft: probabilities for all; hard: top class for all")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-train", type=int, help="train on a stratified subset (quick runs)")
     t.add_argument("--max-test", type=int, help="evaluate on a stratified subset")
@@ -195,11 +194,7 @@ def cmd_export(args) -> int:
     if args.format == "json":
         text = json.dumps(run.metrics, indent=2) + "\n"
     else:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(model_rows(run.metrics))
-        text = buf.getvalue()
+        text = rows_csv(run.metrics)
     if args.output:
         Path(args.output).write_text(text)
         print(f"wrote {args.output}", file=sys.stderr)

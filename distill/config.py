@@ -78,10 +78,10 @@ class RunConfig:
     students: list[StudentChoice] = field(
         default_factory=lambda: [StudentChoice(n) for n in DEFAULT_STUDENTS])
     method: str = "transfer"
-    temperature: float = 2.0
+    temperature: float = 4.0
     transfer: str = DEFAULT_TRANSFER
     transfer_size: int = 10
-    transfer_labels: str = "soft"
+    transfer_labels: str = "auto"
     seed: int = 0
     title: str | None = None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 
 COLUMNS = ["model", "kind", "method", "accuracy", "agreement", "gain", "top2_agreement", "kl",
@@ -78,3 +80,52 @@ def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(_cell(r.get(c), c) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def method_phrase(metrics: dict) -> str:
+    """How the students learned, in words: "an elastic transfer set (10x, soft labels, T=4)"."""
+    method = metrics["method"]
+    if method == "transfer":
+        labels = metrics.get("transfer_labels", "hard")
+        detail = {"soft": f"soft labels, T={metrics['temperature']:g}",
+                  "auto": f"soft labels at T={metrics['temperature']:g} for trees",
+                  "hard": "hard labels"}.get(labels, labels)
+        kind = metrics["transfer"]
+        article = "an" if kind[0] in "aeiou" else "a"
+        return (f"{article} {kind} transfer set ({metrics['transfer_size']}x the train set, "
+                f"{detail})")
+    if method == "soft":
+        return f"the teacher's probabilities at T={metrics['temperature']:g}"
+    if method == "hard":
+        return "the teacher's predicted labels"
+    return "the true labels only"
+
+
+def story(metrics: dict) -> str:
+    """The run in two sentences, for the overview."""
+    t = metrics["teacher"]
+    text = (f"A {t['arch']} network reads the {metrics['dataset']} test images with "
+            f"{t['test_accuracy']:.1%} accuracy.")
+    distilled = [s for s in metrics["students"] if s["method"] == metrics["method"]]
+    best = max(distilled, key=lambda s: s["agreement"], default=None)
+    if best is None:
+        return text
+    title = best.get("title", best["label"])
+    text += (f" Taught with {method_phrase(metrics)}, the {title[0].lower() + title[1:]}"
+             f" agrees with it on {best['agreement']:.1%} of test images")
+    base = next((s for s in metrics["students"] if s.get("label") == best.get("label")
+                 and s["method"] == "ground-truth"), None)
+    if base is not None and best["method"] != "ground-truth":
+        gain = (best["agreement"] - base["agreement"]) * 100
+        side = "above" if gain >= 0 else "below"
+        text += f", {abs(gain):.1f} points {side} the same model trained on the true labels"
+    return text + "."
+
+
+def rows_csv(metrics: dict) -> str:
+    """The model table as CSV text (raw numbers, not formatted)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(model_rows(metrics))
+    return buf.getvalue()

@@ -107,3 +107,18 @@ def test_method_settings_are_checked():
         check_method("transfer", 1, "munge", 500)
     with pytest.raises(ValueError, match="transfer labels"):
         check_method("transfer", 1, "elastic", 5, "fuzzy")
+
+
+def test_auto_transfer_labels_give_trees_probabilities_and_others_the_argmax(digits):
+    t = FakeTeacher()
+    auto = make_targets("transfer", digits.x_train, digits.y_train, t, temperature=4,
+                        transfer_size=1, transfer="mixup")
+    assert auto.soft and auto.argmax_for_others
+    nb_auto, nb_hard = make_student("bernoulli-nb"), make_student("bernoulli-nb")
+    fit_student(nb_auto, auto)
+    nb_hard.fit(auto.x, t.predict(auto.x))
+    np.testing.assert_array_equal(nb_auto.predict_proba(digits.x_test),
+                                  nb_hard.predict_proba(digits.x_test))
+    tree = make_student("tree", max_leaf_nodes=4)
+    fit_student(tree, auto)  # fitted on the probabilities: leaves hold soft distributions
+    assert tree.value_.max() < 1.0

@@ -72,19 +72,23 @@ class _Dot:
         ]
 
     def node(self, name: str, label: str, lit: bool = False, fill: str = "white",
-             shape: str = "box", dashed: bool = False) -> None:
+             shape: str = "box", dashed: bool = False, group: str | None = None) -> None:
         style = "rounded,filled" + (",dashed" if dashed else "")
         attrs = [f"label={_q(label)}", f'shape={shape}', f'style="{style}"']
+        if group:
+            attrs.append(f"group={group}")  # same group: graphviz keeps the chain straight
         if lit:
             attrs += [f'color="{HIGHLIGHT}"', "penwidth=3", f'fillcolor="{HIGHLIGHT_FILL}"']
         else:
             attrs.append(f'fillcolor="{fill}"')
         self.lines.append(f"  {name} [{', '.join(attrs)}];")
 
-    def edge(self, a: str, b: str, label: str, lit: bool = False) -> None:
+    def edge(self, a: str, b: str, label: str, lit: bool = False, weight: int = 1) -> None:
         attrs = [f"label={_q(label)}"]
         if lit:
             attrs += [f'color="{HIGHLIGHT}"', "penwidth=3", f'fontcolor="{HIGHLIGHT}"']
+        if weight != 1:
+            attrs.append(f"weight={weight}")
         self.lines.append(f"  {a} -> {b} [{', '.join(attrs)}];")
 
     def text(self) -> str:
@@ -110,18 +114,20 @@ def tree_dot(tree: TreeStudent, path: TreePath | None = None, view: str = "path"
     return dot.text()
 
 
-def _draw_node(dot: _Dot, tree: TreeStudent, node: int, names: list[str], lit: bool) -> None:
+def _draw_node(dot: _Dot, tree: TreeStudent, node: int, names: list[str], lit: bool,
+               group: str | None = None) -> None:
     if tree.children_left_[node] < 0:
         pred = int(tree.value_[node].argmax())
         dot.node(f"n{node}", leaf_label(tree, node, names), lit=lit,
-                 fill=CLASS_TINTS[pred % len(CLASS_TINTS)])
+                 fill=CLASS_TINTS[pred % len(CLASS_TINTS)], group=group)
     else:
-        dot.node(f"n{node}", _wrap(question(tree, node)), lit=lit)
+        dot.node(f"n{node}", _wrap(question(tree, node)), lit=lit, group=group)
 
 
 def _draw_path(dot: _Dot, tree: TreeStudent, path: TreePath, names: list[str]) -> None:
+    """The path as a straight column; each branch not taken is one node beside it."""
     for step in path.steps:
-        _draw_node(dot, tree, step.node, names, lit=True)
+        _draw_node(dot, tree, step.node, names, lit=True, group="path")
         left, right = int(tree.children_left_[step.node]), int(tree.children_right_[step.node])
         taken, other = (left, right) if step.goes == "left" else (right, left)
         if tree.children_left_[other] < 0:
@@ -132,8 +138,9 @@ def _draw_path(dot: _Dot, tree: TreeStudent, path: TreePath, names: list[str]) -
             dot.node(other_name, collapsed_label(tree, other, names), dashed=True, fill="#f7f7f7")
         for child, answer in ((left, "no"), (right, "yes")):
             target = f"n{child}" if child == taken else other_name
-            dot.edge(f"n{step.node}", target, answer, lit=child == taken)
-    _draw_node(dot, tree, path.leaf.node, names, lit=True)
+            dot.edge(f"n{step.node}", target, answer, lit=child == taken,
+                     weight=10 if child == taken else 1)
+    _draw_node(dot, tree, path.leaf.node, names, lit=True, group="path")
 
 
 def _draw_top(dot: _Dot, tree: TreeStudent, node: int, depth: int, max_depth: int,

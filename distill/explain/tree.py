@@ -97,8 +97,8 @@ def path_in_words(path: TreePath, class_names: list[str] | None = None) -> list[
         answer = "yes" if s.goes == "right" else "no"
         lines.append(f"{i}. {s.question[:-1]}: {answer} ({percent(s.value)} vs "
                      f"{percent(s.threshold)})")
-    lines.append(f"→ leaf {path.leaf.node}: predicts {names[path.prediction]} "
-                 f"({path.leaf.purity:.0%} of its {path.leaf.samples:.0f} training samples)")
+    lines.append(f"→ leaf {path.leaf.node} ({path.leaf.samples:.0f} training samples): predicts "
+                 f"{names[path.prediction]} at {path.leaf.purity:.0%}")
     return lines
 
 

@@ -1,0 +1,206 @@
+"""Fidelity benchmark: how closely each student follows the teacher, by distillation method.
+
+    python bench/fidelity.py [--quick] [--seeds 3]
+
+Trains the default teacher on mnist5k once, then fits every student with every method and
+prints Markdown tables of test accuracy, agreement with the teacher (fidelity), size and fit
+time; then the research rows for the region tree (temperature, transfer-set kind, growers,
+feature banks chosen on validation data, TREPAN-style focused sampling, fitting logits).
+One seed of the teacher; 1,000 test digits, so about +-1 point of noise per number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from distill.config import TeacherConfig  # noqa: E402
+from distill.data import load_dataset  # noqa: E402
+from distill.distillation import Targets, fit_student, make_targets  # noqa: E402
+from distill.features import make_rects, region_rects, rect_means  # noqa: E402
+from distill.metrics import accuracy, agreement  # noqa: E402
+from distill.students import make_student  # noqa: E402
+from distill.summary import markdown_table  # noqa: E402
+from distill.teacher import train_teacher  # noqa: E402
+from distill.transfer import make_transfer_set  # noqa: E402
+
+STUDENTS = [("tree", {}), ("tree", {"max_leaf_nodes": 64}), ("pixel-tree", {}),
+            ("gaussian-nb", {}), ("bernoulli-nb", {}), ("multinomial-nb", {}), ("linear", {})]
+
+
+def size_of(student) -> str:
+    s = student.size()
+    return f"{s['leaves']} leaves" if "leaves" in s else f"{s['parameters']:,} params"
+
+
+def fit_row(name: str, params: dict, targets: Targets, data, teacher_test, label: str,
+            seed: int = 0) -> dict:
+    student = make_student(name, n_classes=10, random_state=seed, **params)
+    seconds = fit_student(student, targets)
+    proba = student.predict_proba(data.x_test)
+    shown = name + ("" if not params else " " + ",".join(f"{k}={v}" for k, v in params.items()))
+    return {"student": shown, "method": label, "accuracy": accuracy(data.y_test, proba),
+            "agreement": agreement(teacher_test, proba), "size": size_of(student),
+            "seconds": seconds, "fit samples": len(targets.x)}
+
+
+def main_grid(data, teacher, teacher_test, k: int, temperature: float, quick: bool) -> str:
+    def transfer(kind, labels):
+        return make_targets("transfer", data.x_train, data.y_train, teacher, temperature, kind,
+                            k, 0, labels)
+
+    methods = [("ground-truth", make_targets("ground-truth", data.x_train, data.y_train)),
+               ("hard", make_targets("hard", data.x_train, data.y_train, teacher)),
+               (f"soft T={temperature:g}", make_targets("soft", data.x_train, data.y_train,
+                                                         teacher, temperature)),
+               (f"transfer elastic {k}x soft T={temperature:g} (default)",
+                transfer("elastic", "soft"))]
+    if not quick:
+        methods += [(f"transfer elastic {k}x hard", transfer("elastic", "hard")),
+                    (f"transfer munge {k}x soft T={temperature:g}", transfer("munge", "soft")),
+                    (f"transfer jitter {k}x soft T={temperature:g}", transfer("jitter", "soft")),
+                    (f"transfer mixup {k}x soft T={temperature:g}", transfer("mixup", "soft"))]
+    rows = []
+    for name, params in STUDENTS:
+        for label, targets in methods:
+            rows.append(fit_row(name, params, targets, data, teacher_test, label))
+            print(".", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return markdown_table(rows, ["student", "method", "accuracy", "agreement", "size",
+                                 "seconds", "fit samples"])
+
+
+def research(data, teacher, teacher_test, k: int, seeds: int) -> str:
+    rows = []
+
+    def add(label, targets, name="tree", params=None, seed=0):
+        rows.append(fit_row(name, params or {}, targets, data, teacher_test, label, seed))
+        print(".", end="", file=sys.stderr, flush=True)
+
+    # temperature and transfer seeds on the default transfer set
+    for seed in range(seeds):
+        synthetic = make_transfer_set(data.x_train, "elastic", k, seed)
+        x = np.concatenate([data.x_train, synthetic])
+        add(f"elastic {k}x hard, transfer seed {seed}", Targets(x, teacher.predict(x)))
+        for t in (1.0, 2.0, 4.0, 8.0):
+            add(f"elastic {k}x soft T={t:g}, transfer seed {seed}",
+                Targets(x, teacher.predict_proba(x, t)))
+    x = np.concatenate([data.x_train, make_transfer_set(data.x_train, "elastic", k, 0)])
+    soft = Targets(x, teacher.predict_proba(x, 4.0))
+    # growers and criteria
+    add(f"elastic {k}x soft T=4, gini", soft, "tree", {"criterion": "gini"})
+    add(f"elastic {k}x soft T=4, scikit-learn exact grower (regression)", soft, "tree",
+        {"algorithm": "exact"})
+    x2 = np.concatenate([data.x_train, make_transfer_set(data.x_train, "elastic", 2 * k, 0)])
+    add(f"elastic {2 * k}x soft T=4", Targets(x2, teacher.predict_proba(x2, 4.0)))
+    # feature banks, chosen on a validation split of the train set (teacher labels)
+    rows.append(bank_choice(data, teacher, teacher_test))
+    # TREPAN-style: draw more samples where the first tree disagrees with the teacher
+    rows.append(focused_sampling(data, teacher, teacher_test, k))
+    # fitting the teacher's logits (regression) instead of labels, train set only
+    rows.append(logit_regression(data, teacher, teacher_test))
+    print(file=sys.stderr)
+    return markdown_table(rows, ["student", "method", "accuracy", "agreement", "size",
+                                 "seconds", "fit samples"])
+
+
+def bank_choice(data, teacher, teacher_test) -> dict:
+    """Pick pixels / regions / regions+pixels by agreement on 20% of the train set."""
+    from distill.features import pixel_rects
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(data.x_train))
+    val, fit = idx[:800], idx[800:]
+    y = teacher.predict(data.x_train)
+    banks = {"pixels": make_rects("pixels", (28, 28)), "regions": region_rects(28, 28),
+             "regions+pixels": np.concatenate([region_rects(28, 28), pixel_rects(28, 28)])}
+    scores = {}
+    from distill.hist_tree import grow_tree
+    for name, rects in banks.items():
+        arrays = grow_tree(rect_means(data.x_train[fit], rects), y[fit], max_leaf_nodes=256,
+                           n_classes=10)
+        pred = _predict(arrays, rect_means(data.x_train[val], rects))
+        scores[name] = float(np.mean(pred == y[val]))
+    best = max(scores, key=scores.get)
+    start = time.perf_counter()
+    arrays = grow_tree(rect_means(data.x_train, banks[best]), y, max_leaf_nodes=256, n_classes=10)
+    pred = _predict(arrays, rect_means(data.x_test, banks[best]))
+    return {"student": f"tree ({best})", "method": "hard, bank chosen on validation "
+            f"({', '.join(f'{k} {v:.1%}' for k, v in scores.items())})",
+            "accuracy": float(np.mean(pred == data.y_test)),
+            "agreement": float(np.mean(pred == teacher_test)),
+            "size": f"{int((arrays['children_left'] < 0).sum())} leaves",
+            "seconds": time.perf_counter() - start, "fit samples": len(y)}
+
+
+def _predict(arrays, feats) -> np.ndarray:
+    node = np.zeros(len(feats), dtype=int)
+    while True:
+        inner = arrays["children_left"][node] >= 0
+        if not inner.any():
+            return arrays["value"][node].argmax(1)
+        rows = np.flatnonzero(inner)
+        left = feats[rows, arrays["feature"][node[inner]]] <= arrays["threshold"][node[inner]]
+        node[inner] = np.where(left, arrays["children_left"][node[inner]],
+                               arrays["children_right"][node[inner]])
+
+
+def focused_sampling(data, teacher, teacher_test, k: int) -> dict:
+    """Fit, find training digits whose elastic variants the tree gets wrong, add more of those."""
+    x = np.concatenate([data.x_train, make_transfer_set(data.x_train, "elastic", k, 0)])
+    first = make_student("tree", n_classes=10)
+    fit_student(first, Targets(x, teacher.predict_proba(x, 4.0)))
+    pool = make_transfer_set(data.x_train, "elastic", 3, 5)
+    wrong = np.flatnonzero(first.predict(pool) != teacher.predict(pool)) % len(data.x_train)
+    hard_cases = data.x_train[np.unique(wrong)]
+    extra = make_transfer_set(hard_cases, "elastic", max(1, (k * len(data.x_train)) //
+                                                         max(1, len(hard_cases))), 6)
+    xx = np.concatenate([x, extra])
+    row = fit_row("tree", {}, Targets(xx, teacher.predict_proba(xx, 4.0)), data, teacher_test,
+                  f"elastic {k}x + {len(extra)} focused on {len(hard_cases)} hard digits, T=4")
+    print(".", end="", file=sys.stderr, flush=True)
+    return row
+
+
+def logit_regression(data, teacher, teacher_test) -> dict:
+    """A regression tree on the teacher's logits (train set), predicting their argmax."""
+    from sklearn.tree import DecisionTreeRegressor
+    rects = region_rects(28, 28)
+    start = time.perf_counter()
+    model = DecisionTreeRegressor(max_leaf_nodes=256, random_state=0).fit(
+        rect_means(data.x_train, rects), teacher.logits(data.x_train))
+    pred = model.predict(rect_means(data.x_test, rects)).argmax(1)
+    return {"student": "tree (regions, regression)", "method": "teacher logits, train set",
+            "accuracy": float(np.mean(pred == data.y_test)),
+            "agreement": float(np.mean(pred == teacher_test)),
+            "size": f"{model.get_n_leaves()} leaves", "seconds": time.perf_counter() - start,
+            "fit samples": len(data.x_train)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer methods, no research rows")
+    parser.add_argument("--seeds", type=int, default=3, help="transfer-set seeds (research)")
+    parser.add_argument("--size", type=int, default=10, help="transfer-set copies")
+    parser.add_argument("--temperature", type=float, default=4.0)
+    args = parser.parse_args()
+    data = load_dataset("mnist5k")
+    teacher, hist = train_teacher(TeacherConfig(), data.x_train, data.y_train, data.x_test,
+                                  data.y_test, 10)
+    teacher_test = teacher.predict_proba(data.x_test)
+    print(f"Teacher: default cnn, {hist.test_accuracy[-1]:.1%} test accuracy "
+          f"({hist.seconds:.0f} s).\n")
+    print("## Every student x method (mnist5k, agreement = fidelity to the teacher)\n")
+    print(main_grid(data, teacher, teacher_test, args.size, args.temperature, args.quick))
+    if not args.quick:
+        print("\n## Research: the 256-leaf region tree\n")
+        print(research(data, teacher, teacher_test, args.size, args.seeds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""What every page shares: the current run, cached loaders, the job manager, error guarding,
+and small drawing helpers. Engine work stays in ``distill``; this module only adapts it to
+Streamlit (caching, session state, widgets)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import traceback
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from distill.runs import Run, RunError, list_runs, load_run
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+PAGES = {}  # filled by app.py: name -> st.Page, for links between pages
+
+
+# --------------------------------------------------------------------------------------
+# the frame
+
+
+def require_frame() -> None:
+    """Make sure app.py's frame (navigation, sidebar) runs, also for a deep link.
+
+    Streamlit treats a ``pages/`` folder as old-style pages until some session has run
+    app.py's ``st.navigation``; a first visit to ``/explore`` on a fresh server would show
+    the bare page. Switching that mode off and rerunning runs the frame at once.
+    """
+    if PAGES:
+        return
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+        PagesManager.uses_pages_directory = False
+    except ImportError:  # a future Streamlit without the old mode
+        return
+    st.rerun()
+
+
+# --------------------------------------------------------------------------------------
+# settings
+
+
+def hosted() -> bool:
+    """Public-demo mode: bounded training, a shared queue, no deleting (see distill.hosting)."""
+    if os.environ.get("DISTILL_HOSTED", "").lower() in ("1", "true", "yes"):
+        return True
+    try:
+        return bool(st.secrets.get("hosted", False))
+    except Exception:  # no secrets file is the normal case
+        return False
+
+
+# --------------------------------------------------------------------------------------
+# errors: never a traceback on the page
+
+
+@contextlib.contextmanager
+def guard(what: str = "this page"):
+    """Show any error as a friendly ``st.error`` with what to do, never a traceback."""
+    try:
+        yield
+    except ScriptControlException:
+        raise  # st.rerun / st.stop use exceptions; let them through
+    except RunError as err:
+        st.error(f"This run cannot be shown: {err}. Pick another run in the sidebar, or delete "
+                 "this one on the Runs page.", icon=":material/error:")
+    except Exception as err:  # the last line of defence for the user
+        traceback.print_exc()  # the server log keeps the details
+        st.error(f"Something went wrong while drawing {what}: {type(err).__name__}: {err}. "
+                 "Try another run or digit; if it persists, report it with the server log.",
+                 icon=":material/error:")
+
+
+# --------------------------------------------------------------------------------------
+# runs, cached per run (a run never changes once saved; the key carries its mtime)
+
+
+def _stamp(run: Run) -> float:
+    try:
+        return (run.path / "metrics.json").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _load_run(ref: str, stamp: float) -> Run:
+    run = load_run(ref)
+    run.metrics, run.predictions  # noqa: B018  read once, shared by every session
+    return run
+
+
+def all_runs() -> list[Run]:
+    return list_runs()
+
+
+def get_run(run_id: str) -> Run:
+    run = load_run(run_id)
+    return _load_run(run_id, _stamp(run))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _load_student(run_id: str, stamp: float, name: str):
+    return load_run(run_id).load_student(name)
+
+
+def get_student(run: Run, name: str):
+    return _load_student(run.id, _stamp(run), name)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _load_teacher(run_id: str, stamp: float):
+    return load_run(run_id).load_teacher()
+
+
+def get_teacher(run: Run):
+    return _load_teacher(run.id, _stamp(run))
+
+
+def current_run() -> Run | None:
+    """The run picked in the sidebar (None when there is none)."""
+    run_id = st.session_state.get("run")
+    if not run_id:
+        return None
+    try:
+        return get_run(run_id)
+    except RunError:
+        return None
+
+
+def select_run(run_id: str) -> None:
+    """Make ``run_id`` current everywhere (applied before the picker is drawn next time)."""
+    st.session_state["pending_run"] = run_id
+    st.query_params["run"] = run_id
+
+
+def run_label(run: Run) -> str:
+    try:
+        return run.title + (" · demo" if run.bundled else "")
+    except RunError:
+        return f"{run.id} (damaged)"
+
+
+def seed_from_url(key: str, options: list, default) -> None:
+    """Give widget ``key`` its value before it is drawn: a pending choice, else ?key= from the
+    URL (a shared link or a reload), else what it had, else ``default``.
+
+    Streamlit can bind a widget to the URL, but then the URL holds the displayed label; here
+    the URL holds the id (a run id, a student name), and labels stay readable.
+    """
+    pending = st.session_state.pop(f"pending_{key}", None)
+    url = st.query_params.get(key)
+    if pending in options:
+        st.session_state[key] = pending
+    elif key not in st.session_state and url in options:
+        st.session_state[key] = url
+    elif st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def keep_in_url(key: str) -> None:
+    value = st.session_state.get(key)
+    if value is not None and st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+
+
+def run_picker() -> Run | None:
+    """Sidebar: choose the current run (newest first); kept in the URL as ?run=."""
+    runs = all_runs()
+    if not runs:
+        st.caption("No runs yet: train one on the Train page.")
+        return None
+    ids = [r.id for r in runs]
+    seed_from_url("run", ids, ids[0])
+    labels = {r.id: run_label(r) for r in runs}
+    st.selectbox("Run", ids, key="run", format_func=lambda i: labels.get(i, i),
+                 help="The run every page shows. Newest first; the bundled demo run is "
+                 "always there.")
+    keep_in_url("run")
+    run = current_run()
+    if run is not None:
+        from distill.summary import headline
+        with contextlib.suppress(RunError, KeyError):
+            st.caption(headline(run.metrics))
+    return run
+
+
+# --------------------------------------------------------------------------------------
+# jobs
+
+
+@st.cache_resource
+def job_manager():
+    from distill.jobs import get_manager
+    from distill.hosting import LIMITS
+    if hosted():
+        return get_manager(max_running=1, max_jobs_per_owner=1)
+    return get_manager(max_running=LIMITS.local_parallel_jobs)
+
+
+# --------------------------------------------------------------------------------------
+# pictures
+
+
+def ink_image(image: np.ndarray, scale: int = 4) -> np.ndarray:
+    """A digit as dark ink on white, upscaled by whole pixels (no blur): (H*s, W*s) uint8."""
+    img = (255 * (1 - np.clip(image, 0, 1))).astype(np.uint8)
+    return np.kron(img, np.ones((scale, scale), dtype=np.uint8))
+
+
+def student_title(run: Run, name: str) -> str:
+    entry = run.student_entry(name)
+    method = "true labels" if entry["method"] == "ground-truth" else entry["method"]
+    return f"{entry.get('title', entry['label'])} · {method}"
+
+
+def page_link(name: str, label: str, icon: str | None = None, **query) -> None:
+    page = PAGES.get(name)
+    if page is not None:
+        st.page_link(page, label=label, icon=icon, query_params=query or None)
+
+
+def my_job_ids() -> list[str]:
+    """Jobs this browser session started (also kept in the URL as ?job=, for reloads)."""
+    ids = st.session_state.setdefault("jobs", [])
+    from_url = st.query_params.get("job")
+    if from_url and from_url not in ids:
+        ids.append(from_url)
+    return ids
+
+
+def visible_jobs() -> list[dict]:
+    """Hosted: this session's jobs only. On a laptop: every job of this server."""
+    manager = job_manager()
+    if hosted():
+        snaps = [manager.snapshot(j) for j in my_job_ids()]
+        return sorted((s for s in snaps if s), key=lambda s: s["created"], reverse=True)
+    return manager.jobs()
+
+
+def active_job() -> dict | None:
+    from distill.jobs import ACTIVE
+    return next((j for j in visible_jobs() if j["state"] in ACTIVE), None)
+
+
+def adopt_finished_jobs() -> None:
+    """When one of this session's jobs has saved a run, make that run current (once)."""
+    seen = st.session_state.setdefault("adopted", set())
+    for job in visible_jobs():
+        if job["state"] == "done" and job["id"] not in seen and job["id"] in my_job_ids():
+            seen.add(job["id"])
+            select_run(job["run_id"])
+            st.session_state["just_finished"] = job["run_id"]
+            st.rerun()
+
+
+def job_badge() -> None:
+    """Sidebar: the running job's progress on every page; applies a finished run."""
+    adopt_finished_jobs()
+    if active_job() is not None:
+        _job_badge()
+    elif "job" in st.query_params:
+        del st.query_params["job"]
+
+
+@st.fragment(run_every=1.5)
+def _job_badge() -> None:
+    adopt_finished_jobs()
+    job = active_job()
+    if job is None:
+        st.rerun()  # the job ended: redraw the whole app once, and stop polling
+    if job["id"] in my_job_ids():
+        st.query_params["job"] = job["id"]
+    if job["state"] == "queued":
+        st.caption(f":material/hourglass_top: Training job waiting (place {job['position']})")
+    else:
+        eta = f" · about {job['eta']:.0f} s left" if job.get("eta") is not None else ""
+        st.progress(job["overall"], text=f"Training: {job['overall']:.0%}{eta}")

@@ -1,0 +1,113 @@
+"""Compare: every model of a run side by side, and against another run."""
+
+import pandas as pd
+import streamlit as st
+
+from distill.metrics import confusion
+from distill.summary import COLUMNS, model_rows
+from pages import _charts as charts
+from pages import _ui as ui
+
+ui.require_frame()
+
+st.title("Compare")
+
+PERCENT = st.column_config.NumberColumn(format="percent")
+
+
+def table(rows: list[dict]) -> None:
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    st.dataframe(df, hide_index=True, width="stretch", column_config={
+        "model": st.column_config.TextColumn("Model", help="student.method; the teacher first"),
+        "accuracy": PERCENT, "agreement": st.column_config.NumberColumn(
+            "Agreement", format="percent", help="Share of test images where the model predicts "
+            "what the teacher predicts (fidelity)."),
+        "gain": st.column_config.NumberColumn("Gain", format="%+.1%", help="Agreement minus "
+                                              "that of the same model on true labels."),
+        "top2_agreement": st.column_config.NumberColumn(
+            "Top-2", format="percent", help="The teacher's answer is among the model's two "
+            "most likely classes."),
+        "kl": st.column_config.NumberColumn("KL", format="%.3f", help="Mean KL(teacher || "
+                                            "model) in nats: how far the probabilities are."),
+        "parameters": st.column_config.NumberColumn("Parameters", format="localized"),
+        "seconds": st.column_config.NumberColumn("Fit s", format="%.1f"),
+    })
+
+
+def matrices(run, student: str) -> None:
+    p = run.predictions
+    names = run.metrics["class_names"]
+    y, t = p["y_true"], p["teacher_proba"].argmax(1)
+    s = run.student_proba(student).argmax(1)
+    n = len(names)
+    c1, c2, c3 = st.columns(3)
+    c1.plotly_chart(charts.confusion_heatmap(confusion(y, t, n), names, names, "True x teacher",
+                                             "true", "teacher"), key="cm-teacher")
+    c2.plotly_chart(charts.confusion_heatmap(confusion(y, s, n), names, names, "True x student",
+                                             "true", "student"), key="cm-student")
+    c3.plotly_chart(charts.confusion_heatmap(confusion(t, s, n), names, names,
+                                             "Teacher x student (agreement)", "teacher",
+                                             "student"), key="cm-agreement")
+    st.caption("Off-diagonal cells of the agreement matrix are where the student parts ways "
+               "with the teacher; open them on the Explore page with the 'disagree' filter.")
+
+
+def against_other_run(run) -> None:
+    others = [r for r in ui.all_runs() if r.id != run.id]
+    if not others:
+        st.caption("Train another run to compare two runs here.")
+        return
+    other_id = st.selectbox("Compare with run", [None] + [r.id for r in others],
+                            format_func=lambda i: "choose a run" if i is None else
+                            ui.run_label(ui.get_run(i)), key="other_run")
+    if other_id is None:
+        return
+    other = ui.get_run(other_id)
+    a, b = run.metrics, other.metrics
+    ra = {r["model"]: r for r in model_rows(a)}
+    rb = {r["model"]: r for r in model_rows(b)}
+    rows = []
+    for model in dict.fromkeys([*ra, *rb]):
+        x, y = ra.get(model), rb.get(model)
+        rows.append({"model": model,
+                     "agreement (this run)": x["agreement"] if x else None,
+                     "agreement (other)": y["agreement"] if y else None,
+                     "accuracy (this run)": x["accuracy"] if x else None,
+                     "accuracy (other)": y["accuracy"] if y else None})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={c: PERCENT for c in rows[0] if c != "model"})
+    st.caption(f"This run: {a['dataset']}, {a['method']}; other: {b['dataset']}, "
+               f"{b['method']}. Models are matched by name.")
+
+
+with ui.guard("the comparison"):
+    run = ui.current_run()
+    if run is None:
+        st.info("No run yet: train one first.", icon=":material/school:")
+        st.stop()
+    m = run.metrics
+    rows = model_rows(m)
+    st.markdown(f"**{run.title}** · {m['dataset']} · {m['n_test']:,} test images")
+    table(rows)
+
+    pairs = [{"label": e["label"], "distilled": e, "baseline": run.baseline_of(e)}
+             for e in run.distilled_students()]
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"]), key="agree")
+    c2.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"],
+                                          metric="test_accuracy", title="Test accuracy"),
+                    key="accuracy")
+
+    st.subheader("Where they differ", divider="gray")
+    student = st.selectbox("Student", run.student_names, key="compare_student",
+                           format_func=lambda n: ui.student_title(run, n))
+    matrices(run, student)
+
+    c1, c2 = st.columns(2)
+    per_class = {s["name"]: s["agreement_per_class"] for s in m["students"]
+                 if s["method"] == m["method"] or s["name"] == student}
+    c1.plotly_chart(charts.per_class_lines(per_class, m["class_names"]), key="per-class")
+    c2.plotly_chart(charts.tradeoff_scatter(rows), key="tradeoff")
+
+    st.subheader("Against another run", divider="gray")
+    against_other_run(run)

@@ -1,0 +1,223 @@
+"""Explore: a grid of test digits, filtered; click one to see why each model decided as it did."""
+
+import numpy as np
+import streamlit as st
+
+from distill.browse import FILTERS, filter_counts, page_of, select_samples, step
+from distill.explain import explain
+from distill.explain.drawing import tree_dot
+from distill.explain.evidence import weight_maps
+from distill.explain.tree import decision_path, path_in_words, path_overlay
+from pages import _charts as charts
+from pages import _ui as ui
+
+ui.require_frame()
+
+SHORT = {"all": "All", "disagree": "Disagree", "teacher-wrong": "Teacher wrong",
+         "student-wrong": "Student wrong"}
+PER_PAGE = 24
+COLUMNS = 6
+
+st.title("Explore")
+
+
+@st.cache_data(max_entries=4000, show_spinner=False)
+def explanation(run_id: str, name: str, index: int, versus: int | None) -> dict:
+    run = ui.get_run(run_id)
+    return explain(ui.get_student(run, name), run.predictions["x_test"][index], versus=versus)
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def saliency_map(run_id: str, index: int, target: int) -> np.ndarray:
+    from distill.explain.saliency import saliency
+    run = ui.get_run(run_id)
+    return saliency(ui.get_teacher(run), run.predictions["x_test"][index], target)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def class_maps(run_id: str, name: str):
+    wm = weight_maps(ui.get_student(ui.get_run(run_id), name))
+    return wm.maps, wm.description
+
+
+def choose(index: int) -> None:
+    st.session_state["sample"] = int(index)
+
+
+def controls(run) -> tuple[str, np.ndarray]:
+    """Student, filter and class pickers; returns the student and the selected indices."""
+    names = run.student_names
+    default = run.distilled_students()[0]["name"] if run.distilled_students() else names[0]
+    ui.seed_from_url("student", names, default)
+    c1, c2, c3, c4 = st.columns([2, 4, 1, 1])
+    student = c1.selectbox("Student", names, key="student", persist_state="session",
+                           format_func=lambda n: ui.student_title(run, n),
+                           help="Any student of the run, distilled or trained on true labels.")
+    ui.keep_in_url("student")
+    p = run.predictions
+    y, t_pred = p["y_true"], p["teacher_proba"].argmax(1)
+    s_pred = run.student_proba(student).argmax(1)
+    class_names = run.metrics["class_names"]
+    true_class = c3.selectbox("True class", [None, *range(len(class_names))], key="true_class",
+                              format_func=lambda c: "all" if c is None else class_names[c],
+                              persist_state="session")
+    counts = filter_counts(y, t_pred, s_pred, true_class)
+    kind = c2.segmented_control("Show", list(FILTERS), default="all", key="filter",
+                                format_func=lambda k: f"{SHORT[k]} ({counts[k]})",
+                                help="; ".join(f"{SHORT[k]}: {v.lower()}"
+                                               for k, v in FILTERS.items()),
+                                persist_state="session") or "all"
+    c4.number_input("Digit #", 0, len(y) - 1, key="sample", bind="query-params",
+                    help="The test digit shown; type an index to jump to it. Also in the URL, "
+                    "so a link opens this digit.")
+    return student, select_samples(kind, y, t_pred, s_pred, true_class)
+
+
+def grid(run, student: str, indices: np.ndarray, current: int) -> None:
+    """Paged thumbnails; the button under each opens that digit."""
+    if len(indices) == 0:
+        st.info("No test digit matches this filter.", icon=":material/filter_alt_off:")
+        return
+    pages = (len(indices) - 1) // PER_PAGE + 1
+    if st.session_state.get("grid_page_for") != (student, len(indices), current):
+        st.session_state["grid_page"] = page_of(indices, current, PER_PAGE)
+        st.session_state["grid_page_for"] = (student, len(indices), current)
+    page = min(st.session_state.get("grid_page", 0), pages - 1)
+    p = run.predictions
+    t_pred, s_pred = p["teacher_proba"].argmax(1), run.student_proba(student).argmax(1)
+    names = run.metrics["class_names"]
+    shown = indices[page * PER_PAGE:(page + 1) * PER_PAGE]
+    for row in range(0, len(shown), COLUMNS):
+        cols = st.columns(COLUMNS, gap="small")
+        for col, i in zip(cols, shown[row:row + COLUMNS]):
+            with col:
+                st.image(ui.ink_image(p["x_test"][i], 3), width="stretch")
+                mark = "≠" if t_pred[i] != s_pred[i] else "="
+                st.button(f"{names[t_pred[i]]}{mark}{names[s_pred[i]]}", key=f"open-{i}",
+                          on_click=choose, args=(i,), width="stretch",
+                          type="primary" if i == current else "secondary",
+                          help=f"Digit #{i}: true {names[p['y_true'][i]]}, teacher "
+                          f"{names[t_pred[i]]}, student {names[s_pred[i]]}")
+    c1, c2, c3 = st.columns([1, 2, 1])
+    if c1.button("◀ Page", disabled=page == 0, key="page-prev", width="stretch"):
+        st.session_state["grid_page"] = page - 1
+        st.rerun()
+    c2.caption(f"Page {page + 1} of {pages} · {len(indices)} digits · teacher = student "
+               "under each digit")
+    if c3.button("Page ▶", disabled=page >= pages - 1, key="page-next", width="stretch"):
+        st.session_state["grid_page"] = page + 1
+        st.rerun()
+
+
+def header(run, student: str, index: int, indices: np.ndarray) -> None:
+    """The digit, the teacher's view of it, both models' probabilities, and stepping."""
+    p = run.predictions
+    names = run.metrics["class_names"]
+    image, y = p["x_test"][index], int(p["y_true"][index])
+    tp, sp = p["teacher_proba"][index], run.student_proba(student)[index]
+    t, s = int(tp.argmax()), int(sp.argmax())
+    verdict = ":green[they agree]" if t == s else ":red[they disagree]"
+    st.markdown(f"**Digit #{index}** · true **{names[y]}** · teacher says **{names[t]}** "
+                f"({tp[t]:.0%}) · student says **{names[s]}** ({sp[s]:.0%}) · {verdict}")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.image(ui.ink_image(image, 8), width="stretch", caption="as the models see it")
+    with c2:
+        sal = saliency_map(run.id, index, t)
+        st.plotly_chart(charts.image_map(sal, f"Teacher's evidence for {names[t]}",
+                                         colorbar="logit", height=260), key="saliency")
+    st.caption("Right: integrated gradients, how much each pixel's ink raised (red) or lowered "
+               "(blue) the teacher's score for its answer.")
+    st.plotly_chart(charts.proba_bars(tp, sp, names, "student"), key="probas")
+    b1, b2, b3 = st.columns([1, 1, 1], vertical_alignment="center")
+    prev_i, next_i = step(indices, index, -1), step(indices, index, +1)
+    b1.button("Previous", key="prev", on_click=choose, args=(prev_i,),
+              icon=":material/chevron_left:", disabled=prev_i is None, shortcut="Left",
+              width="stretch")
+    b2.button("Next", key="next", on_click=choose, args=(next_i,),
+              icon=":material/chevron_right:", disabled=next_i is None, shortcut="Right",
+              width="stretch")
+    b3.caption("through the digits on the left (← →)")
+
+
+def tree_view(run, student: str, index: int) -> None:
+    tree = ui.get_student(run, student)
+    image = run.predictions["x_test"][index]
+    path = decision_path(tree, image)
+    names = run.metrics["class_names"]
+    view = st.segmented_control("Tree view", ["path", "top"], default="path", key="tree_view",
+                                format_func={"path": "This digit's path",
+                                             "top": "Top of the whole tree"}.get,
+                                persist_state="session") or "path"
+    depth = 3
+    if view == "top":
+        depth = st.slider("Levels shown", 2, 6, 3, key="tree_depth", persist_state="session")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.graphviz_chart(tree_dot(tree, path, view=view, max_depth=depth, class_names=names),
+                          width="content")
+        st.caption(f"{tree.n_leaves_} leaves, depth {tree.depth_}. Red: the path this digit "
+                   "took. 'yes' means more ink than the threshold.")
+    with right:
+        st.plotly_chart(charts.digit_with_regions(image, path_overlay(path)), key="regions")
+        st.caption("Each question's rectangle, numbered in path order: orange where this digit "
+                   "had more ink than the threshold, blue where it had less.")
+        st.markdown("  \n".join(path_in_words(path, names)))
+
+
+def evidence_view(run, student: str, index: int) -> None:
+    names = run.metrics["class_names"]
+    probs = run.student_proba(student)[index]
+    pred = int(probs.argmax())
+    others = [c for c in np.argsort(-probs) if c != pred]
+    versus = st.columns(3)[0].selectbox(
+        "Weigh the prediction against", others, key="versus",
+        format_func=lambda c: f"{names[c]} ({probs[c]:.1%})",
+        help="Default: the runner-up class. The map shows each pixel's push towards the "
+        "prediction (red) or this class (blue).")
+    e = explanation(run.id, student, index, int(versus))
+    ev = np.asarray(e["evidence"])
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.plotly_chart(charts.image_map(
+            ev, f"Evidence: {names[e['prediction']]} vs {names[e['versus']]}",
+            colorbar="log-odds"), key="evidence")
+        st.caption(f"Red pixels argue for {names[e['prediction']]}, blue ones for "
+                   f"{names[e['versus']]}. Log-odds {e['log_odds']:.2f} = prior "
+                   f"{e['prior']:.2f} + pixels {ev.sum():.2f}.")
+    with right:
+        maps, description = class_maps(run.id, student)
+        which = list(maps)
+        shown = st.segmented_control("Per-class weights", which, default=which[0],
+                                     key="map_kind") if len(which) > 1 else which[0]
+        shown = shown or which[0]
+        diverging = shown in ("log-odds of ink", "coefficient")
+        st.plotly_chart(charts.small_multiples(maps[shown], names, shown, diverging,
+                                               highlight=[e["prediction"], e["versus"]]),
+                        key="weights")
+        st.caption(description)
+
+
+with ui.guard("the explorer"):
+    run = ui.current_run()
+    if run is None:
+        st.info("No run yet: train one first.", icon=":material/school:")
+        ui.page_link("train", "Train", icon=":material/model_training:")
+        st.stop()
+    student, indices = controls(run)
+    current = int(st.session_state.get("sample") or 0)
+
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        grid(run, student, indices, current)
+    with right:
+        header(run, student, current, indices)
+
+    kind = run.student_entry(student)["kind"]
+    st.subheader(f"Why the {ui.student_title(run, student)} decided so", divider="gray")
+    if kind == "tree":
+        tree_view(run, student, current)
+    elif kind in ("gaussian-nb", "bernoulli-nb", "multinomial-nb", "linear"):
+        evidence_view(run, student, current)
+    else:
+        st.info(f"No explanation view for students of kind {kind!r} yet.")

@@ -1,0 +1,55 @@
+"""Overview: the current run's story on one screen."""
+
+import streamlit as st
+
+from distill.summary import method_phrase, story
+from pages import _charts as charts
+from pages import _ui as ui
+
+ui.require_frame()
+
+st.title("Overview")
+
+with ui.guard("the overview"):
+    run = ui.current_run()
+    if run is None:
+        st.info("No run to show yet. Train a teacher and its students to see how closely an "
+                "interpretable model can follow a neural network.", icon=":material/school:")
+        ui.page_link("train", "Train your first run", icon=":material/model_training:")
+        st.stop()
+
+    m = run.metrics
+    t = m["teacher"]
+    st.markdown(f"#### {run.title}")
+    st.write(story(m))
+
+    distilled = run.distilled_students()
+    cards = st.columns(1 + len(distilled))
+    cards[0].metric("Teacher accuracy", f"{t['test_accuracy']:.1%}",
+                    help=f"{t['arch']} network, {t.get('parameters', 0):,} parameters, "
+                    f"trained {t['epochs']} epochs in {t.get('train_seconds', 0):.0f} s")
+    for card, entry in zip(cards[1:], distilled):
+        base = run.baseline_of(entry)
+        gain = (entry["agreement"] - base["agreement"]) if base and base is not entry else None
+        card.metric(entry.get("title", entry["label"]), f"{entry['agreement']:.1%}",
+                    delta=f"{gain * 100:+.1f} pt vs true labels" if gain is not None else None,
+                    help=f"Agrees with the teacher on {entry['agreement']:.1%} of test images; "
+                    f"accuracy {entry['test_accuracy']:.1%}. The change is against the same "
+                    "model trained on the true labels only.")
+
+    pairs = [{"label": e.get("title", e["label"]), "distilled": e, "baseline": run.baseline_of(e)}
+             for e in distilled]
+    st.plotly_chart(charts.agreement_bars(pairs, t["test_accuracy"],
+                                          title="How often each student agrees with the "
+                                          "teacher"), key="overview-bars")
+    st.caption(f"Students were taught with {method_phrase(m)}; the pale bars are the same "
+               f"models fitted to the true labels. Test set: {m['n_test']:,} images of "
+               f"{m['dataset']}.")
+
+    links = st.columns(3)
+    with links[0]:
+        ui.page_link("compare", "Compare every model", icon=":material/compare_arrows:")
+    with links[1]:
+        ui.page_link("explore", "See why, digit by digit", icon=":material/pageview:")
+    with links[2]:
+        ui.page_link("train", "Train another run", icon=":material/model_training:")
