@@ -31,4 +31,8 @@ with st.sidebar:
     if ui.hosted():
         st.caption(":material/public: Public demo: training is limited and shared.")
 
-navigation.run()
+ui.FRAME.active = True  # pages check that they run inside this frame
+try:
+    navigation.run()
+finally:
+    ui.FRAME.active = False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import traceback
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from distill.runs import Run, RunError, list_runs, load_run
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PAGES = {}  # filled by app.py: name -> st.Page, for links between pages
+FRAME = threading.local()  # FRAME.active: app.py's frame is running this page (per thread)
 
 
 # --------------------------------------------------------------------------------------
@@ -30,7 +32,7 @@ def require_frame() -> None:
     app.py's ``st.navigation``; a first visit to ``/explore`` on a fresh server would show
     the bare page. Switching that mode off and rerunning runs the frame at once.
     """
-    if PAGES:
+    if getattr(FRAME, "active", False):
         return
     try:
         from streamlit.runtime.pages_manager import PagesManager
@@ -79,16 +81,17 @@ def guard(what: str = "this page"):
 # runs, cached per run (a run never changes once saved; the key carries its mtime)
 
 
-def _stamp(run: Run) -> float:
+def _stamp(run: Run) -> tuple[str, float]:
+    """What identifies a saved run's contents: its folder and when it was written."""
     try:
-        return (run.path / "metrics.json").stat().st_mtime
+        return str(run.path.resolve()), (run.path / "metrics.json").stat().st_mtime
     except OSError:
-        return 0.0
+        return str(run.path), 0.0
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _load_run(ref: str, stamp: float) -> Run:
-    run = load_run(ref)
+def _load_run(path: str, stamp: tuple[str, float]) -> Run:
+    run = load_run(Path(path))
     run.metrics, run.predictions  # noqa: B018  read once, shared by every session
     return run
 
@@ -97,38 +100,45 @@ def all_runs() -> list[Run]:
     return list_runs()
 
 
+def run_key(run: Run) -> tuple[str, float]:
+    """A cache key for anything computed from a run's saved files."""
+    return _stamp(run)
+
+
+def run_from_key(key: tuple[str, float]) -> Run:
+    return _load_run(key[0], key)
+
+
 def get_run(run_id: str) -> Run:
-    run = load_run(run_id)
-    return _load_run(run_id, _stamp(run))
+    found = load_run(run_id)
+    run = _load_run(str(found.path), _stamp(found))
+    run.bundled = found.bundled
+    return run
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _load_student(run_id: str, stamp: float, name: str):
-    return load_run(run_id).load_student(name)
+def _load_student(stamp: tuple[str, float], name: str):
+    return load_run(Path(stamp[0])).load_student(name)
 
 
 def get_student(run: Run, name: str):
-    return _load_student(run.id, _stamp(run), name)
+    return _load_student(_stamp(run), name)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _load_teacher(run_id: str, stamp: float):
-    return load_run(run_id).load_teacher()
+def _load_teacher(stamp: tuple[str, float]):
+    return load_run(Path(stamp[0])).load_teacher()
 
 
 def get_teacher(run: Run):
-    return _load_teacher(run.id, _stamp(run))
+    return _load_teacher(_stamp(run))
 
 
 def current_run() -> Run | None:
-    """The run picked in the sidebar (None when there is none)."""
+    """The run picked in the sidebar (None when there is none); RunError when it is damaged,
+    so the page says so instead of pretending there is no run."""
     run_id = st.session_state.get("run")
-    if not run_id:
-        return None
-    try:
-        return get_run(run_id)
-    except RunError:
-        return None
+    return get_run(run_id) if run_id else None
 
 
 def select_run(run_id: str) -> None:
@@ -180,12 +190,14 @@ def run_picker() -> Run | None:
                  help="The run every page shows. Newest first; the bundled demo run is "
                  "always there.")
     keep_in_url("run")
-    run = current_run()
-    if run is not None:
-        from distill.summary import headline
-        with contextlib.suppress(RunError, KeyError):
-            st.caption(headline(run.metrics))
-    return run
+    from distill.summary import headline
+    try:
+        run = current_run()
+        st.caption(headline(run.metrics))
+        return run
+    except (RunError, KeyError) as err:
+        st.caption(f":red[This run cannot be read: {err}]")
+        return None
 
 
 # --------------------------------------------------------------------------------------

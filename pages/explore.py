@@ -22,21 +22,21 @@ st.title("Explore")
 
 
 @st.cache_data(max_entries=4000, show_spinner=False)
-def explanation(run_id: str, name: str, index: int, versus: int | None) -> dict:
-    run = ui.get_run(run_id)
+def explanation(key: tuple, name: str, index: int, versus: int | None) -> dict:
+    run = ui.run_from_key(key)
     return explain(ui.get_student(run, name), run.predictions["x_test"][index], versus=versus)
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
-def saliency_map(run_id: str, index: int, target: int) -> np.ndarray:
+def saliency_map(key: tuple, index: int, target: int) -> np.ndarray:
     from distill.explain.saliency import saliency
-    run = ui.get_run(run_id)
+    run = ui.run_from_key(key)
     return saliency(ui.get_teacher(run), run.predictions["x_test"][index], target)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def class_maps(run_id: str, name: str):
-    wm = weight_maps(ui.get_student(ui.get_run(run_id), name))
+def class_maps(key: tuple, name: str):
+    wm = weight_maps(ui.get_student(ui.run_from_key(key), name))
     return wm.maps, wm.description
 
 
@@ -123,7 +123,7 @@ def header(run, student: str, index: int, indices: np.ndarray) -> None:
     with c1:
         st.image(ui.ink_image(image, 8), width="stretch", caption="as the models see it")
     with c2:
-        sal = saliency_map(run.id, index, t)
+        sal = saliency_map(ui.run_key(run), index, t)
         st.plotly_chart(charts.image_map(sal, f"Teacher's evidence for {names[t]}",
                                          colorbar="logit", height=260), key="saliency")
     st.caption("Right: integrated gradients, how much each pixel's ink raised (red) or lowered "
@@ -175,7 +175,7 @@ def evidence_view(run, student: str, index: int) -> None:
         format_func=lambda c: f"{names[c]} ({probs[c]:.1%})",
         help="Default: the runner-up class. The map shows each pixel's push towards the "
         "prediction (red) or this class (blue).")
-    e = explanation(run.id, student, index, int(versus))
+    e = explanation(ui.run_key(run), student, index, int(versus))
     ev = np.asarray(e["evidence"])
     left, right = st.columns([2, 3], gap="large")
     with left:
@@ -186,7 +186,7 @@ def evidence_view(run, student: str, index: int) -> None:
                    f"{names[e['versus']]}. Log-odds {e['log_odds']:.2f} = prior "
                    f"{e['prior']:.2f} + pixels {ev.sum():.2f}.")
     with right:
-        maps, description = class_maps(run.id, student)
+        maps, description = class_maps(ui.run_key(run), student)
         which = list(maps)
         shown = st.segmented_control("Per-class weights", which, default=which[0],
                                      key="map_kind") if len(which) > 1 else which[0]

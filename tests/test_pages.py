@@ -1,0 +1,195 @@
+"""Every page, driven headlessly with Streamlit's AppTest on a small saved run."""
+
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from distill import runs as R
+from distill.runs import PROJECT_DIR
+
+APP = str(PROJECT_DIR / "app.py")
+
+
+@pytest.fixture
+def runs_home(tiny_mnist_run, tiny_run, tmp_path, monkeypatch):
+    """A runs folder with two small runs, and no bundled demo run."""
+    folder = tmp_path / "runs"
+    shutil.copytree(tiny_mnist_run.path, folder / "mnist-run")
+    shutil.copytree(tiny_run.path, folder / "digits-run")
+    R.rename_run(R.Run(folder / "mnist-run"), "Small MNIST run")
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(folder))
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "no-bundled-runs")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def navigation_mode(monkeypatch):
+    """Run pages as a live server does once app.py has run: through st.navigation.
+
+    AppTest re-detects the old ``pages/`` folder mode before every run, which a server does
+    only until its first visit; the first deep link on a fresh server is a browser test.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+def app(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def graphviz(at) -> list[str]:
+    return [el.proto.spec for el in at.get("graphviz_chart")]
+
+
+def plotly_count(at) -> int:
+    return len(at.get("plotly_chart"))
+
+
+def test_overview_tells_the_story_of_the_current_run(runs_home):
+    at = app(run="mnist-run")
+    assert not at.error
+    assert at.title[0].value == "Overview"
+    labels = [m.label for m in at.metric]
+    assert labels[0] == "Teacher accuracy" and "Decision tree (regions)" in labels
+    assert any("agrees with it on" in m.value for m in at.markdown)
+    assert plotly_count(at) == 1
+    assert at.sidebar.selectbox(key="run").value == "mnist-run"
+
+
+def test_overview_without_runs_points_to_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "none"))
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "none-bundled")
+    at = app()
+    assert "No run to show yet" in at.info[0].value
+    assert not at.metric
+
+
+def test_the_run_picker_switches_runs_everywhere(runs_home):
+    at = app(run="mnist-run")
+    at.sidebar.selectbox(key="run").select("digits-run").run()
+    assert at.query_params["run"] == "digits-run"
+    assert "digits" in at.markdown[0].value or any("digits" in m.value for m in at.markdown)
+
+
+def test_compare_shows_the_table_matrices_and_charts(runs_home):
+    at = app("compare", run="mnist-run")
+    assert not at.error
+    df = at.dataframe[0].value
+    assert df["model"].iloc[0].startswith("teacher") and len(df) == 1 + 10
+    assert plotly_count(at) >= 7  # 2 bar charts, 3 matrices, per-class, trade-off
+    at.selectbox(key="compare_student").select("bernoulli-nb.transfer").run()
+    assert not at.exception
+
+
+def test_compare_against_another_run(runs_home):
+    at = app("compare", run="mnist-run")
+    at.selectbox(key="other_run").select("digits-run").run()
+    assert len(at.dataframe) == 2
+
+
+def test_explore_shows_a_tree_path_for_the_chosen_digit(runs_home):
+    at = app("explore", run="mnist-run", sample="7")
+    assert not at.error
+    assert at.selectbox(key="student").value == "tree.transfer"
+    assert at.number_input(key="sample").value == 7
+    dots = graphviz(at)
+    assert len(dots) == 1 and "#d62728" in dots[0] and "predicts" in dots[0]
+    assert any("Digit #7" in m.value for m in at.markdown)
+
+
+def test_explore_filters_count_and_select(runs_home, tiny_mnist_run):
+    at = app("explore", run="mnist-run")
+    p = tiny_mnist_run.predictions
+    t, s = p["teacher_proba"].argmax(1), tiny_mnist_run.student_proba("tree.transfer").argmax(1)
+    disagree = int((t != s).sum())
+    control = at.segmented_control(key="filter")
+    assert f"Disagree ({disagree})" in control.options
+    control.set_value("disagree").run()
+    shown = [b.key for b in at.button if b.key and b.key.startswith("open-")]
+    assert len(shown) == min(24, disagree)
+    assert all(t[int(k[5:])] != s[int(k[5:])] for k in shown)
+
+
+def test_explore_grid_click_and_next(runs_home):
+    at = app("explore", run="mnist-run")
+    at.button(key="open-5").click().run()
+    assert at.number_input(key="sample").value == 5
+    at.button(key="next").click().run()
+    assert at.number_input(key="sample").value == 6
+    at.button(key="prev").click().run()
+    at.button(key="prev").click().run()
+    assert at.number_input(key="sample").value == 4
+
+
+def test_explore_switches_to_naive_bayes_evidence(runs_home):
+    at = app("explore", run="mnist-run", sample="3")
+    at.selectbox(key="student").select("bernoulli-nb.transfer").run()
+    assert not at.error and not graphviz(at)
+    assert at.query_params["student"] == "bernoulli-nb.transfer"
+    assert any("Log-odds" in c.value for c in at.caption)
+    assert plotly_count(at) >= 4  # saliency, probabilities, evidence, class weights
+    at.selectbox(key="student").select("linear.ground-truth").run()
+    assert not at.error
+
+
+def test_explore_top_view_of_the_tree(runs_home):
+    at = app("explore", run="mnist-run")
+    at.segmented_control(key="tree_view").set_value("top").run()
+    dot = graphviz(at)[0]
+    assert "Top 3 levels" in dot
+
+
+def test_train_form_refuses_invalid_settings_with_reasons(runs_home):
+    at = app("train")
+    assert not at.error
+    at.multiselect(key="students").set_value([]).run()
+    start = next(b for b in at.button if b.label == "Start training")
+    start.click().run()
+    assert at.error and "choose at least one student" in at.error[0].value
+    assert at.multiselect(key="students").value == []  # nothing the user set is lost
+
+
+def test_train_form_offers_every_dataset_teacher_and_student(runs_home):
+    at = app("train")
+    assert set(at.selectbox(key="dataset").options) >= {"MNIST 5k", "Digits 8x8"}
+    assert len(at.selectbox(key="arch").options) >= 4
+    assert len(at.multiselect(key="students").options) >= 6
+
+
+def test_runs_page_renames_and_deletes(runs_home):
+    at = app("runs", run="digits-run")
+    assert not at.error and len(at.dataframe[0].value) == 2
+    at.text_input(key="title-digits-run").set_value("Renamed run").run()
+    at.button(key="rename-digits-run").click().run()
+    assert R.load_run("digits-run").title == "Renamed run"
+    at.button(key="delete-digits-run").click().run()
+    assert not (runs_home / "digits-run").exists()
+    assert not at.exception
+
+
+def test_runs_page_offers_downloads(runs_home):
+    at = app("runs", run="mnist-run")
+    assert not at.error
+    assert len(at.get("download_button")) == 3  # metrics JSON, model CSV, the tree
+
+
+def test_a_damaged_run_shows_an_error_not_a_traceback(runs_home):
+    (runs_home / "mnist-run" / "predictions.npz").write_bytes(b"broken")
+    at = app("explore", run="mnist-run")
+    assert at.error and "cannot be shown" in at.error[0].value
+    assert not at.exception
