@@ -29,7 +29,8 @@ from typing import Callable
 import numpy as np
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-BUNDLED_RUNS_DIR = PROJECT_DIR / "assets" / "runs"
+BUNDLED_RUNS_DIR = Path(os.environ.get("DISTILL_BUNDLED_RUNS_DIR") or
+                        PROJECT_DIR / "assets" / "runs")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 TMP_PREFIX = ".tmp-"
 
