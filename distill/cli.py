@@ -251,7 +251,7 @@ class ProgressBar:
         frac = float(event.get("fraction") or 0.0)
         filled = int(round(frac * self.width))
         extra = ""
-        if "epoch" in event and stage == "teacher":
+        if event.get("epoch"):
             extra += f" epoch {event['epoch']}/{event.get('epochs', '?')}"
         if event.get("loss") is not None:
             extra += f" loss {event['loss']:.3f}"

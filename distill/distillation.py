@@ -102,10 +102,17 @@ def expand_soft_targets(x: np.ndarray, proba: np.ndarray, min_weight: float = 1e
     return x[rows], classes, weights
 
 
-def fit_student(student: Student, targets: Targets) -> float:
-    """Fit ``student`` on ``targets`` in whatever form it takes; returns seconds spent."""
+def fit_student(student: Student, targets: Targets, progress: Reporter = silent,
+                should_stop: StopCheck = never) -> float:
+    """Fit ``student`` on ``targets`` in whatever form it takes; returns seconds spent.
+
+    Students that train in epochs (``reports_progress``) report through ``progress`` and stop
+    when asked; the others are quick enough to run to the end.
+    """
     start = time.perf_counter()
-    if targets.soft and not student.accepts_soft_targets:
+    if getattr(student, "reports_progress", False):
+        student.fit(targets.x, targets.y, progress=progress, should_stop=should_stop)
+    elif targets.soft and not student.accepts_soft_targets:
         if targets.argmax_for_others:
             student.fit(targets.x, targets.y.argmax(1))
         else:

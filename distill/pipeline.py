@@ -60,7 +60,9 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
             stage(f"student:{name}")
             student = make_student(choice.name, n_classes=data.n_classes, random_state=cfg.seed,
                                    **choice.params)
-            seconds = fit_student(student, targets[method])
+            tag_student = lambda e, n=name: progress(  # noqa: E731
+                {**e, "stage": f"student:{n}", "fraction": 0.98 * e.get("fraction", 0)})
+            seconds = fit_student(student, targets[method], tag_student, should_stop)
             students[name] = student
             entries.append(_student_entry(name, label, choice, student, method, seconds,
                                           len(targets[method].x)))
@@ -70,7 +72,7 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     teacher_proba = teacher.predict_proba(data.x_test)
     predictions = {"y_true": data.y_test, "x_test": data.x_test, "teacher_proba": teacher_proba}
     for entry in entries:
-        proba = students[entry["name"]].predict_proba(data.x_test).astype(np.float32)
+        proba = students[entry["name"]].predict_proba(data.x_test)  # float64: exact argmax
         predictions[f"proba_{entry['name']}"] = proba
         entry.update(model_metrics(data.y_test, teacher_proba, proba, data.n_classes))
     teacher_entry["test_accuracy"] = float(np.mean(teacher_proba.argmax(1) == data.y_test))
@@ -130,7 +132,7 @@ def _save(folder: Path, cfg: RunConfig, metrics: dict, history: dict, prediction
     teacher.save(folder / "teacher.pt")
     (folder / "students").mkdir()
     for name, student in students.items():
-        save_student(student, folder / "students" / f"{name}.npz")
+        save_student(student, folder / "students" / name)
     check_stop(should_stop)
     write_json(folder / "metrics.json", metrics)  # last: its presence marks a complete run
 

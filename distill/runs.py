@@ -117,35 +117,64 @@ def read_json(path: Path) -> dict:
 # Students on disk
 
 
-def save_student(student, path: Path) -> None:
-    """Parameters as JSON text and learned arrays, in one .npz; no pickle."""
+def save_student(student, path: Path) -> Path:
+    """Parameters as JSON text and learned arrays, without pickle.
+
+    scikit-learn-based students go to ``<path>.npz``; torch students (``torch_state``) to
+    ``<path>.pt`` as plain tensors, loaded back with ``weights_only=True``.
+    """
+    stem = _stem(path)
     meta = json.dumps({"class": type(student).__name__, "params": student.get_params()},
                       default=_json_default)
-    arrays = {f"state.{k}": np.asarray(v) for k, v in student.get_state().items()}
-    np.savez_compressed(path, __meta__=np.array(meta), **arrays)
+    state = student.get_state()
+    if getattr(student, "torch_state", False):
+        import torch
+        target = stem.parent / (stem.name + ".pt")
+        torch.save({"meta": meta, "state": {k: torch.as_tensor(np.asarray(v))
+                                            for k, v in state.items()}}, target)
+        return target
+    target = stem.parent / (stem.name + ".npz")
+    np.savez_compressed(target, __meta__=np.array(meta),
+                        **{f"state.{k}": np.asarray(v) for k, v in state.items()})
+    return target
 
 
 def load_student(path: Path):
-    from .students import STUDENT_CLASSES
-    _register_optional_students()
+    """A saved student from ``<path>.npz`` or ``<path>.pt`` (never unpickled)."""
+    stem = _stem(path)
+    pt, npz = stem.parent / (stem.name + ".pt"), stem.parent / (stem.name + ".npz")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["__meta__"]))
-            state = {k[len("state."):]: z[k] for k in z.files if k.startswith("state.")}
-    except (OSError, ValueError, KeyError) as err:
-        raise RunError(f"{path} is damaged or not a saved student ({err})") from err
-    cls = STUDENT_CLASSES.get(meta["class"])
+        if pt.exists():
+            import torch
+            blob = torch.load(pt, map_location="cpu", weights_only=True)
+            meta = json.loads(blob["meta"])
+            state = {k: v.numpy() for k, v in blob["state"].items()}
+        else:
+            with np.load(npz, allow_pickle=False) as z:
+                meta = json.loads(str(z["__meta__"]))
+                state = {k[len("state."):]: z[k] for k in z.files if k.startswith("state.")}
+    except (OSError, ValueError, KeyError, RuntimeError) as err:
+        raise RunError(f"{stem} is damaged or not a saved student ({err})") from err
+    cls = _student_class(meta["class"])
     if cls is None:
-        raise RunError(f"{path}: unknown student class {meta['class']!r}")
+        raise RunError(f"{stem}: unknown student class {meta['class']!r}")
     return cls(**meta["params"]).set_state(state)
 
 
-def _register_optional_students() -> None:
-    """Import student modules that register themselves (the soft tree needs torch)."""
-    try:
-        from . import soft_tree  # noqa: F401
-    except ImportError:
-        pass
+def _stem(path: Path) -> Path:
+    """The path without a student file extension; names hold dots ("tree.transfer")."""
+    path = Path(path)
+    for ext in (".npz", ".pt"):
+        if path.name.endswith(ext):
+            return path.parent / path.name[:-len(ext)]
+    return path
+
+
+def _student_class(name: str):
+    from .students import STUDENT_CLASSES
+    if name not in STUDENT_CLASSES:
+        from . import soft_tree  # noqa: F401  torch students register themselves on import
+    return STUDENT_CLASSES.get(name)
 
 
 # --------------------------------------------------------------------------------------
@@ -226,7 +255,7 @@ class Run:
 
     def load_student(self, name: str):
         name = self.resolve_student(name)
-        return load_student(self.path / "students" / f"{name}.npz")
+        return load_student(self.path / "students" / name)
 
     def load_teacher(self, device=None):
         from .teacher import Teacher

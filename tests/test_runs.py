@@ -106,3 +106,16 @@ def test_short_student_names_resolve_to_the_distilled_one(tiny_run):
     assert tiny_run.resolve_student("tree.ground-truth") == "tree.ground-truth"
     with pytest.raises(R.RunError, match="has no student"):
         tiny_run.resolve_student("forest")
+
+
+def test_student_names_with_dots_keep_their_own_files(tmp_path):
+    from distill.data import load_dataset
+    from distill.students import make_student
+    d = load_dataset("digits", max_train=100, max_test=20)
+    a = make_student("bernoulli-nb").fit(d.x_train, d.y_train)
+    b = make_student("bernoulli-nb", alpha=50.0).fit(d.x_train, d.y_train)
+    R.save_student(a, tmp_path / "nb.transfer")
+    R.save_student(b, tmp_path / "nb.ground-truth")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nb.ground-truth.npz", "nb.transfer.npz"]
+    assert R.load_student(tmp_path / "nb.transfer").alpha == 1.0
+    assert R.load_student(tmp_path / "nb.ground-truth.npz").alpha == 50.0

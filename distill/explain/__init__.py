@@ -34,6 +34,14 @@ EXPLAINERS: dict[str, Explainer] = {
 }
 
 
+def _explain_soft_tree(student, image: np.ndarray, versus: int | None = None) -> dict:
+    from .soft_tree import explain_soft_tree  # torch is loaded already for such a student
+    return explain_soft_tree(student, image, versus)
+
+
+EXPLAINERS["soft-tree"] = _explain_soft_tree
+
+
 def explain(student, image: np.ndarray, versus: int | None = None) -> dict:
     """The explanation of ``student``'s decision on one (H, W) image, as plain JSON data."""
     try:

@@ -57,6 +57,14 @@ def _words(student, image: np.ndarray, index: int, name: str, names, versus) -> 
     if student.kind == "tree":
         return "\n".join([head, *path_in_words(decision_path(student, image), names)])
     e = explain(student, image, versus=versus)
+    if student.kind == "soft-tree":
+        lines = [head] + [f"{i}. node {st['node']}: response {st['response']:+.3f}, p_right "
+                          f"{st['p_right']:.2f} -> {st['goes']}"
+                          for i, st in enumerate(e["path"], 1)]
+        name = names[e["prediction"]] if names else e["prediction"]
+        dist = e["leaf"]["distribution"]
+        return "\n".join(lines + [f"-> leaf {e['leaf']['index']}: predicts {name} "
+                                   f"({max(dist):.0%})"])
     if "evidence" in e:
         ev = np.asarray(e["evidence"])
         return (f"{head} predicts {e['prediction']} over {e['versus']} by log-odds "
