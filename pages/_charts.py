@@ -101,16 +101,17 @@ def training_curves(curve: dict) -> go.Figure:
 
 
 def proba_bars(teacher: np.ndarray, student: np.ndarray, class_names: list[str],
-               student_name: str) -> go.Figure:
+               student_name: str = "student", teacher_name: str = "teacher",
+               title: str = "Probabilities") -> go.Figure:
     fig = go.Figure()
-    fig.add_bar(x=class_names, y=teacher, name="teacher", marker_color=TEACHER,
-                hovertemplate="%{x}: %{y:.1%}<extra>teacher</extra>")
-    fig.add_bar(x=class_names, y=student, name=student_name, marker_color=DISTILLED,
-                hovertemplate="%{x}: %{y:.1%}<extra>student</extra>")
+    for values, name, colour in ((teacher, teacher_name, TEACHER),
+                                 (student, student_name, DISTILLED)):
+        fig.add_bar(x=class_names, y=values, name=name, marker_color=colour,
+                    hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], gridcolor="#eee")
     fig.update_xaxes(type="category")
-    return _layout(fig, 240, barmode="group", title="Probabilities",
-                   legend=dict(orientation="h", y=1.25, x=1, xanchor="right"))
+    return _layout(fig, 260, barmode="group", title=title,
+                   legend=dict(orientation="h", y=-0.2, x=1, xanchor="right"))
 
 
 def _image_axes(fig: go.Figure, h: int, w: int, **kw) -> None:
@@ -183,3 +184,78 @@ def small_multiples(maps: np.ndarray, names: list[str], title: str, diverging: b
         axis = "" if i == 0 else str(i + 1)
         fig.layout[f"yaxis{axis}"].scaleanchor = f"x{axis}"
     return _layout(fig, 150 * rows + 50, title=title)
+
+
+def soft_path_cards(filters: np.ndarray, evidence: np.ndarray, steps: list[dict]) -> go.Figure:
+    """The max path as a row of cards: each node's filter above its filter x digit evidence."""
+    depth = len(steps)
+    titles = [f"node {s['node']}<br>{s['response']:+.2f} → p={s['p_right']:.2f} "
+              f"{'right' if s['goes'] == 'right' else 'left'}" for s in steps]
+    fig = make_subplots(rows=2, cols=depth, subplot_titles=titles + [""] * depth,
+                        horizontal_spacing=0.01, vertical_spacing=0.04,
+                        row_titles=["filter", "filter × digit"])
+    for i in range(depth):
+        for row, maps in ((1, filters), (2, evidence)):
+            m = float(np.abs(maps[i]).max()) or 1.0
+            fig.add_trace(go.Heatmap(z=maps[i], colorscale=DIVERGING, zmin=-m, zmax=m, zmid=0,
+                                     showscale=False, hovertemplate="row %{y}, column %{x}: "
+                                     "%{z:.3f}<extra></extra>"), row=row, col=i + 1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    for i in range(2 * depth):
+        axis = "" if i == 0 else str(i + 1)
+        fig.layout[f"yaxis{axis}"].scaleanchor = f"x{axis}"
+    fig.update_annotations(font_size=10)
+    return _layout(fig, 300, margin=dict(l=10, r=30, t=50, b=0))
+
+
+def _diverging_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W) values -> (H, W, 3) uint8: blue below zero, white at zero, red above."""
+    m = float(np.abs(image).max()) or 1.0
+    v = np.clip(image / m, -1, 1)[..., None]
+    red, blue, white = np.array([178, 24, 43]), np.array([33, 102, 172]), np.array([255] * 3)
+    rgb = np.where(v > 0, white + (red - white) * v, white + (blue - white) * (-v))
+    return rgb.astype(np.uint8)
+
+
+def soft_tree_drawing(filters: np.ndarray, leaves: np.ndarray, layout: dict, path: list[int],
+                      leaf: int, names: list[str]) -> go.Figure:
+    """The whole soft tree: filter images in tree layout, the path in red, leaves as labels."""
+    n_inner = len(filters)
+    depth = int(np.log2(n_inner + 1))
+    h, w = filters.shape[1:]
+    cell_w, cell_h = w + 8, h + 30
+    n_leaves = 2 ** depth
+    width, height = n_leaves * cell_w, (depth + 1) * cell_h
+    canvas = np.full((height, width, 3), 255, np.uint8)
+    centre = {n: ((x + 0.5) * cell_w, level * cell_h + h / 2 + 4)
+              for n, (x, level) in layout.items()}
+    fig = go.Figure()
+    for n in range(n_inner):
+        cx, cy = centre[n]
+        top, left = int(cy - h / 2), int(cx - w / 2)
+        canvas[top:top + h, left:left + w] = _diverging_rgb(filters[n])
+    fig.add_trace(go.Image(z=canvas, hoverinfo="skip"))
+    lit = set(path) | {leaf + n_inner}
+    for n in range(n_inner):
+        for child in (2 * n + 1, 2 * n + 2):
+            on = n in lit and child in lit
+            (x0, y0), (x1, y1) = centre[n], centre[child]
+            fig.add_shape(type="line", x0=x0, y0=y0 + h / 2, x1=x1, y1=y1 - h / 2,
+                          line=dict(color=DISTILLED if on else "#bbb", width=3 if on else 1))
+        if n in lit:
+            cx, cy = centre[n]
+            fig.add_shape(type="rect", x0=cx - w / 2 - 1.5, x1=cx + w / 2 + 1.5,
+                          y0=cy - h / 2 - 1.5, y1=cy + h / 2 + 1.5,
+                          line=dict(color=DISTILLED, width=3))
+    for j in range(n_leaves):
+        node = n_inner + j
+        cx, cy = centre[node]
+        k = int(leaves[j].argmax())
+        fig.add_annotation(x=cx, y=cy - h / 2 + 4, showarrow=False,
+                           text=f"<b>{names[k]}</b><br>{leaves[j][k]:.0%}",
+                           font=dict(size=10, color=DISTILLED if node in lit else "#444"))
+    fig.update_xaxes(visible=False, range=[0, width])
+    fig.update_yaxes(visible=False, range=[height, 0], scaleanchor="x")
+    return _layout(fig, max(260, int(height * 900 / width) + 40),
+                   margin=dict(l=0, r=0, t=10, b=0))

@@ -198,6 +198,45 @@ def evidence_view(run, student: str, index: int) -> None:
         st.caption(description)
 
 
+def soft_tree_view(run, student: str, index: int) -> None:
+    from distill.explain.soft_tree import filter_image, node_evidence, tree_layout
+    tree = ui.get_student(run, student)
+    image = run.predictions["x_test"][index]
+    names = run.metrics["class_names"]
+    e = explanation(ui.run_key(run), student, index, None)
+    nodes = [s["node"] for s in e["path"]]
+    filters = np.stack([filter_image(tree, n) for n in nodes])
+    evidence = np.stack([node_evidence(tree, n, image) for n in nodes])
+    st.markdown(f"The digit takes the likelier branch at each of the {tree.depth} nodes; every "
+                "node asks how well the digit matches its filter.")
+    st.plotly_chart(charts.soft_path_cards(filters, evidence, e["path"]), key="soft-path")
+    st.caption("Top row: each node's filter (red: ink here pushes right, blue: pushes left). "
+               "Bottom row: filter × digit, which sums with the node's bias to its response; "
+               "p = sigmoid(response) is the chance of going right.")
+    left, right = st.columns([1, 3], gap="large")
+    with left:
+        leaf = np.asarray(e["leaf"]["distribution"])
+        st.plotly_chart(charts.proba_bars(leaf, np.asarray(e["mixture"]), names,
+                                          "all leaves, mixed", "the leaf reached",
+                                          title=f"Leaf {e['leaf']['index']}"), key="soft-leaf")
+        st.caption(f"The leaf predicts **{names[e['prediction']]}** ({leaf.max():.0%}); the "
+                   "mixture weights every leaf by the probability of its path. Distilled "
+                   "leaves carry the teacher's probabilities softened by the temperature T.")
+    with right:
+        if tree.depth <= 5:
+            layout = tree_layout(tree.depth)
+            all_filters = tree.filters_.reshape(-1, *tree.image_shape_)
+            st.plotly_chart(charts.soft_tree_drawing(all_filters, tree.leaf_distributions(),
+                                                     layout, nodes, e["leaf"]["index"], names),
+                            key="soft-tree")
+            st.caption("The whole tree: every node's filter, the path of this digit in red, "
+                       "each leaf's class.")
+        else:
+            st.info(f"The whole tree is drawn for depths up to 5; this one has depth "
+                    f"{tree.depth} ({2 ** tree.depth} leaves). Its max path is shown above.",
+                    icon=":material/account_tree:")
+
+
 with ui.guard("the explorer"):
     run = ui.current_run()
     if run is None:
@@ -219,5 +258,7 @@ with ui.guard("the explorer"):
         tree_view(run, student, current)
     elif kind in ("gaussian-nb", "bernoulli-nb", "multinomial-nb", "linear"):
         evidence_view(run, student, current)
+    elif kind == "soft-tree":
+        soft_tree_view(run, student, current)
     else:
         st.info(f"No explanation view for students of kind {kind!r} yet.")

@@ -163,3 +163,18 @@ def test_train_a_tiny_job_and_see_the_new_run(server, page):
     page.get_by_role("link", name="Overview").first.click()
     settle(page)
     assert page.get_by_text("digits test images").count() >= 1  # the new run is current
+
+
+def test_explore_a_soft_tree(tiny_soft_run, tmp_path, page):
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_soft_run.path, runs / "soft-run")
+    srv = Server(runs)
+    try:
+        page.goto(srv.url + "/explore?run=soft-run&student=soft-tree.transfer&sample=3")
+        settle(page)
+        page.get_by_text("Why the Soft decision tree").wait_for()
+        page.get_by_text("filter × digit").first.wait_for()
+        assert page.locator(".js-plotly-plot").count() >= 5
+        shot(page, "explore-soft-tree")
+    finally:
+        srv.stop()

@@ -193,3 +193,18 @@ def test_a_damaged_run_shows_an_error_not_a_traceback(runs_home):
     at = app("explore", run="mnist-run")
     assert at.error and "cannot be shown" in at.error[0].value
     assert not at.exception
+
+
+def test_explore_shows_the_soft_tree_path_cards_and_drawing(tiny_soft_run, tmp_path,
+                                                            monkeypatch):
+    folder = tmp_path / "runs"
+    shutil.copytree(tiny_soft_run.path, folder / "soft-run")
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(folder))
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "none")
+    at = app("explore", run="soft-run", sample="2", student="soft-tree.transfer")
+    assert not at.error
+    assert at.selectbox(key="student").value == "soft-tree.transfer"
+    keys = {el.proto.id for el in at.get("plotly_chart")}
+    assert len(keys) >= 5  # saliency, probabilities, path cards, leaf, whole tree (depth 4)
+    assert any("filter × digit" in c.value for c in at.caption)
+    assert any("The whole tree" in c.value for c in at.caption)
