@@ -40,9 +40,15 @@ data:
 	@test -d /usr/share/datasets/fashion-mnist || \
 		(DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q dataset-fashion-mnist)
 
-## demo: rebuild the bundled demo run under assets/runs with the CLI
+DEMO := assets/runs/demo-mnist5k
+DEMO_STUDENTS := --student tree --student soft-tree --student gaussian-nb \
+	--student bernoulli-nb --student multinomial-nb --student linear
+
+## demo: rebuild the bundled demo run with the CLI (default data, teacher and method)
 demo: setup
-	$(PY) bench/build_demo.py
+	rm -rf $(DEMO)
+	$(PY) -m distill train $(DEMO_STUDENTS) --seed 0 --out $(DEMO) \
+		--title "Demo: MNIST 5k, small CNN, elastic transfer set"
 
 ## bench: the engine benchmarks (fidelity and speed); prints tables
 bench: setup data

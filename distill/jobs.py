@@ -107,8 +107,9 @@ class JobManager:
     """Runs at most ``max_running`` jobs at once; the rest wait in order."""
 
     def __init__(self, max_running: int = 1, folder: Path | None = None, grace: float = 2.0,
-                 max_jobs_per_owner: int | None = None):
+                 max_jobs_per_owner: int | None = None, max_waiting: int = 20):
         self.max_running = max_running
+        self.max_waiting = max_waiting
         self.folder = folder
         self.grace = grace
         self.max_jobs_per_owner = max_jobs_per_owner
@@ -127,6 +128,10 @@ class JobManager:
                 if len(active) >= self.max_jobs_per_owner:
                     raise ConfigError("you already have a training job queued or running; "
                                       "wait for it or cancel it first")
+            waiting = sum(j.state == "queued" for j in self._jobs.values())
+            if waiting >= self.max_waiting:
+                raise ConfigError(f"the training queue is full ({waiting} jobs waiting); "
+                                  "please try again in a few minutes")
             run_id = new_run_id(config.dataset)
             folder = self.folder or runs_dir()
             job = Job(id=f"job-{next(self._ids)}-{os.urandom(3).hex()}", config=config,

@@ -92,7 +92,7 @@ class SoftTreeStudent(Student):
     reports_progress = True  # fit() takes progress= and should_stop=
     torch_state = True  # saved as tensors, loaded with weights_only=True
 
-    def __init__(self, depth: int = 6, epochs: int = 20, lr: float = 0.01,
+    def __init__(self, depth: int = 8, epochs: int = 10, lr: float = 0.01,
                  batch_size: int = 128, penalty: float = 0.01, beta: float = 1.0,
                  weight_decay: float = 0.0, n_classes: int | None = None,
                  random_state: int = 0):

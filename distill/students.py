@@ -407,6 +407,7 @@ class StudentSpec:
     defaults: dict
     help: str
     tunable: tuple[Param, ...] = ()
+    short: str = ""  # for narrow places (metric cards)
 
 
 def _soft_tree_class() -> type[Student]:
@@ -421,44 +422,48 @@ _DEPTH = Param("max_depth", "Max depth", "int", None, 1, 40, help="Longest quest
 _ALPHA = Param("alpha", "Smoothing alpha", "float", 1.0, 0.01, 100.0,
                help="Additive (Laplace) smoothing of the pixel counts.")
 
-STUDENTS: dict[str, StudentSpec] = {
-    "tree": StudentSpec("tree", "Decision tree (regions)", lambda: TreeStudent,
-                        {"max_leaf_nodes": 256, "max_depth": None, "features": "regions",
-                         "criterion": "entropy"},
-                        "A CART tree whose questions are about the mean ink in rectangles of "
-                        "the image.", (_LEAVES, _DEPTH)),
-    "pixel-tree": StudentSpec("pixel-tree", "Decision tree (pixels)", lambda: TreeStudent,
-                              {"max_leaf_nodes": 256, "max_depth": None, "features": "pixels",
-                               "criterion": "gini", "algorithm": "exact"},
-                              "A classic CART tree whose questions are about single pixels.",
-                              (_LEAVES, _DEPTH)),
-    "gaussian-nb": StudentSpec("gaussian-nb", "Gaussian naive Bayes", lambda: GaussianNBStudent,
-                               {"var_smoothing": 0.1}, "Per-class pixel means and variances.",
-                               (Param("var_smoothing", "Variance smoothing", "float", 0.1, 1e-9,
-                                      10.0, help="Share of the largest variance added to every "
-                                      "pixel's: 0.1 beats sklearn's 1e-9 by 20 points here."),)),
-    "bernoulli-nb": StudentSpec("bernoulli-nb", "Bernoulli naive Bayes", lambda: BernoulliNBStudent,
-                                {"alpha": 1.0, "binarize": 0.5},
-                                "Per-class probability that each pixel is inked.",
-                                (_ALPHA, Param("binarize", "Ink threshold", "float", 0.5, 0.0,
-                                               0.95, help="A pixel counts as inked above it."))),
-    "multinomial-nb": StudentSpec("multinomial-nb", "Multinomial naive Bayes",
-                                  lambda: MultinomialNBStudent, {"alpha": 1.0},
-                                  "Per-class share of the ink that falls on each pixel.",
-                                  (_ALPHA,)),
-    "linear": StudentSpec("linear", "Logistic regression", lambda: LinearStudent, {"C": 0.05},
-                          "One weight per pixel and class: the linear reference.",
-                          (Param("C", "Inverse regularisation C", "float", 0.05, 1e-4, 100.0,
-                                 help="Smaller is smoother weights."),)),
-    "soft-tree": StudentSpec("soft-tree", "Soft decision tree", _soft_tree_class, {},
-                             "Frosst & Hinton 2017: every node is a learned filter over the "
-                             "image, every leaf a class distribution; follows the network "
-                             "closely with few leaves.",
-                             (Param("depth", "Depth", "int", 8, 1, 10, help="2**depth leaves; "
-                                    "the path of a digit has this many filters."),
-                              Param("epochs", "Epochs", "int", 10, 1, 200,
-                                    help="Passes over the training images."))),
-}
+STUDENTS: dict[str, StudentSpec] = {spec.name: spec for spec in [
+    StudentSpec(
+        "tree", "Decision tree (regions)", lambda: TreeStudent,
+        {"max_leaf_nodes": 256, "max_depth": None, "features": "regions",
+         "criterion": "entropy"},
+        "A CART tree whose questions are about the mean ink in rectangles of the image.",
+        (_LEAVES, _DEPTH), short="Region tree"),
+    StudentSpec(
+        "pixel-tree", "Decision tree (pixels)", lambda: TreeStudent,
+        {"max_leaf_nodes": 256, "max_depth": None, "features": "pixels", "criterion": "gini",
+         "algorithm": "exact"},
+        "A classic CART tree whose questions are about single pixels.",
+        (_LEAVES, _DEPTH), short="Pixel tree"),
+    StudentSpec(
+        "soft-tree", "Soft decision tree", _soft_tree_class, {},
+        "Frosst & Hinton 2017: every node is a learned filter over the image, every leaf a "
+        "class distribution; follows the network closely with few leaves.",
+        (Param("depth", "Depth", "int", 8, 1, 10,
+               help="2**depth leaves; the path of a digit has this many filters."),
+         Param("epochs", "Epochs", "int", 10, 1, 200,
+               help="Passes over the training images.")), short="Soft tree"),
+    StudentSpec(
+        "gaussian-nb", "Gaussian naive Bayes", lambda: GaussianNBStudent,
+        {"var_smoothing": 0.1}, "Per-class pixel means and variances.",
+        (Param("var_smoothing", "Variance smoothing", "float", 0.1, 1e-9, 10.0,
+               help="Share of the largest variance added to every pixel's: 0.1 beats "
+               "sklearn's 1e-9 by 20 points here."),), short="Gaussian NB"),
+    StudentSpec(
+        "bernoulli-nb", "Bernoulli naive Bayes", lambda: BernoulliNBStudent,
+        {"alpha": 1.0, "binarize": 0.5}, "Per-class probability that each pixel is inked.",
+        (_ALPHA, Param("binarize", "Ink threshold", "float", 0.5, 0.0, 0.95,
+                       help="A pixel counts as inked above it.")), short="Bernoulli NB"),
+    StudentSpec(
+        "multinomial-nb", "Multinomial naive Bayes", lambda: MultinomialNBStudent,
+        {"alpha": 1.0}, "Per-class share of the ink that falls on each pixel.",
+        (_ALPHA,), short="Multinomial NB"),
+    StudentSpec(
+        "linear", "Logistic regression", lambda: LinearStudent, {"C": 0.05},
+        "One weight per pixel and class: the linear reference.",
+        (Param("C", "Inverse regularisation C", "float", 0.05, 1e-4, 100.0,
+               help="Smaller is smoother weights."),), short="Logistic regression"),
+]}
 DEFAULT_STUDENTS = ("tree", "gaussian-nb", "bernoulli-nb", "multinomial-nb")
 STUDENT_CLASSES = {cls.__name__: cls for cls in
                    (TreeStudent, GaussianNBStudent, BernoulliNBStudent, MultinomialNBStudent,

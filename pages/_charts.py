@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -9,8 +11,6 @@ from plotly.subplots import make_subplots
 TEACHER = "#4c4c4c"
 DISTILLED = "#d62728"
 BASELINE = "#9ecae1"
-INK = "Greys"
-DIVERGING = "RdBu_r"
 FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=12)
 
 
@@ -100,115 +100,6 @@ def training_curves(curve: dict) -> go.Figure:
     return _layout(fig, 280, legend=dict(orientation="h", y=-0.3))
 
 
-def proba_bars(teacher: np.ndarray, student: np.ndarray, class_names: list[str],
-               student_name: str = "student", teacher_name: str = "teacher",
-               title: str = "Probabilities") -> go.Figure:
-    fig = go.Figure()
-    for values, name, colour in ((teacher, teacher_name, TEACHER),
-                                 (student, student_name, DISTILLED)):
-        fig.add_bar(x=class_names, y=values, name=name, marker_color=colour,
-                    hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], gridcolor="#eee")
-    fig.update_xaxes(type="category")
-    return _layout(fig, 260, barmode="group", title=title,
-                   legend=dict(orientation="h", y=-0.2, x=1, xanchor="right"))
-
-
-def _image_axes(fig: go.Figure, h: int, w: int, **kw) -> None:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-0.5, w - 0.5],
-                     constrain="domain", **kw)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False,
-                     range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain", **kw)
-
-
-def digit_with_regions(image: np.ndarray, overlay: list[dict], height: int = 360) -> go.Figure:
-    """The digit (dark ink) with each split's rectangle drawn and numbered in path order;
-    orange where the digit had more ink than the threshold, blue where it had less."""
-    h, w = image.shape
-    fig = go.Figure(go.Heatmap(z=image, colorscale=INK, zmin=0, zmax=1, showscale=False,
-                               hovertemplate="row %{y}, column %{x}: ink %{z:.0%}"
-                               "<extra></extra>"))
-    for o in overlay:
-        t, l, b, r = o["region"]
-        colour = "#ff7f0e" if o["more_ink"] else "#1f77b4"
-        fig.add_shape(type="rect", x0=l - 0.5, x1=r - 0.5, y0=t - 0.5, y1=b - 0.5,
-                      line=dict(color=colour, width=2.5), fillcolor=colour, opacity=0.18)
-        fig.add_annotation(x=l - 0.5, y=t - 0.5, text=str(o["order"]), showarrow=False,
-                           xanchor="left", yanchor="top", font=dict(color="white", size=11),
-                           bgcolor=colour, borderpad=1)
-    _image_axes(fig, h, w)
-    return _layout(fig, height, margin=dict(l=0, r=0, t=10, b=0))
-
-
-def image_map(values: np.ndarray, title: str = "", diverging: bool = True, height: int = 300,
-              colorbar: str = "", zmax: float | None = None) -> go.Figure:
-    """One H x W map; diverging maps are centred on zero (red pushes for, blue against)."""
-    h, w = values.shape
-    kw = dict(colorscale=DIVERGING if diverging else INK)
-    if diverging:
-        m = zmax or float(np.abs(values).max()) or 1.0
-        kw.update(zmin=-m, zmax=m, zmid=0)
-    fig = go.Figure(go.Heatmap(z=values, colorbar=dict(title=colorbar, thickness=10), **kw,
-                               hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
-    _image_axes(fig, h, w)
-    return _layout(fig, height, title=title, margin=dict(l=0, r=0, t=30 if title else 5, b=0))
-
-
-def small_multiples(maps: np.ndarray, names: list[str], title: str, diverging: bool = True,
-                    columns: int = 5, highlight: list[int] | None = None) -> go.Figure:
-    """One small map per class in a grid, sharing one colour scale.
-
-    The scale is robust (1st-99th percentile): a few extreme pixels, such as the never-inked
-    border in log-odds maps, would otherwise wash out every class's shape.
-    """
-    c, h, w = maps.shape
-    rows = int(np.ceil(c / columns))
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=[
-        f"<b>{n}</b>" if highlight and i in highlight else n for i, n in enumerate(names)],
-        horizontal_spacing=0.02, vertical_spacing=0.08)
-    if diverging:
-        m = float(np.percentile(np.abs(maps), 99)) or 1.0
-        scale = dict(colorscale=DIVERGING, zmin=-m, zmax=m, zmid=0)
-    else:
-        lo, hi = np.percentile(maps, [1, 99])
-        scale = dict(colorscale="Viridis", zmin=float(lo), zmax=float(hi) if hi > lo else lo + 1)
-    for i in range(c):
-        fig.add_trace(go.Heatmap(z=maps[i], showscale=i == 0, **scale,
-                                 colorbar=dict(thickness=10, len=0.9),
-                                 hovertemplate=f"{names[i]}: row %{{y}}, column %{{x}}: "
-                                 "%{z:.2f}<extra></extra>"),
-                      row=i // columns + 1, col=i % columns + 1)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
-    for i in range(c):
-        axis = "" if i == 0 else str(i + 1)
-        fig.layout[f"yaxis{axis}"].scaleanchor = f"x{axis}"
-    return _layout(fig, 150 * rows + 50, title=title)
-
-
-def soft_path_cards(filters: np.ndarray, evidence: np.ndarray, steps: list[dict]) -> go.Figure:
-    """The max path as a row of cards: each node's filter above its filter x digit evidence."""
-    depth = len(steps)
-    titles = [f"node {s['node']}<br>{s['response']:+.2f} → p={s['p_right']:.2f} "
-              f"{'right' if s['goes'] == 'right' else 'left'}" for s in steps]
-    fig = make_subplots(rows=2, cols=depth, subplot_titles=titles + [""] * depth,
-                        horizontal_spacing=0.01, vertical_spacing=0.04,
-                        row_titles=["filter", "filter × digit"])
-    for i in range(depth):
-        for row, maps in ((1, filters), (2, evidence)):
-            m = float(np.abs(maps[i]).max()) or 1.0
-            fig.add_trace(go.Heatmap(z=maps[i], colorscale=DIVERGING, zmin=-m, zmax=m, zmid=0,
-                                     showscale=False, hovertemplate="row %{y}, column %{x}: "
-                                     "%{z:.3f}<extra></extra>"), row=row, col=i + 1)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
-    for i in range(2 * depth):
-        axis = "" if i == 0 else str(i + 1)
-        fig.layout[f"yaxis{axis}"].scaleanchor = f"x{axis}"
-    fig.update_annotations(font_size=10)
-    return _layout(fig, 300, margin=dict(l=10, r=30, t=50, b=0))
-
-
 def _diverging_rgb(image: np.ndarray) -> np.ndarray:
     """(H, W) values -> (H, W, 3) uint8: blue below zero, white at zero, red above."""
     m = float(np.abs(image).max()) or 1.0
@@ -259,3 +150,37 @@ def soft_tree_drawing(filters: np.ndarray, leaves: np.ndarray, layout: dict, pat
     fig.update_yaxes(visible=False, range=[height, 0], scaleanchor="x")
     return _layout(fig, max(260, int(height * 900 / width) + 40),
                    margin=dict(l=0, r=0, t=10, b=0))
+
+
+def agreement_bars_html(pairs: list[dict], teacher_accuracy: float,
+                        metric: str = "agreement") -> str:
+    """The overview's chart as plain HTML bars: drawn at once, no charting library to load
+    (plotly's browser bundle alone cost the first paint 1.2 s)."""
+    rows = []
+    for p in pairs:
+        cells = []
+        for key, colour, name in (("baseline", "#9ecae1", "true labels"),
+                                  ("distilled", DISTILLED, "distilled")):
+            entry = p.get(key)
+            if entry is None:
+                continue
+            v = entry[metric]
+            cells.append(
+                f'<div class="bar-row"><span class="bar-name">{name}</span>'
+                f'<span class="bar-track"><span class="bar" style="width:{100 * v:.1f}%;'
+                f'background:{colour}"></span></span><span class="bar-value">{v:.1%}</span></div>')
+        rows.append(f'<div class="bar-group"><div class="bar-label">{escape(p["label"])}</div>'
+                    f'{"".join(cells)}</div>')
+    style = """<style>
+      .bars { font: 14px/1.4 sans-serif; color: #333; }
+      .bar-group { display: grid; grid-template-columns: 14em 1fr; align-items: center;
+                   padding: 6px 0; border-bottom: 1px solid #eee; }
+      .bar-label { font-weight: 600; }
+      .bar-row { display: grid; grid-template-columns: 6.5em 1fr 4em; align-items: center;
+                 gap: 8px; grid-column: 2; }
+      .bar-name { color: #777; font-size: 12px; text-align: right; }
+      .bar-track { background: #f3f3f3; border-radius: 3px; height: 14px; position: relative; }
+      .bar { display: block; height: 100%; border-radius: 3px; }
+      .bar-value { font-variant-numeric: tabular-nums; }
+    </style>"""
+    return style + '<div class="bars">' + "".join(rows) + "</div>"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import traceback
 from pathlib import Path
@@ -127,6 +128,8 @@ def get_student(run: Run, name: str):
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _load_teacher(stamp: tuple[str, float]):
+    import torch
+    torch.set_num_threads(1)  # one digit at a time: extra threads only fight the server's
     return load_run(Path(stamp[0])).load_teacher()
 
 
@@ -244,9 +247,17 @@ def my_job_ids() -> list[str]:
     return ids
 
 
+def _started_manager():
+    """The job manager if any page has started one; None without importing anything."""
+    jobs = sys.modules.get("distill.jobs")
+    return None if jobs is None else jobs._MANAGER
+
+
 def visible_jobs() -> list[dict]:
     """Hosted: this session's jobs only. On a laptop: every job of this server."""
-    manager = job_manager()
+    manager = _started_manager()
+    if manager is None:
+        return []
     if hosted():
         snaps = [manager.snapshot(j) for j in my_job_ids()]
         return sorted((s for s in snaps if s), key=lambda s: s["created"], reverse=True)
@@ -254,8 +265,11 @@ def visible_jobs() -> list[dict]:
 
 
 def active_job() -> dict | None:
+    jobs = visible_jobs()
+    if not jobs:
+        return None  # no manager yet: nothing to import (jobs pulls in scikit-learn)
     from distill.jobs import ACTIVE
-    return next((j for j in visible_jobs() if j["state"] in ACTIVE), None)
+    return next((j for j in jobs if j["state"] in ACTIVE), None)
 
 
 def adopt_finished_jobs() -> None:

@@ -31,20 +31,21 @@ with ui.guard("the overview"):
     for card, entry in zip(cards[1:], distilled):
         base = run.baseline_of(entry)
         gain = (entry["agreement"] - base["agreement"]) if base and base is not entry else None
-        card.metric(entry.get("title", entry["label"]), f"{entry['agreement']:.1%}",
-                    delta=f"{gain * 100:+.1f} pt vs true labels" if gain is not None else None,
-                    help=f"Agrees with the teacher on {entry['agreement']:.1%} of test images; "
-                    f"accuracy {entry['test_accuracy']:.1%}. The change is against the same "
-                    "model trained on the true labels only.")
+        card.metric(entry.get("short_title", entry.get("title", entry["label"])),
+                    f"{entry['agreement']:.1%}",
+                    delta=f"{gain * 100:+.1f} pt" if gain is not None else None,
+                    help=f"{entry.get('title', entry['label'])}: agrees with the teacher on "
+                    f"{entry['agreement']:.1%} of test images (accuracy "
+                    f"{entry['test_accuracy']:.1%}). The change is against the same model "
+                    "trained on the true labels only.")
 
     pairs = [{"label": e.get("title", e["label"]), "distilled": e, "baseline": run.baseline_of(e)}
              for e in distilled]
-    st.plotly_chart(charts.agreement_bars(pairs, t["test_accuracy"],
-                                          title="How often each student agrees with the "
-                                          "teacher"), key="overview-bars")
+    st.markdown("##### How often each student agrees with the teacher")
+    st.html(charts.agreement_bars_html(pairs, t["test_accuracy"]))
     st.caption(f"Students were taught with {method_phrase(m)}; the pale bars are the same "
                f"models fitted to the true labels. Test set: {m['n_test']:,} images of "
-               f"{m['dataset']}.")
+               f"{m['dataset']}. The Compare page has every number.")
 
     links = st.columns(3)
     with links[0]:

@@ -92,6 +92,11 @@ def page(browser):
     context.close()
 
 
+def grid_cell(page, index: int):
+    """A digit of the Explore grid (a custom component, inside its shadow root)."""
+    return page.locator(f".st-key-digit_grid button[data-index='{index}']")
+
+
 def settle(page, timeout: float = 60_000) -> None:
     """Wait until the script has finished running (twice, to let reruns land)."""
     for _ in range(2):
@@ -124,7 +129,7 @@ def test_a_deep_link_on_a_fresh_server_opens_the_digit(server, page):
 def test_explore_click_a_digit_see_the_path_then_naive_bayes(server, page):
     page.goto(server.url + "/explore")
     settle(page)
-    page.locator(".st-key-open-5 button").first.click()
+    grid_cell(page, 5).click()
     settle(page)
     page.get_by_text("Digit #5").first.wait_for()
     graph = page.locator("[data-testid='stGraphVizChart'] svg")
@@ -174,7 +179,8 @@ def test_explore_a_soft_tree(tiny_soft_run, tmp_path, page):
         settle(page)
         page.get_by_text("Why the Soft decision tree").wait_for()
         page.get_by_text("filter × digit").first.wait_for()
-        assert page.locator(".js-plotly-plot").count() >= 5
+        assert page.locator(".js-plotly-plot").count() == 1  # the whole tree, depth 4
+        assert page.locator("[data-testid='stImage']").count() >= 5
         shot(page, "explore-soft-tree")
     finally:
         srv.stop()

@@ -74,3 +74,12 @@ def test_one_active_job_per_owner_when_limited(tmp_path):
     b = m.submit(small(), owner="y")
     for j in (a, b):
         m.cancel(j)
+
+
+def test_a_full_queue_refuses_politely(tmp_path):
+    m = JobManager(folder=tmp_path, max_running=1, max_waiting=1)
+    first, second = m.submit(small()), m.submit(small())
+    with pytest.raises(ConfigError, match="queue is full"):
+        m.submit(small())
+    for j in (second, first):
+        m.cancel(j)

@@ -52,6 +52,13 @@ def app(page: str | None = None, **query) -> AppTest:
     return at
 
 
+def grid_data(at) -> dict:
+    """What the digit grid component was given: its cells and the selected digit."""
+    import json
+    (el,) = at.get("bidi_component")
+    return json.loads(el.proto.json)
+
+
 def graphviz(at) -> list[str]:
     return [el.proto.spec for el in at.get("graphviz_chart")]
 
@@ -120,15 +127,17 @@ def test_explore_filters_count_and_select(runs_home, tiny_mnist_run):
     control = at.segmented_control(key="filter")
     assert f"Disagree ({disagree})" in control.options
     control.set_value("disagree").run()
-    shown = [b.key for b in at.button if b.key and b.key.startswith("open-")]
+    shown = [c["index"] for c in grid_data(at)["cells"]]
     assert len(shown) == min(24, disagree)
-    assert all(t[int(k[5:])] != s[int(k[5:])] for k in shown)
+    assert all(t[i] != s[i] for i in shown)
+    assert all(c["differ"] and "≠" in c["label"] for c in grid_data(at)["cells"])
 
 
-def test_explore_grid_click_and_next(runs_home):
+def test_explore_jump_next_and_previous(runs_home):
     at = app("explore", run="mnist-run")
-    at.button(key="open-5").click().run()
-    assert at.number_input(key="sample").value == 5
+    assert grid_data(at)["selected"] == 0 and len(grid_data(at)["cells"]) == 24
+    at.number_input(key="sample").set_value(5).run()
+    assert at.number_input(key="sample").value == 5 and grid_data(at)["selected"] == 5
     at.button(key="next").click().run()
     assert at.number_input(key="sample").value == 6
     at.button(key="prev").click().run()
@@ -142,7 +151,7 @@ def test_explore_switches_to_naive_bayes_evidence(runs_home):
     assert not at.error and not graphviz(at)
     assert at.query_params["student"] == "bernoulli-nb.transfer"
     assert any("Log-odds" in c.value for c in at.caption)
-    assert plotly_count(at) >= 4  # saliency, probabilities, evidence, class weights
+    assert len(at.get("image")) == 5  # digit, saliency, probabilities, evidence, class weights
     at.selectbox(key="student").select("linear.ground-truth").run()
     assert not at.error
 
@@ -204,7 +213,7 @@ def test_explore_shows_the_soft_tree_path_cards_and_drawing(tiny_soft_run, tmp_p
     at = app("explore", run="soft-run", sample="2", student="soft-tree.transfer")
     assert not at.error
     assert at.selectbox(key="student").value == "soft-tree.transfer"
-    keys = {el.proto.id for el in at.get("plotly_chart")}
-    assert len(keys) >= 5  # saliency, probabilities, path cards, leaf, whole tree (depth 4)
+    assert plotly_count(at) == 1  # the whole tree (depth 4)
+    assert len(at.get("image")) == 5  # digit, saliency, probabilities, path cards, leaf
     assert any("filter × digit" in c.value for c in at.caption)
     assert any("The whole tree" in c.value for c in at.caption)

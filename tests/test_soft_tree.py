@@ -119,7 +119,8 @@ def test_cli_trains_and_explains_a_soft_tree(tmp_path):
                         "--out", str(out)], cwd=PROJECT_DIR, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr
-    assert "soft-tree.transfer" in r.stdout and (out / "students" / "soft-tree.transfer.pt").exists()
+    assert "soft-tree.transfer" in r.stdout
+    assert (out / "students" / "soft-tree.transfer.pt").exists()
     r = subprocess.run([sys.executable, "-m", "distill", "explain", str(out), "--student",
                         "soft-tree", "--sample", "0,1", "--json"], cwd=PROJECT_DIR,
                        capture_output=True, text=True, timeout=120)

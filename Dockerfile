@@ -1,0 +1,28 @@
+# Distill Explorer, CPU-only, for hosting the public demo.
+#   docker build -t distill-explorer .
+#   docker run -p 8501:8501 -e DISTILL_HOSTED=1 distill-explorer
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    DISTILL_HOSTED=1 DISTILL_RUNS_DIR=/data/runs
+WORKDIR /app
+
+# The CPU build of torch (200 MB instead of several GB of CUDA libraries).
+RUN pip install torch==2.14.1 torchvision==0.29.1 \
+        --index-url https://download.pytorch.org/whl/cpu
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY app.py ./
+COPY .streamlit ./.streamlit
+COPY distill ./distill
+COPY pages ./pages
+COPY assets ./assets
+
+RUN useradd --create-home distill && mkdir -p /data/runs && chown distill /data/runs
+USER distill
+VOLUME /data/runs
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -c "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status != 200)"
+CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]

@@ -1,0 +1,197 @@
+"""Dashboard speed in a real browser (Playwright driving Debian's chromium).
+
+    python bench/ui.py [--clicks 50] [--sessions 20] [--session-clicks 10]
+
+Measures, on the bundled demo run:
+- cold start: from launching `streamlit run app.py` to the overview drawn and idle, and the
+  same page's time when the server is already warm;
+- one session clicking digits on Explore: time from the click to the new digit's
+  explanation drawn (p50/p95 over --clicks clicks);
+- --sessions browser sessions clicking at once: the same latency, and the server's peak
+  memory (resident set of the server process).
+Prints a Markdown table. Targets: first paint <= 3 s; click p95 <= 250 ms alone and
+<= 500 ms with 20 sessions; server memory <= 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+IDLE = "[data-test-script-state='notRunning']"
+# Clicks a digit of the grid and waits, inside the page, until its explanation is drawn: the
+# header names the digit, the tree drawing is there and the app is idle. Timed with the
+# page's own clock, so the test driver's round trips are not counted.
+CLICK = """async ([i]) => {
+  const host = document.querySelector('.st-key-digit_grid');
+  let button = null;
+  for (const el of [host, ...host.querySelectorAll('*')]) {
+    const root = el.shadowRoot || el;
+    button = root.querySelector && root.querySelector(`button[data-index="${i}"]`);
+    if (button) break;
+  }
+  const t0 = performance.now();
+  button.click();
+  const named = new RegExp(`Digit #${i}(?!\\d)`);
+  const drawn = () =>
+    [...document.querySelectorAll('[data-testid="stMarkdownContainer"] strong')]
+      .some((e) => named.test(e.textContent))
+    && document.querySelector("[data-testid='stGraphVizChart'] svg")
+    && document.querySelector("[data-test-script-state='notRunning']");
+  while (!drawn()) { await new Promise((r) => requestAnimationFrame(r)); }
+  return performance.now() - t0;
+}"""
+GRID_READY = """() => {
+  const host = document.querySelector('.st-key-digit_grid');
+  if (!host) return false;
+  for (const el of [host, ...host.querySelectorAll('*')]) {
+    const root = el.shadowRoot || el;
+    if (root.querySelector && root.querySelector('button[data-index]')) return true;
+  }
+  return false;
+}"""
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class MemoryWatch(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.running = pid, 0.0, True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, rss_mb(self.pid))
+            time.sleep(0.1)
+
+
+def start_server(port: int) -> subprocess.Popen:
+    env = {**os.environ, "DISTILL_RUNS_DIR": tempfile.mkdtemp()}  # the demo run only
+    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                             "--server.port", str(port), "--server.headless", "true"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def wait_health(url: str, timeout: float = 60) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+async def open_overview(browser, url: str) -> float:
+    ctx = await browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = await ctx.new_page()
+    t0 = time.perf_counter()
+    await page.goto(url)
+    await page.get_by_text("Teacher accuracy").wait_for(timeout=60_000)
+    await page.wait_for_selector(IDLE, timeout=60_000)
+    seconds = time.perf_counter() - t0
+    await ctx.close()
+    return seconds
+
+
+async def clicking_session(browser, url: str, clicks: int, offset: int) -> list[float]:
+    ctx = await browser.new_context(viewport={"width": 1440, "height": 1200})
+    page = await ctx.new_page()
+    await page.goto(url + "/explore")
+    await page.get_by_text("Digit #").first.wait_for(timeout=120_000)
+    await page.wait_for_selector(IDLE, timeout=120_000)
+    await page.wait_for_function(GRID_READY, timeout=120_000)
+    times = []
+    for k in range(clicks):
+        i = (offset + k) % 23 + 1  # never the digit already open (0 at the start)
+        times.append(await page.evaluate(CLICK, [i]))
+        await page.wait_for_timeout(200)  # a person looks before the next click
+    await ctx.close()
+    return times
+
+
+async def main_async(args) -> None:
+    from playwright.async_api import async_playwright
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        t0 = time.perf_counter()
+        server = start_server(port)
+        try:
+            wait_health(url)
+            health = time.perf_counter() - t0
+            first_page = await open_overview(browser, url)
+            cold = time.perf_counter() - t0
+            warm = await open_overview(browser, url)
+            watch = MemoryWatch(server.pid)
+            watch.start()
+            alone = await clicking_session(browser, url, args.clicks, 0)
+            crowd = await asyncio.gather(*[
+                clicking_session(browser, url, args.session_clicks, 3 * s)
+                for s in range(args.sessions)])
+            watch.running = False
+            crowd_times = [t for ts in crowd for t in ts]
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        await browser.close()
+
+    def pct(xs, q):
+        return f"{np.percentile(xs, q):.0f} ms"
+
+    print("| measure | value | target |\n|---|---|---|")
+    print(f"| server launch to health check | {health:.1f} s | |")
+    print(f"| cold start: launch to overview drawn and idle | {cold:.1f} s | |")
+    print(f"| first page on the fresh server (first paint, cold) | {first_page:.1f} s | <= 3 s |")
+    print(f"| overview on a warm server | {warm:.1f} s | <= 3 s |")
+    print(f"| click to explanation, 1 session, p50 ({len(alone)} clicks) | {pct(alone, 50)} | |")
+    print(f"| click to explanation, 1 session, p95 | {pct(alone, 95)} | <= 250 ms |")
+    print(f"| click to explanation, {args.sessions} sessions, p50 ({len(crowd_times)} clicks) "
+          f"| {pct(crowd_times, 50)} | |")
+    print(f"| click to explanation, {args.sessions} sessions, p95 | {pct(crowd_times, 95)} "
+          "| <= 500 ms |")
+    print(f"| server peak memory (RSS) | {watch.peak:.0f} MB | <= 1,536 MB |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clicks", type=int, default=50)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--session-clicks", type=int, default=10)
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
