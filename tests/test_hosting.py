@@ -1,0 +1,116 @@
+"""The bundled demo run, a fast first page, and the limits of hosted mode."""
+
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from distill import metrics as M
+from distill import runs as R
+from distill.config import RunConfig, StudentChoice, TeacherConfig
+from distill.hosting import LIMITS, hosted_problems
+from distill.runs import PROJECT_DIR
+from tests.test_pages import APP, navigation_mode  # noqa: F401  (autouse fixture)
+
+DEMO = PROJECT_DIR / "assets" / "runs" / "demo-mnist5k"
+
+
+def test_the_demo_run_is_bundled_small_and_complete():
+    run = R.Run(DEMO, bundled=True)
+    size = sum(p.stat().st_size for p in DEMO.rglob("*") if p.is_file())
+    assert size < 5 * 2**20
+    m, p = run.metrics, run.predictions
+    assert m["dataset"] == "mnist5k" and m["teacher"]["arch"] == "cnn"
+    kinds = {s["kind"] for s in m["students"]}
+    assert {"tree", "gaussian-nb", "bernoulli-nb", "multinomial-nb", "linear"} <= kinds
+    for s in m["students"]:
+        assert s["agreement"] == pytest.approx(M.agreement(p["teacher_proba"],
+                                                           p[f"proba_{s['name']}"]))
+        assert run.load_student(s["name"]).predict(p["x_test"][:5]).shape == (5,)
+
+
+def test_a_fresh_clone_opens_on_the_demo_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "empty"))
+    assert [r.id for r in R.list_runs()] == ["demo-mnist5k"]
+    with pytest.raises(R.RunError):
+        R.delete_run(R.load_run("demo-mnist5k"))
+
+
+def test_the_overview_draws_without_torch_or_scikit_learn(tmp_path):
+    code = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(PROJECT_DIR)!r})
+        os.environ["DISTILL_RUNS_DIR"] = {str(tmp_path)!r}
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file({APP!r}, default_timeout=60)
+        at.run()
+        assert not at.exception and at.metric, "overview did not draw"
+        print("torch" in sys.modules, "sklearn" in sys.modules)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False"]
+
+
+def test_hosted_limits_refuse_big_jobs_with_reasons():
+    big = RunConfig(dataset="fashion-mnist", teacher=TeacherConfig(epochs=50), transfer_size=30,
+                    students=[StudentChoice("tree", {"max_leaf_nodes": 5000}),
+                              StudentChoice("soft-tree", {"depth": 9})] +
+                    [StudentChoice("linear")] * 4)
+    problems = " | ".join(hosted_problems(big))
+    for words in ("mnist5k and digits only", f"at most {LIMITS.max_epochs} teacher epochs",
+                  "transfer sets", "at most 4 students", "512 leaves", "soft trees of depth"):
+        assert words in problems
+    assert hosted_problems(RunConfig(teacher=TeacherConfig(epochs=3), transfer_size=3)) == []
+
+
+@pytest.fixture
+def hosted(tmp_path, monkeypatch, tiny_run):
+    monkeypatch.setenv("DISTILL_HOSTED", "1")
+    shutil.copytree(tiny_run.path, tmp_path / "runs" / "visitor-run")
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "runs"))
+
+
+def hosted_app(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_hosted_train_form_is_bounded(hosted):
+    at = hosted_app("train")
+    assert any("Public demo" in i.value for i in at.info)
+    assert set(at.selectbox(key="dataset").options) == {"MNIST 5k", "Digits 8x8"}
+    assert at.number_input(key="epochs").max == LIMITS.max_epochs
+    assert at.slider(key="size").max == LIMITS.max_transfer_size
+
+
+def test_hosted_runs_cannot_be_renamed_or_deleted(hosted):
+    at = hosted_app("runs")
+    assert not [b for b in at.button if (b.key or "").startswith(("rename-", "delete-"))]
+    assert any("cannot be renamed or deleted" in c.value for c in at.caption)
+
+
+def test_hosted_jobs_belong_to_the_session_that_started_them(hosted):
+    from distill.jobs import get_manager
+    alice = hosted_app("train")
+    alice.selectbox(key="dataset").select("Digits 8x8").run()
+    alice.number_input(key="epochs").set_value(1).run()
+    alice.slider(key="size").set_value(1).run()
+    alice.multiselect(key="students").set_value(["bernoulli-nb"]).run()
+    next(b for b in alice.button if b.label == "Start training").click().run()
+    assert not alice.error
+    job = alice.query_params["job"]
+    try:
+        assert any(job in m.value for m in alice.markdown)  # alice sees her job
+        bob = hosted_app("train")
+        assert not any(job in m.value for m in bob.markdown)  # bob does not
+        assert any("No training job yet" in c.value for c in bob.caption)
+    finally:
+        get_manager().cancel(job)
