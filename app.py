@@ -17,6 +17,7 @@ PAGES = {
     "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     "compare": st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     "explore": st.Page("pages/explore.py", title="Explore", icon=":material/pageview:"),
+    "draw": st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
     "runs": st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
 }
 ui.PAGES.update(PAGES)

@@ -69,3 +69,96 @@ def digit_grid(cells: list[dict], selected: int, columns: int, key: str, on_clic
     ``st.session_state[key]["clicked"]``."""
     _grid(data={"cells": cells, "selected": int(selected), "columns": columns}, key=key,
           on_clicked_change=on_click)
+
+
+PAD_CSS = """
+.pad { display: flex; flex-direction: column; gap: 8px; max-width: 340px; }
+.pad canvas { width: 100%; aspect-ratio: 1; border: 2px solid #ccc; border-radius: 10px;
+              background: white; touch-action: none; cursor: crosshair; }
+.pad .tools { display: flex; align-items: center; gap: 8px; font: 13px sans-serif; color: #444; }
+.pad .tools input { flex: 1; accent-color: #d62728; }
+.pad button { border: 1px solid #ccc; background: white; border-radius: 6px; padding: 4px 10px;
+              font: 13px sans-serif; cursor: pointer; }
+.pad button:hover { border-color: #d62728; color: #d62728; }
+"""
+
+PAD_JS = """
+export default function(component) {
+  const { data, setStateValue, parentElement } = component;
+  let pad = parentElement.querySelector('.pad');
+  if (!pad) {
+    pad = document.createElement('div');
+    pad.className = 'pad';
+    pad.innerHTML = `
+      <canvas width="280" height="280" aria-label="drawing area: draw a digit"></canvas>
+      <div class="tools">
+        <label for="brush">Brush</label>
+        <input id="brush" type="range" min="8" max="40" step="1">
+        <button class="undo" type="button">Undo</button>
+        <button class="clear" type="button">Clear</button>
+      </div>`;
+    parentElement.appendChild(pad);
+    const canvas = pad.querySelector('canvas');
+    const ctx = canvas.getContext('2d');
+    const brush = pad.querySelector('#brush');
+    brush.value = data.brush;
+    const strokes = [];
+    let current = null;
+    const paint = () => {
+      ctx.fillStyle = 'white';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.strokeStyle = '#111';
+      ctx.lineCap = 'round';
+      ctx.lineJoin = 'round';
+      for (const s of strokes) {
+        ctx.lineWidth = s.size;
+        ctx.beginPath();
+        s.points.forEach(([x, y], i) => i ? ctx.lineTo(x, y) : ctx.moveTo(x, y));
+        if (s.points.length === 1) ctx.lineTo(s.points[0][0] + 0.1, s.points[0][1]);
+        ctx.stroke();
+      }
+    };
+    const send = () => setStateValue('image', strokes.length ? canvas.toDataURL('image/png') : '');
+    const at = (e) => {
+      const r = canvas.getBoundingClientRect();
+      return [(e.clientX - r.left) * canvas.width / r.width,
+              (e.clientY - r.top) * canvas.height / r.height];
+    };
+    canvas.addEventListener('pointerdown', (e) => {
+      canvas.setPointerCapture(e.pointerId);
+      current = { size: Number(brush.value), points: [at(e)] };
+      strokes.push(current);
+      paint();
+    });
+    canvas.addEventListener('pointermove', (e) => {
+      if (!current) return;
+      current.points.push(at(e));
+      paint();
+    });
+    const end = () => { if (current) { current = null; send(); } };
+    canvas.addEventListener('pointerup', end);
+    canvas.addEventListener('pointercancel', end);
+    pad.querySelector('.undo').onclick = () => { strokes.pop(); paint(); send(); };
+    pad.querySelector('.clear').onclick = () => { strokes.length = 0; paint(); send(); };
+    paint();
+  }
+}
+"""
+
+_pad = st.components.v2.component("distill_drawing_pad", css=PAD_CSS, js=PAD_JS)
+
+
+def drawing_pad(key: str, brush: int = 20) -> str:
+    """A canvas for mouse, pen and touch; returns the drawing as a PNG data URI ('' if none).
+
+    The drawing reaches Python when a stroke ends (and after Undo or Clear)."""
+    result = _pad(data={"brush": brush}, key=key, default={"image": ""},
+                  on_image_change=lambda: None)
+    return result.image or ""
+
+
+def decode_data_uri(uri: str) -> np.ndarray:
+    """A PNG data URI -> (H, W, 4) uint8 pixels."""
+    _, _, payload = uri.partition(",")
+    with Image.open(io.BytesIO(base64.b64decode(payload))) as img:
+        return np.asarray(img.convert("RGBA"))

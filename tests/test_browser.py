@@ -185,3 +185,27 @@ def test_explore_a_soft_tree(tiny_soft_run, tmp_path, page):
         shot(page, "explore-soft-tree")
     finally:
         srv.stop()
+
+
+def test_draw_a_digit_with_the_mouse(server, page):
+    page.goto(server.url + "/draw")
+    settle(page)
+    canvas = page.locator(".st-key-pad canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    x, y, w = box["x"], box["y"], box["width"]
+    page.mouse.move(x + 0.3 * w, y + 0.2 * w)
+    page.mouse.down()
+    for k in range(1, 11):  # the bar of a 7
+        page.mouse.move(x + (0.3 + 0.04 * k) * w, y + 0.2 * w)
+    for k in range(1, 13):  # and its stem
+        page.mouse.move(x + (0.7 - 0.025 * k) * w, y + (0.2 + 0.055 * k) * w)
+    page.mouse.up()
+    page.get_by_text("exactly what the models see").wait_for(timeout=30_000)
+    settle(page)
+    assert page.get_by_text("agrees with the teacher").count() >= 1
+    page.get_by_text("Why the Decision tree (regions)").wait_for()
+    page.locator("[data-testid='stGraphVizChart'] svg").wait_for()
+    shot(page, "draw")
+    page.locator(".st-key-pad button.clear").click()
+    page.get_by_text("Draw a digit in the square").wait_for(timeout=30_000)

@@ -218,3 +218,36 @@ def test_explore_shows_the_soft_tree_path_cards_and_drawing(tiny_soft_run, tmp_p
     assert len(at.get("image")) == 5  # digit, saliency, probabilities, path cards, leaf
     assert any("filter × digit" in c.value for c in at.caption)
     assert any("The whole tree" in c.value for c in at.caption)
+
+
+def png_of(image, size=140) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+    img = Image.fromarray((255 * (1 - image)).astype(np.uint8)).resize((size, size))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_draw_page_asks_for_a_drawing_first(runs_home):
+    at = app("draw", run="mnist-run")
+    assert not at.error and "Draw a digit" in at.info[0].value
+
+
+def test_draw_page_reads_an_uploaded_digit_with_every_model(runs_home, tiny_mnist_run):
+    at = app("draw", run="mnist-run")
+    digit = tiny_mnist_run.predictions["x_test"][0]
+    at.get("file_uploader")[0].upload("seven.png", png_of(digit), "image/png").run()
+    assert not at.error and not at.exception
+    table = next(m.value for m in at.markdown if m.value.startswith("| model"))
+    assert len(table.splitlines()) == 2 + 1 + len(tiny_mnist_run.student_names)  # head, teacher
+    assert graphviz(at)  # the tree's path for the drawing
+
+
+def test_draw_page_refuses_a_corrupt_upload_kindly(runs_home):
+    at = app("draw", run="mnist-run")
+    at.get("file_uploader")[0].upload("x.png", b"not a picture", "image/png").run()
+    assert not at.exception
+    assert at.warning and "could not be read" in at.warning[0].value

@@ -1,0 +1,91 @@
+"""Draw: write a digit (or upload a picture of one); the teacher and every student of the
+current run say what they see, and why."""
+
+import numpy as np
+import streamlit as st
+
+from distill.sketch import SketchError, ink_from_picture, ink_from_rgba, prepare
+from pages import _components as comp
+from pages import _pictures as pics
+from pages import _ui as ui
+from pages import _views as views
+
+ui.require_frame()
+
+st.title("Draw")
+st.caption("Draw a digit with the mouse, a pen or a finger. It is cropped, scaled and centred "
+           "the way the run's data set was made; then every model of the run reads it.")
+
+
+def read_input(image_shape) -> np.ndarray | None:
+    """The canvas or an upload, prepared for the models; None (with a message) when neither."""
+    uri = comp.drawing_pad(key="pad")
+    upload = st.file_uploader("…or upload a PNG or JPEG of a digit", type=["png", "jpg", "jpeg"],
+                              key="upload", help="Up to 5 MB. Any colours: the background is "
+                              "taken from the picture's border.")
+    try:
+        if upload is not None:
+            st.caption("Showing the uploaded picture; remove it to use the drawing.")
+            ink = ink_from_picture(upload.getvalue())
+        elif uri:
+            ink = ink_from_rgba(comp.decode_data_uri(uri))
+        else:
+            st.info("Draw a digit in the square: the models answer when you lift the pen.",
+                    icon=":material/draw:")
+            return None
+        sketch = prepare(ink, image_shape)
+    except SketchError as err:
+        st.warning(str(err).capitalize(), icon=":material/gesture:")
+        return None
+    if sketch.warning:
+        st.warning(sketch.warning.capitalize(), icon=":material/help:")
+    return sketch.image
+
+
+def verdicts(run, image: np.ndarray) -> tuple[int, np.ndarray]:
+    """Every model's answer as a small table; returns the teacher's class and probabilities."""
+    names = run.metrics["class_names"]
+    tp = ui.get_teacher(run).predict_proba(image[None])[0]
+    t = int(tp.argmax())
+    lines = ["| model | says | probability | agrees with the teacher |", "|---|---|---|---|",
+             f"| **teacher** ({run.metrics['teacher']['arch']}) | **{names[t]}** | "
+             f"{tp[t]:.0%} | |"]
+    for entry in run.metrics["students"]:
+        sp = views.student_proba(run, entry["name"], image)
+        s = int(sp.argmax())
+        mark = "✓" if s == t else "✗"
+        lines.append(f"| {ui.student_title(run, entry['name'])} | **{names[s]}** | "
+                     f"{sp[s]:.0%} | {mark} |")
+    st.markdown("\n".join(lines))
+    return t, tp
+
+
+with ui.guard("the drawing page"):
+    run = ui.current_run()
+    if run is None:
+        st.info("No run yet: train one first.", icon=":material/school:")
+        st.stop()
+    shape = tuple(run.metrics["image_shape"])
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        image = read_input(shape)
+    if image is None:
+        st.stop()
+    with right:
+        c1, c2 = st.columns(2)
+        c1.image(pics.ink(image, max(1, 224 // shape[0])), width="stretch",
+                 caption="exactly what the models see")
+        t, tp = verdicts(run, image)
+        with c2:
+            views.teacher_evidence(run, image, t)
+    names = run.student_names
+    default = run.distilled_students()[0]["name"] if run.distilled_students() else names[0]
+    ui.seed_from_url("student", names, default)
+    c1, c2 = st.columns(2, gap="large")
+    student = c1.selectbox("Explain the answer of", names, key="student",
+                           persist_state="session",
+                           format_func=lambda n: ui.student_title(run, n))
+    sp = views.student_proba(run, student, image)
+    c2.image(pics.proba_bars([("teacher", tp, pics.TEACHER), ("student", sp, pics.HIGHLIGHT)],
+                             run.metrics["class_names"]), width="stretch")
+    views.explain_student(run, student, image, where="draw")
