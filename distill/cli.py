@@ -17,7 +17,7 @@ from .config import DEFAULT_NET, NETS
 from .data import DATASETS, DEFAULT_DATASET, DataError, dataset_available, fetch_mnist
 from .distillation import METHOD_HELP, METHODS
 from .progress import Cancelled
-from .runs import RunError, list_runs, load_run
+from .runs import RunError, clean_temporary, list_runs, load_run, runs_dir
 from .students import DEFAULT_STUDENTS, STUDENTS
 from .summary import COLUMNS, format_table, headline, model_rows, rows_csv
 from .transfer import DEFAULT_TRANSFER, GENERATORS
@@ -156,6 +156,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_runs(args) -> int:
+    clean_temporary(runs_dir())
     runs = list_runs()
     if args.json:
         print(json.dumps([{"id": r.id, "title": r.title, "bundled": r.bundled,

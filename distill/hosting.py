@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import RunConfig
+from .students import make_student
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,17 @@ def hosted_problems(cfg: RunConfig, limits: Limits = LIMITS) -> list[str]:
     if len(cfg.students) > limits.max_students:
         problems.append(f"the demo trains at most {limits.max_students} students at once")
     for s in cfg.students:
-        leaves = s.params.get("max_leaf_nodes", 256)
-        if leaves is None or leaves > limits.max_leaves:
-            problems.append(f"the demo allows trees of at most {limits.max_leaves} leaves")
-        depth = s.params.get("max_depth")
-        if s.name in ("tree", "pixel-tree") and depth is not None and depth > limits.max_depth:
-            problems.append(f"the demo allows trees of depth at most {limits.max_depth}")
+        p = make_student(s.name, **s.params).get_params()  # the values it would train with
+        if s.name in ("tree", "pixel-tree"):
+            if p["max_leaf_nodes"] is None or p["max_leaf_nodes"] > limits.max_leaves:
+                problems.append(f"the demo allows trees of at most {limits.max_leaves} leaves")
+            if p["max_depth"] is not None and p["max_depth"] > limits.max_depth:
+                problems.append(f"the demo allows trees of depth at most {limits.max_depth}")
         if s.name == "soft-tree":
-            if s.params.get("depth", 0) > limits.max_soft_tree_depth:
+            if p["depth"] > limits.max_soft_tree_depth:
                 problems.append("the demo allows soft trees of depth at most "
                                 f"{limits.max_soft_tree_depth}")
-            if s.params.get("epochs", 0) > limits.max_soft_tree_epochs:
+            if p["epochs"] > limits.max_soft_tree_epochs:
                 problems.append("the demo allows at most "
                                 f"{limits.max_soft_tree_epochs} soft-tree epochs")
     return list(dict.fromkeys(problems))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ConfigError, RunConfig, estimate_seconds, plan
-from .runs import TMP_PREFIX, new_run_id, runs_dir
+from .runs import TMP_PREFIX, clean_temporary, new_run_id, runs_dir
 
 ACTIVE = ("queued", "starting", "running", "stopping")
 FINISHED = ("done", "failed", "cancelled")
@@ -117,6 +117,7 @@ class JobManager:
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._ctx = mp.get_context("spawn")  # never fork a threaded web server
+        clean_temporary(folder or runs_dir())  # what a killed server left half-written
 
     # ---- public -------------------------------------------------------------------
     def submit(self, config: RunConfig, owner: str | None = None) -> str:

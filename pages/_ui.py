@@ -11,13 +11,11 @@ import threading
 import traceback
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from distill.runs import Run, RunError, list_runs, load_run
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PAGES = {}  # filled by app.py: name -> st.Page, for links between pages
 FRAME = threading.local()  # FRAME.active: app.py's frame is running this page (per thread)
 
@@ -218,12 +216,6 @@ def job_manager():
 
 # --------------------------------------------------------------------------------------
 # pictures
-
-
-def ink_image(image: np.ndarray, scale: int = 4) -> np.ndarray:
-    """A digit as dark ink on white, upscaled by whole pixels (no blur): (H*s, W*s) uint8."""
-    img = (255 * (1 - np.clip(image, 0, 1))).astype(np.uint8)
-    return np.kron(img, np.ones((scale, scale), dtype=np.uint8))
 
 
 def student_title(run: Run, name: str) -> str:

@@ -15,6 +15,11 @@ from pages import _ui as ui
 ui.require_frame()
 
 HOSTED = ui.hosted()
+HOSTED_CAPS = {("tree", "max_leaf_nodes"): LIMITS.max_leaves,
+               ("pixel-tree", "max_leaf_nodes"): LIMITS.max_leaves,
+               ("tree", "max_depth"): LIMITS.max_depth, ("pixel-tree", "max_depth"):
+               LIMITS.max_depth, ("soft-tree", "depth"): LIMITS.max_soft_tree_depth,
+               ("soft-tree", "epochs"): LIMITS.max_soft_tree_epochs}
 KEEP = {"persist_state": "session"}  # form values survive visits to other pages
 
 st.title("Train")
@@ -29,12 +34,11 @@ def student_params(name: str) -> dict:
     cols = st.columns(max(1, len(spec.tunable)))
     for col, p in zip(cols, spec.tunable):
         key = f"p-{name}-{p.name}"
-        high = p.high
-        if HOSTED and p.name == "max_leaf_nodes":
-            high = LIMITS.max_leaves
+        high = HOSTED_CAPS.get((name, p.name), p.high) if HOSTED else p.high
+        default = p.default if p.default is None else min(p.default, high)
         if p.kind == "int":
             value = col.number_input(p.label, min_value=int(p.low), max_value=int(high),
-                                     value=p.default, step=1, key=key, help=p.help,
+                                     value=default, step=1, key=key, help=p.help,
                                      placeholder="no limit" if p.unlimited else None, **KEEP)
         elif p.kind == "float":
             value = col.number_input(p.label, min_value=float(p.low), max_value=float(high),

@@ -65,6 +65,9 @@ def test_hosted_limits_refuse_big_jobs_with_reasons():
                   "transfer sets", "at most 4 students", "512 leaves", "soft trees of depth"):
         assert words in problems
     assert hosted_problems(RunConfig(teacher=TeacherConfig(epochs=3), transfer_size=3)) == []
+    default_soft = RunConfig(teacher=TeacherConfig(epochs=3), transfer_size=3,
+                             students=[StudentChoice("soft-tree")])  # depth 8 by default
+    assert "soft trees of depth" in " ".join(hosted_problems(default_soft))
 
 
 @pytest.fixture
