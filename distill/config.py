@@ -154,7 +154,8 @@ def plan(cfg: RunConfig) -> list[str]:
 
 # Seconds per unit of work on 2 CPU cores, measured on mnist5k; only ETAs depend on them.
 _EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
-_STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.4, "pixel-tree": 0.06, "linear": 0.5}
+_STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.9, "pixel-tree": 0.06, "linear": 0.5,
+                               "soft-tree": 0.09}  # the soft tree's is per epoch
 
 
 def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
@@ -171,6 +172,8 @@ def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
     for method in cfg.methods():
         for choice, label in zip(cfg.students, cfg.labels()):
             per = _STUDENT_SECONDS_PER_MPIXEL.get(choice.name, 0.01)
+            if choice.name == "soft-tree":
+                per *= choice.params.get("epochs", 10)
             est[f"student:{label}.{method}"] = 0.2 + per * fit[method]
     return est
 
