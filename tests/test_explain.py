@@ -113,6 +113,23 @@ def test_dot_parses_and_lights_exactly_one_root_to_leaf_chain(tiny_mnist_run, vi
             assert end == f"n{path.leaf.node}"
         else:
             assert end.startswith("c")  # the top view cuts the path at a summary node
+
+
+def test_a_drawing_key_renames_every_node_and_nothing_else(tiny_mnist_run):
+    tree = tiny_mnist_run.load_student("tree")
+    path = decision_path(tree, tiny_mnist_run.predictions["x_test"][0])
+    for view in ("path", "top"):
+        plain = pydot.graph_from_dot_data(tree_dot(tree, path, view=view))[0]
+        keyed = pydot.graph_from_dot_data(tree_dot(tree, path, view=view, key="d1f_"))[0]
+        names = [n.get_name() for n in plain.get_nodes() if n.get_name() not in ("node", "edge",
+                                                                                   "graph")]
+        keyed_names = [n.get_name() for n in keyed.get_nodes()
+                       if n.get_name() not in ("node", "edge", "graph")]
+        assert keyed_names == [f"d1f_{n}" for n in names]
+        assert [(e.get_source(), e.get_destination()) for e in keyed.get_edges()] == [
+            (f"d1f_{e.get_source()}", f"d1f_{e.get_destination()}") for e in plain.get_edges()]
+    with pytest.raises(ValueError):
+        tree_dot(tree, path, key="bad key;")
         all_edges = {(e.get_source(), e.get_destination()) for e in graph.get_edges()}
         assert not any(a == end for a, _ in all_edges)  # it ends in a leaf of the drawing
 

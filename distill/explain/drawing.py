@@ -59,9 +59,10 @@ def collapsed_label(tree: TreeStudent, node: int, names: list[str],
 
 
 class _Dot:
-    """Collects nodes and edges; writes the DOT text."""
+    """Collects nodes and edges; writes the DOT text. ``key`` is prepended to every node name."""
 
-    def __init__(self, title: str):
+    def __init__(self, title: str, key: str = ""):
+        self.key = key
         self.lines = [
             "digraph tree {",
             f"  graph [rankdir=TB, nodesep=0.2, ranksep=0.3, label={_q(title)}, labelloc=t, "
@@ -81,7 +82,7 @@ class _Dot:
             attrs += [f'color="{HIGHLIGHT}"', "penwidth=3", f'fillcolor="{HIGHLIGHT_FILL}"']
         else:
             attrs.append(f'fillcolor="{fill}"')
-        self.lines.append(f"  {name} [{', '.join(attrs)}];")
+        self.lines.append(f"  {self.key}{name} [{', '.join(attrs)}];")
 
     def edge(self, a: str, b: str, label: str, lit: bool = False, weight: int = 1) -> None:
         attrs = [f"label={_q(label)}"]
@@ -89,15 +90,21 @@ class _Dot:
             attrs += [f'color="{HIGHLIGHT}"', "penwidth=3", f'fontcolor="{HIGHLIGHT}"']
         if weight != 1:
             attrs.append(f"weight={weight}")
-        self.lines.append(f"  {a} -> {b} [{', '.join(attrs)}];")
+        self.lines.append(f"  {self.key}{a} -> {self.key}{b} [{', '.join(attrs)}];")
 
     def text(self) -> str:
         return "\n".join(self.lines + ["}"])
 
 
 def tree_dot(tree: TreeStudent, path: TreePath | None = None, view: str = "path",
-             max_depth: int = 3, class_names: list[str] | None = None) -> str:
-    """DOT text of the tree with ``path`` lit; ``view`` is "path" or "top"."""
+             max_depth: int = 3, class_names: list[str] | None = None, key: str = "") -> str:
+    """DOT text of the tree with ``path`` lit; ``view`` is "path" or "top".
+
+    ``key`` prefixes every node name (nodes are ``n<id>``, collapsed subtrees ``c<id>``). The
+    browser's d3-graphviz, given a new drawing whose nodes share names with the last one,
+    samples every pair of matching outlines pixel by pixel to animate between them (about
+    0.3 s a drawing in chromium, with no animation shown); a key per digit avoids that.
+    """
     if view not in ("path", "top"):
         raise ValueError("view must be 'path' or 'top'")
     if view == "path" and path is None:
@@ -106,7 +113,9 @@ def tree_dot(tree: TreeStudent, path: TreePath | None = None, view: str = "path"
     on_path = {s.node for s in path.steps} | {path.leaf.node} if path else set()
     title = (f"Decision path → predicts {names[path.prediction]}" if view == "path" and path
              else f"Top {max_depth} levels of a tree with {tree.n_leaves_} leaves")
-    dot = _Dot(title)
+    if key and not key.replace("_", "").isalnum():
+        raise ValueError("key must be letters, digits and underscores")
+    dot = _Dot(title, key)
     if view == "path":
         _draw_path(dot, tree, path, names)
     else:
