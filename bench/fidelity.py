@@ -137,7 +137,7 @@ def bank_choice(data, teacher, teacher_test) -> dict:
     return {"student": f"tree ({best})", "method": "hard, bank chosen on validation "
             f"({', '.join(f'{k} {v:.1%}' for k, v in scores.items())})",
             "accuracy": float(np.mean(pred == data.y_test)),
-            "agreement": float(np.mean(pred == teacher_test)),
+            "agreement": float(np.mean(pred == teacher_test.argmax(1))),
             "size": f"{int((arrays['children_left'] < 0).sum())} leaves",
             "seconds": time.perf_counter() - start, "fit samples": len(y)}
 
@@ -181,7 +181,7 @@ def logit_regression(data, teacher, teacher_test) -> dict:
     pred = model.predict(rect_means(data.x_test, rects)).argmax(1)
     return {"student": "tree (regions, regression)", "method": "teacher logits, train set",
             "accuracy": float(np.mean(pred == data.y_test)),
-            "agreement": float(np.mean(pred == teacher_test)),
+            "agreement": float(np.mean(pred == teacher_test.argmax(1))),
             "size": f"{model.get_n_leaves()} leaves", "seconds": time.perf_counter() - start,
             "fit samples": len(data.x_train)}
 

@@ -75,18 +75,19 @@ def with_regions(image: np.ndarray, overlay: list[dict], scale: int = 14) -> np.
 
 def grid(tiles: list[np.ndarray], labels: list[str], columns: int = 5,
          bold: set[int] | None = None, pad: int = 6) -> np.ndarray:
-    """Small multiples: equally sized RGB tiles with a label above each."""
+    """Small multiples: equally sized RGB tiles with a label (one or more lines) above each."""
     h, w = tiles[0].shape[:2]
     rows = -(-len(tiles) // columns)
-    head = 18
+    head = 4 + 15 * max(label.count("\n") + 1 for label in labels)
     out = Image.new("RGB", (columns * (w + pad) - pad, rows * (h + head + pad) - pad), "white")
     draw = ImageDraw.Draw(out)
     for i, (tile, label) in enumerate(zip(tiles, labels)):
         x, y = (i % columns) * (w + pad), (i // columns) * (h + head + pad)
         out.paste(Image.fromarray(tile), (x, y + head))
         marked = bold and i in bold
-        draw.text((x + w / 2, y + 2), label, anchor="mt", font=_font(13),
-                  fill=HIGHLIGHT if marked else (60, 60, 60))
+        draw.multiline_text((x + w / 2, y + 2), label, anchor="ma", align="center",
+                            font=_font(13), spacing=2,
+                            fill=HIGHLIGHT if marked else (60, 60, 60))
         if marked:
             draw.rectangle([x - 2, y + head - 2, x + w + 1, y + head + h + 1], outline=HIGHLIGHT,
                            width=2)

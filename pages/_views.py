@@ -132,7 +132,8 @@ def soft_tree_view(run, student: str, image: np.ndarray, where: str) -> None:
     filters = [pics.diverging(filter_image(tree, n), 4) for n in nodes]
     evidence = [pics.diverging(node_evidence(tree, n, image), 4) for n in nodes]
     labels = [f"{i + 1}. node {s['node']}" for i, s in enumerate(e["path"])]
-    stats = [f"{s['response']:+.2f} → p={s['p_right']:.2f} {s['goes']}" for s in e["path"]]
+    stats = [f"{s['response']:+.2f} → p={s['p_right']:.2f}\ngoes {s['goes']}"
+             for s in e["path"]]
     st.image(pics.grid(filters + evidence, labels + stats, columns=len(nodes)),
              width="stretch")
     st.caption("Top row: each node's filter (red: ink here pushes right, blue: pushes left). "

@@ -73,7 +73,12 @@ def test_overview_tells_the_story_of_the_current_run(runs_home):
     assert at.title[0].value == "Overview"
     labels = [m.label for m in at.metric]
     assert labels[0] == "Teacher accuracy" and "Region tree" in labels
-    assert any("agrees with it on" in m.value for m in at.markdown)
+    story = next(m.value for m in at.markdown if "agrees with it on" in m.value)
+    run = R.load_run("mnist-run")
+    best = max((s for s in run.metrics["students"] if s["method"] == run.metrics["method"]),
+               key=lambda s: s["agreement"])
+    assert f"{run.metrics['teacher']['test_accuracy']:.1%} accuracy" in story
+    assert f"on {best['agreement']:.1%} of test images" in story
     (bars,) = at.get("html")
     assert bars.proto.body.count('class="bar-group"') == 5  # one per distilled student
     assert at.sidebar.selectbox(key="run").value == "mnist-run"
