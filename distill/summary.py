@@ -103,10 +103,8 @@ def method_phrase(metrics: dict) -> str:
 
 def story(metrics: dict) -> str:
     """The run in two sentences, for the overview."""
-    from .config import NETS
     t = metrics["teacher"]
-    net = NETS[t["arch"]].title.removesuffix(" (default)") if t["arch"] in NETS else t["arch"]
-    text = (f"The teacher ({net}) reads the {metrics['dataset']} test images with "
+    text = (f"The teacher ({t['arch']} network) reads the {metrics['dataset']} test images with "
             f"{t['test_accuracy']:.1%} accuracy.")
     distilled = [s for s in metrics["students"] if s["method"] == metrics["method"]]
     best = max(distilled, key=lambda s: s["agreement"], default=None)

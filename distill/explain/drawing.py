@@ -109,12 +109,12 @@ def tree_dot(tree: TreeStudent, path: TreePath | None = None, view: str = "path"
         raise ValueError("view must be 'path' or 'top'")
     if view == "path" and path is None:
         raise ValueError("the path view needs a path")
+    if key and not key.replace("_", "").isalnum():
+        raise ValueError("key must be letters, digits and underscores")
     names = _names(tree, class_names)
     on_path = {s.node for s in path.steps} | {path.leaf.node} if path else set()
     title = (f"Decision path → predicts {names[path.prediction]}" if view == "path" and path
              else f"Top {max_depth} levels of a tree with {tree.n_leaves_} leaves")
-    if key and not key.replace("_", "").isalnum():
-        raise ValueError("key must be letters, digits and underscores")
     dot = _Dot(title, key)
     if view == "path":
         _draw_path(dot, tree, path, names)
