@@ -35,6 +35,18 @@ def draw_seven(page) -> None:
     page.mouse.up()
 
 
+def start_training(page) -> None:
+    """Start the default job and let the teacher train a few epochs, so the curves show."""
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Train the teacher").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(16_000)
+
+
+def cancel_training(page) -> None:
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("cancelled").first.wait_for(timeout=30_000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
@@ -45,19 +57,21 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = start_server(port)
-    shots = [("overview", "/", None, 1000),
-             ("explore-tree", "/explore?sample=8", None, 1900),
-             ("explore-soft-tree", "/explore?sample=8&student=soft-tree.transfer", None, 1450),
+    # (name, path, what to do before the shot, what to do after it, viewport height)
+    shots = [("overview", "/", None, None, 1000),
+             ("explore-tree", "/explore?sample=8", None, None, 1900),
+             ("explore-soft-tree", "/explore?sample=8&student=soft-tree.transfer", None, None,
+              1450),
              ("explore-naive-bayes", "/explore?sample=8&student=bernoulli-nb.transfer", None,
-              1300),
-             ("compare", "/compare", None, 1600),
-             ("train", "/train", None, 1000),
-             ("draw", "/draw", draw_seven, 1500)]
+              None, 1300),
+             ("compare", "/compare", None, None, 1600),
+             ("train", "/train", start_training, cancel_training, 1900),
+             ("draw", "/draw", draw_seven, None, 1500)]
     try:
         wait_health(url)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for name, path, action, height in shots:
+            for name, path, action, after, height in shots:
                 page = browser.new_page(viewport={"width": 1440, "height": height})
                 page.goto(url + path)
                 settle(page)
@@ -66,6 +80,8 @@ def main() -> None:
                     settle(page)
                 page.screenshot(path=str(out / f"{name}.png"))
                 print(f"saved {out / name}.png")
+                if after:
+                    after(page)
                 page.close()
             browser.close()
     finally:
