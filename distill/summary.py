@@ -30,7 +30,8 @@ def model_rows(metrics: dict) -> list[dict]:
     return rows
 
 
-def _cell(value, column: str) -> str:
+def cell(value, column: str) -> str:
+    """One value as the tables print it: percentages, gains in points, '-' for none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if column in ("accuracy", "agreement", "top2_agreement"):
@@ -50,7 +51,7 @@ def format_table(rows: list[dict], columns: list[str] | None = None) -> str:
     """A plain-text table with aligned columns (numbers right-aligned)."""
     if columns is None:
         columns = list(rows[0]) if rows else []
-    cells = [[_cell(r.get(c), c) for c in columns] for r in rows]
+    cells = [[cell(r.get(c), c) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
     numeric = [all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows)
                for c in columns]
@@ -78,7 +79,7 @@ def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:
     if columns is None:
         columns = list(rows[0]) if rows else []
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(_cell(r.get(c), c) for c in columns) + " |" for r in rows]
+    lines += ["| " + " | ".join(cell(r.get(c), c) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
 
 

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from distill.metrics import confusion
-from distill.summary import COLUMNS, model_rows
+from distill.summary import COLUMNS, cell, model_rows
 from pages import _charts as charts
 from pages import _ui as ui
 
@@ -15,15 +15,25 @@ st.title("Compare")
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 
+TEXT_COLUMNS = ("gain", "leaves", "depth")  # '-' where a model has none, rather than None
+
+
 def table(rows: list[dict]) -> None:
-    df = pd.DataFrame(rows, columns=COLUMNS)
+    df = pd.DataFrame([{**r, **{c: cell(r.get(c), c) for c in TEXT_COLUMNS}} for r in rows],
+                      columns=COLUMNS)
     st.dataframe(df, hide_index=True, width="stretch", column_config={
         "model": st.column_config.TextColumn("Model", help="student.method; the teacher first"),
-        "accuracy": PERCENT, "agreement": st.column_config.NumberColumn(
+        "kind": st.column_config.TextColumn("Kind"),
+        "method": st.column_config.TextColumn("Method", help="How the model was taught; "
+                                              "ground-truth is the baseline on true labels."),
+        "accuracy": st.column_config.NumberColumn("Accuracy", format="percent"),
+        "agreement": st.column_config.NumberColumn(
             "Agreement", format="percent", help="Share of test images where the model predicts "
             "what the teacher predicts (fidelity)."),
-        "gain": st.column_config.NumberColumn("Gain", format="%+.1%", help="Agreement minus "
-                                              "that of the same model on true labels."),
+        "gain": st.column_config.TextColumn("Gain", help="Agreement minus that of the same "
+                                            "model on true labels, in percentage points."),
+        "leaves": st.column_config.TextColumn("Leaves"),
+        "depth": st.column_config.TextColumn("Depth"),
         "top2_agreement": st.column_config.NumberColumn(
             "Top-2", format="percent", help="The teacher's answer is among the model's two "
             "most likely classes."),

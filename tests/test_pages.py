@@ -104,6 +104,11 @@ def test_compare_shows_the_table_matrices_and_charts(runs_home):
     assert not at.error
     df = at.dataframe[0].value
     assert df["model"].iloc[0].startswith("teacher") and len(df) == 1 + 10
+    rows = dict(zip(df["model"], df["gain"]))
+    run = R.load_run("mnist-run")
+    tree, base = (run.student_entry(n) for n in ("tree.transfer", "tree.ground-truth"))
+    assert rows["tree.transfer"] == f"{(tree['agreement'] - base['agreement']) * 100:+.1f} pt"
+    assert rows["tree.ground-truth"] == "-" and df["leaves"].iloc[0] == "-"
     assert plotly_count(at) >= 7  # 2 bar charts, 3 matrices, per-class, trade-off
     at.selectbox(key="compare_student").select("bernoulli-nb.transfer").run()
     assert not at.exception
