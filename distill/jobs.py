@@ -59,13 +59,18 @@ class Job:
         return (self.finished or time.time()) - self.started
 
     def eta(self) -> float | None:
-        """Seconds left: the estimate of unfinished stages, scaled by how fast this job runs."""
+        """Seconds left: the estimate of unfinished stages, scaled by how fast this job runs.
+
+        The pace is measured from the first stage on: the worker's start-up (a new process
+        importing torch) is a fixed cost that would otherwise inflate every early ETA."""
         if self.state not in ("running", "stopping") or not self.estimate:
             return None
         done_est = sum(self.estimate.get(s, 0) * f for s, f in self.fractions.items())
         left_est = sum(self.estimate.get(s, 0) * (1 - self.fractions.get(s, 0))
                        for s in self.stages)
-        speed = self.elapsed() / done_est if done_est > 5 else 1.0
+        working = (time.time() - min(self.stage_started.values()) if self.stage_started
+                   else self.elapsed())
+        speed = working / done_est if done_est > 5 else 1.0
         return max(0.0, left_est * min(max(speed, 0.2), 5.0))
 
     def overall(self) -> float:

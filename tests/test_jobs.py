@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from distill.jobs import JobManager
+from distill.jobs import Job, JobManager
 from distill.config import ConfigError, RunConfig, StudentChoice
 from tests.conftest import tiny_config
 
@@ -83,3 +83,18 @@ def test_a_full_queue_refuses_politely(tmp_path):
         m.submit(small())
     for j in (second, first):
         m.cancel(j)
+
+
+def test_the_eta_scales_the_plan_by_the_pace_since_the_first_stage(tmp_path):
+    now = time.time()
+    job = Job(id="j", config=RunConfig(), owner=None, run_id="r", out=tmp_path, state="running",
+              started=now - 30, stages=["data", "teacher", "save"],
+              estimate={"data": 2.0, "teacher": 20.0, "save": 8.0},
+              fractions={"data": 1.0, "teacher": 0.5},
+              stage_started={"data": now - 24, "teacher": now - 22})
+    # 12 s of planned work done in the 24 s since the first stage: this job runs at half speed,
+    # so the 18 planned seconds left take 36; the 6 s start-up before it is not counted
+    assert job.eta() == pytest.approx(36, abs=0.5)
+    assert job.overall() == pytest.approx(12 / 30)
+    job.state = "done"
+    assert job.eta() is None
