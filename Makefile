@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8501
 
-.PHONY: setup run test test-fast browser-deps data demo bench clean
+.PHONY: setup run test test-fast lint browser-deps data demo bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,13 +27,18 @@ browser-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-dejavu-core; \
 	fi
 
-## test: set up and run every test (engine, pages, browser journeys)
+## test: set up, lint, and run every test (engine, pages, browser journeys)
 test: setup browser-deps
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -q
 
 ## test-fast: the tests without a browser
 test-fast: setup
 	$(PY) -m pytest -n 2 -q -m "not browser"
+
+## lint: ruff over the whole project (settings in pyproject.toml)
+lint: setup
+	$(VENV)/bin/ruff check .
 
 ## data: full Fashion-MNIST from Debian (optional; mnist5k and digits are bundled)
 data:
