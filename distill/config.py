@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from .data import DATASETS, DEFAULT_DATASET, DataError, find_idx_files
 from .distillation import BASELINE, check_method
-from .students import DEFAULT_STUDENTS, make_student
+from .students import DEFAULT_STUDENTS, make_student, soft_tree_epochs
 from .transfer import DEFAULT_TRANSFER
 
 
@@ -173,7 +173,8 @@ def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
         for choice, label in zip(cfg.students, cfg.labels()):
             per = _STUDENT_SECONDS_PER_MPIXEL.get(choice.name, 0.01)
             if choice.name == "soft-tree":
-                per *= choice.params.get("epochs", 10)
+                n_fit = round(fit[method] * 1e6 / info[1])
+                per *= soft_tree_epochs(choice.params.get("epochs", 10), n_fit)
             est[f"student:{label}.{method}"] = 0.2 + per * fit[method]
     return est
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from .nets import default_device
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
-from .students import Student, register_student_class
+from .students import Student, register_student_class, soft_tree_epochs
 
 
 class SoftTreeNet(nn.Module):
@@ -94,10 +94,11 @@ class SoftTreeStudent(Student):
 
     def __init__(self, depth: int = 8, epochs: int = 10, lr: float = 0.01,
                  batch_size: int = 128, penalty: float = 0.01, beta: float = 1.0,
-                 weight_decay: float = 0.0, n_classes: int | None = None,
-                 random_state: int = 0):
+                 weight_decay: float = 0.0, min_steps: int = 1000,
+                 n_classes: int | None = None, random_state: int = 0):
         self.depth = depth
         self.epochs = epochs
+        self.min_steps = min_steps
         self.lr = lr
         self.batch_size = batch_size
         self.penalty = penalty
@@ -111,6 +112,8 @@ class SoftTreeStudent(Student):
             raise ValueError("soft tree depth must be between 1 and 10")
         if not 1 <= self.epochs <= 500:
             raise ValueError("soft tree epochs must be between 1 and 500")
+        if not 0 <= self.min_steps <= 100_000:
+            raise ValueError("soft tree min_steps must be between 0 and 100000")
         if not 1e-5 <= self.lr <= 1.0:
             raise ValueError("soft tree learning rate must be between 1e-5 and 1")
         if not 0 <= self.penalty <= 10:
@@ -119,6 +122,9 @@ class SoftTreeStudent(Student):
             raise ValueError("soft tree beta must be between 0.01 and 100")
 
     # training ------------------------------------------------------------------------
+    def epochs_for(self, n_samples: int) -> int:
+        return soft_tree_epochs(self.epochs, n_samples, self.batch_size, self.min_steps)
+
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
             progress: Reporter = silent, should_stop: StopCheck = never):
         self.check_params()
@@ -138,13 +144,14 @@ class SoftTreeStudent(Student):
         ws = None if sample_weight is None else torch.as_tensor(
             np.asarray(sample_weight, np.float32), device=device)
         steps = math.ceil(len(xs) / self.batch_size)
-        total = self.epochs * steps
+        epochs = self.epochs_for(len(xs))
+        total = epochs * steps
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, s / total))))
         clock = Clock()
         self.history_ = []
-        for epoch in range(self.epochs):
+        for epoch in range(epochs):
             order = torch.randperm(len(xs), generator=gen).to(device)
             running = 0.0
             for b in range(steps):
@@ -158,10 +165,10 @@ class SoftTreeStudent(Student):
                 opt.step()
                 sched.step()
                 running += loss.item()
-            done = (epoch + 1) / self.epochs
+            done = (epoch + 1) / epochs
             self.history_.append(running / steps)
             progress({"stage": "soft-tree", "fraction": done, "epoch": epoch + 1,
-                      "epochs": self.epochs, "loss": running / steps,
+                      "epochs": epochs, "loss": running / steps,
                       "elapsed": clock.elapsed(), "eta": clock.eta(done)})
         self._set_net(net.cpu().eval())
         return self

@@ -15,6 +15,7 @@ from distill.explain.soft_tree import (explain_soft_tree, filter_image, max_path
 from distill.progress import Cancelled
 from distill.runs import PROJECT_DIR, load_student, save_student
 from distill.soft_tree import SoftTreeStudent
+from distill.students import soft_tree_epochs
 from distill.students import make_student
 
 
@@ -25,7 +26,7 @@ def digits():
 
 def test_learns_reports_progress_and_predicts_both_ways(digits):
     events = []
-    tree = SoftTreeStudent(depth=3, epochs=30, lr=0.03, n_classes=10)
+    tree = SoftTreeStudent(depth=3, epochs=30, lr=0.03, min_steps=0, n_classes=10)
     assert tree.fit(digits.x_train, digits.y_train, progress=events.append) is tree
     assert [e["epoch"] for e in events] == list(range(1, 31))
     assert {"loss", "fraction", "eta", "elapsed"} <= set(events[-1])
@@ -36,6 +37,17 @@ def test_learns_reports_progress_and_predicts_both_ways(digits):
     assert (proba.argmax(1) == digits.y_test).mean() > 0.5  # chance is 0.1, 8 leaves
     assert tree.size() == {"depth": 3, "leaves": 8,
                            "parameters": 7 * 64 + 7 + 8 * 10}
+
+
+def test_small_sets_train_at_least_min_steps_batches(digits):
+    events = []
+    SoftTreeStudent(depth=2, epochs=2, min_steps=40).fit(digits.x_train, digits.y_train,
+                                                         progress=events.append)
+    # 400 images are 4 batches of 128: 2 epochs would be 8 batches, so it trains 10 epochs
+    assert len(digits.x_train) == 400
+    assert [e["epoch"] for e in events] == list(range(1, 11)) and events[-1]["epochs"] == 10
+    assert soft_tree_epochs(10, 44_000) == 10  # the transfer set: 3,440 batches already
+    assert soft_tree_epochs(10, 4_000) == 32  # the true-label baseline: 32 batches an epoch
 
 
 def test_fits_soft_targets_and_stops_when_asked(digits):
