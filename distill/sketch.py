@@ -39,8 +39,9 @@ def ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
     return np.clip(alpha * (1.0 - grey), 0.0, 1.0)
 
 
-def ink_from_picture(data: bytes) -> np.ndarray:
-    """An uploaded PNG or JPEG -> ink in [0, 1], whichever way round its colours are."""
+def _open_picture(data: bytes, formats: tuple[str, ...], mode: str) -> np.ndarray:
+    """Bytes of a picture -> pixels in ``mode``, bounded in file size and pixel count before
+    anything is decoded; every failure is a SketchError that says what to do."""
     from PIL import Image, UnidentifiedImageError
     if len(data) > MAX_UPLOAD_BYTES:
         raise SketchError(f"that file is {len(data) / 2**20:.1f} MB; please upload a picture "
@@ -50,17 +51,39 @@ def ink_from_picture(data: bytes) -> np.ndarray:
             if img.width * img.height > MAX_PIXELS:
                 raise SketchError(f"that picture is {img.width} x {img.height} pixels; please "
                                   "upload one under 25 megapixels (a crop of the digit is best)")
-            if img.format not in ("PNG", "JPEG"):
+            if img.format not in formats:
                 raise SketchError(f"that is a {img.format} file; please upload a PNG or JPEG")
-            grey = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+            return np.asarray(img.convert(mode))
     except SketchError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
         raise SketchError("that file could not be read as a picture; please upload a PNG or "
                           "JPEG of a digit") from err
+
+
+def ink_from_picture(data: bytes) -> np.ndarray:
+    """An uploaded PNG or JPEG -> ink in [0, 1], whichever way round its colours are."""
+    grey = _open_picture(data, ("PNG", "JPEG"), "L").astype(np.float32) / 255.0
     # the background is the colour of the border; ink is whatever differs from it
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     return 1.0 - grey if np.median(border) > 0.5 else grey
+
+
+def ink_from_data_uri(uri: str) -> np.ndarray:
+    """The drawing pad's ``data:image/png;base64,...`` -> ink in [0, 1]. It comes from the
+    browser, so it gets the same bounds as an upload."""
+    import base64
+    import binascii
+    head, _, payload = uri.partition(",")
+    if not head.startswith("data:image/png;base64"):
+        raise SketchError("the drawing did not arrive as a PNG; please draw again")
+    if len(payload) > MAX_UPLOAD_BYTES * 4 // 3 + 4:
+        raise SketchError("the drawing is too large; please clear it and draw again")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise SketchError("the drawing could not be read; please draw again") from err
+    return ink_from_rgba(_open_picture(data, ("PNG",), "RGBA"))
 
 
 def _resize(ink: np.ndarray, height: int, width: int) -> np.ndarray:

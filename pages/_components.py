@@ -13,6 +13,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from pages._pictures import ink
+
 GRID_CSS = """
 .grid { display: grid; grid-template-columns: repeat(var(--cols), 1fr); gap: 6px; }
 .cell { border: 1px solid #ddd; border-radius: 8px; background: white; padding: 4px 2px 2px;
@@ -58,7 +60,7 @@ _grid = st.components.v2.component("distill_digit_grid", css=GRID_CSS, js=GRID_J
 
 def png_data_uri(image: np.ndarray) -> str:
     """A small grey PNG (dark ink on white) as a data: URI."""
-    grey = (255 * (1 - np.clip(image, 0, 1))).astype(np.uint8)
+    grey = ink(image, 1)[..., 0]  # (H, W) uint8, the same ink as every other picture
     buf = io.BytesIO()
     Image.fromarray(grey, mode="L").save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
@@ -155,10 +157,3 @@ def drawing_pad(key: str, brush: int = 20) -> str:
     result = _pad(data={"brush": brush}, key=key, default={"image": ""},
                   on_image_change=lambda: None)
     return result.image or ""
-
-
-def decode_data_uri(uri: str) -> np.ndarray:
-    """A PNG data URI -> (H, W, 4) uint8 pixels."""
-    _, _, payload = uri.partition(",")
-    with Image.open(io.BytesIO(base64.b64decode(payload))) as img:
-        return np.asarray(img.convert("RGBA"))

@@ -4,7 +4,7 @@ current run say what they see, and why."""
 import numpy as np
 import streamlit as st
 
-from distill.sketch import SketchError, ink_from_picture, ink_from_rgba, prepare
+from distill.sketch import SketchError, ink_from_data_uri, ink_from_picture, prepare
 from pages import _components as comp
 from pages import _pictures as pics
 from pages import _ui as ui
@@ -28,7 +28,7 @@ def read_input(image_shape) -> np.ndarray | None:
             st.caption("Showing the uploaded picture; remove it to use the drawing.")
             ink = ink_from_picture(upload.getvalue())
         elif uri:
-            ink = ink_from_rgba(comp.decode_data_uri(uri))
+            ink = ink_from_data_uri(uri)
         else:
             st.info("Draw a digit in the square: the models answer when you lift the pen.",
                     icon=":material/draw:")

@@ -1,5 +1,6 @@
 """Drawings and uploads become model inputs the way the data sets were made."""
 
+import base64
 import io
 
 import numpy as np
@@ -8,8 +9,8 @@ from PIL import Image, ImageDraw
 from scipy.ndimage import center_of_mass
 
 from distill.data import load_dataset
-from distill.sketch import (MAX_UPLOAD_BYTES, SketchError, ink_from_picture, ink_from_rgba,
-                            prepare)
+from distill.sketch import (MAX_UPLOAD_BYTES, SketchError, ink_from_data_uri, ink_from_picture,
+                            ink_from_rgba, prepare)
 
 
 def canvas_with(lines, size=280, width=20) -> np.ndarray:
@@ -105,3 +106,19 @@ def test_bad_uploads_are_refused_with_reasons():
     Image.new("1", (6000, 6000)).save(huge, format="PNG")  # small file, 36 megapixels
     with pytest.raises(SketchError, match="megapixels"):
         ink_from_picture(huge.getvalue())
+
+
+def test_the_pads_data_uri_reads_like_its_pixels_and_bad_ones_are_refused():
+    pixels = canvas_with(seven())
+    buf = io.BytesIO()
+    Image.fromarray(pixels, "RGBA").save(buf, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    np.testing.assert_allclose(ink_from_data_uri(uri), ink_from_rgba(pixels), atol=1e-6)
+    jpeg = io.BytesIO()
+    Image.fromarray(pixels[..., :3]).save(jpeg, format="JPEG")
+    for bad in ("data:text/plain;base64,aGk=", "data:image/png;base64,not base64!",
+                "data:image/png;base64," + base64.b64encode(b"not a png").decode(),
+                "data:image/png;base64," + base64.b64encode(jpeg.getvalue()).decode(),
+                "data:image/png;base64," + "A" * (MAX_UPLOAD_BYTES * 2)):
+        with pytest.raises(SketchError):
+            ink_from_data_uri(bad)
