@@ -7,6 +7,10 @@ cross-entropy of each leaf's distribution weighted by the probability of the pat
 plus the paper's penalty that keeps each node using both of its branches (its weight
 halving with depth). The explainable prediction follows the most probable branch at every
 node to one leaf (the "max path"); the mixture of all leaves is reported beside it.
+
+By default the tree reads each digit straightened (:mod:`distill.deskew`): upright and
+centred, so its filters need not learn every slant (mnist5k, depth 8: 94.5% -> 95.9%
+agreement with the teacher). Filters, evidence and responses are all about that image.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .deskew import deskew as straighten
 from .nets import default_device
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
 from .students import Student, register_student_class, soft_tree_epochs
@@ -94,9 +99,10 @@ class SoftTreeStudent(Student):
 
     def __init__(self, depth: int = 8, epochs: int = 10, lr: float = 0.01,
                  batch_size: int = 128, penalty: float = 0.01, beta: float = 1.0,
-                 weight_decay: float = 0.0, min_steps: int = 1000,
+                 weight_decay: float = 0.0, min_steps: int = 1000, deskew: bool = True,
                  n_classes: int | None = None, random_state: int = 0):
         self.depth = depth
+        self.deskew = deskew
         self.epochs = epochs
         self.min_steps = min_steps
         self.lr = lr
@@ -120,6 +126,8 @@ class SoftTreeStudent(Student):
             raise ValueError("soft tree penalty must be between 0 and 10")
         if not 0.01 <= self.beta <= 100:
             raise ValueError("soft tree beta must be between 0.01 and 100")
+        if not isinstance(self.deskew, (bool, np.bool_)):
+            raise ValueError("soft tree deskew must be true or false")
 
     # training ------------------------------------------------------------------------
     def epochs_for(self, n_samples: int) -> int:
@@ -131,6 +139,7 @@ class SoftTreeStudent(Student):
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y)
         self.image_shape_ = tuple(X.shape[1:])
+        X = self.reads(X)
         n_out = y.shape[1] if y.ndim == 2 else self._n_out(np.unique(y))
         self.n_classes_ = n_out
         self.classes_ = np.arange(n_out)
@@ -180,9 +189,18 @@ class SoftTreeStudent(Student):
         self.leaf_logits_ = net.leaves.detach().numpy().copy()  # (L, C)
 
     # prediction ----------------------------------------------------------------------
+    def reads(self, X: np.ndarray) -> np.ndarray:
+        """(N, H, W) images as the tree reads them: straightened when ``deskew``."""
+        if not self.deskew:
+            return np.asarray(X, np.float32)
+        if len(self.image_shape_) != 2:
+            raise ValueError("a soft tree straightens (N, H, W) images; give images, or "
+                             "deskew=False for flat features")
+        return straighten(np.asarray(X, np.float32).reshape(len(X), *self.image_shape_))
+
     @torch.no_grad()
     def _responses(self, X: np.ndarray) -> torch.Tensor:
-        x = torch.as_tensor(np.asarray(X, np.float32).reshape(len(X), -1))
+        x = torch.as_tensor(self.reads(X).reshape(len(X), -1))
         return self.net_.responses(x)
 
     def leaf_distributions(self) -> np.ndarray:
@@ -213,10 +231,12 @@ class SoftTreeStudent(Student):
     # state ---------------------------------------------------------------------------
     def get_state(self) -> dict[str, np.ndarray]:
         return {"filters_": self.filters_, "biases_": self.biases_,
-                "leaf_logits_": self.leaf_logits_, "image_shape_": np.array(self.image_shape_)}
+                "leaf_logits_": self.leaf_logits_, "image_shape_": np.array(self.image_shape_),
+                "deskew_": np.array(bool(self.deskew))}
 
     def set_state(self, state: dict[str, np.ndarray]) -> "SoftTreeStudent":
         self.image_shape_ = tuple(int(v) for v in state["image_shape_"])
+        self.deskew = bool(state.get("deskew_", False))  # trees saved before it read raw pixels
         leaf_logits = np.asarray(state["leaf_logits_"], np.float32)
         net = SoftTreeNet(int(np.prod(self.image_shape_)), leaf_logits.shape[1], self.depth,
                           self.beta)

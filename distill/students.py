@@ -390,7 +390,7 @@ class Param:
 
     name: str
     label: str
-    kind: str  # "int", "float" or "choice"
+    kind: str  # "int", "float", "bool" or "choice"
     default: object
     low: float | None = None
     high: float | None = None
@@ -450,12 +450,18 @@ STUDENTS: dict[str, StudentSpec] = {spec.name: spec for spec in [
     StudentSpec(
         "soft-tree", "Soft decision tree", _soft_tree_class, {},
         "Frosst & Hinton 2017: every node is a learned filter over the image, every leaf a "
-        "class distribution; follows the network closely with few leaves.",
+        "class distribution; follows the network closely with few leaves. Reads digits "
+        "straightened (upright and centred) unless told not to.",
         (Param("depth", "Depth", "int", 8, 1, 10,
                help="2**depth leaves; the path of a digit has this many filters."),
          Param("epochs", "Epochs", "int", 10, 1, 200,
                help="Passes over the training images; more on small sets, so that every "
-               "fit takes at least 1,000 batches.")), short="Soft tree"),
+               "fit takes at least 1,000 batches."),
+         Param("deskew", "Straighten digits", "bool", True,
+               help="Shear each digit upright and centre its ink before the tree reads it "
+               "(deskewing): on mnist5k, 95.9% agreement with the teacher instead of 94.5% "
+               "at depth 8. Off for images that have no slant, such as clothes.")),
+        short="Soft tree"),
     StudentSpec(
         "gaussian-nb", "Gaussian naive Bayes", lambda: GaussianNBStudent,
         {"var_smoothing": 0.1}, "Per-class pixel means and variances.",

@@ -122,21 +122,31 @@ def evidence_view(run, student: str, image: np.ndarray, where: str) -> None:
 
 
 def soft_tree_view(run, student: str, image: np.ndarray, where: str) -> None:
-    from distill.explain.soft_tree import filter_image, node_evidence, tree_layout
+    from distill.deskew import lean_in_words
+    from distill.explain.soft_tree import filter_image, node_evidence, tree_layout, tree_reads
     tree = ui.get_student(run, student)
     names = run.metrics["class_names"]
     e = explanation(ui.run_key(run), student, image, None)
     nodes = [s["node"] for s in e["path"]]
-    st.markdown(f"The digit takes the likelier branch at each of the {tree.depth} nodes; every "
-                "node asks how well the digit matches its filter.")
+    straight = e.get("straightened")
+    reads = ("The digit takes" if not straight else "The tree reads the digit straightened "
+             f"(it leaned {lean_in_words(straight['degrees'])}) and centred, then takes")
+    st.markdown(f"{reads} the likelier branch at each of the {tree.depth} nodes; every node "
+                "asks how well the digit matches its filter.")
     filters = [pics.diverging(filter_image(tree, n), 4) for n in nodes]
     evidence = [pics.diverging(node_evidence(tree, n, image), 4) for n in nodes]
     labels = [f"{i + 1}. node {s['node']}" for i, s in enumerate(e["path"])]
     stats = [f"{s['response']:+.2f} → p={s['p_right']:.2f}\ngoes {s['goes']}"
              for s in e["path"]]
-    st.image(pics.grid(filters + evidence, labels + stats, columns=len(nodes)),
+    if straight:
+        filters, labels = [pics.ink(image, 4)] + filters, ["the digit"] + labels
+        evidence = [pics.ink(tree_reads(tree, image), 4)] + evidence
+        stats = ["as read:\nstraightened"] + stats
+    st.image(pics.grid(filters + evidence, labels + stats, columns=len(filters)),
              width="stretch")
-    st.caption("Top row: each node's filter (red: ink here pushes right, blue: pushes left). "
+    st.caption(("Left: the digit, and below it the digit as the tree reads it, sheared upright "
+                "and centred. " if straight else "")
+               + "Top row: each node's filter (red: ink here pushes right, blue: pushes left). "
                "Bottom row: filter × digit, which sums with the node's bias to its response, "
                "shown with p = sigmoid(response), the chance of going right, and the branch.")
     left, right = st.columns([1, 3], gap="large")

@@ -34,6 +34,10 @@ def student_params(name: str) -> dict:
     cols = st.columns(max(1, len(spec.tunable)))
     for col, p in zip(cols, spec.tunable):
         key = f"p-{name}-{p.name}"
+        if p.kind == "bool":
+            params[p.name] = col.toggle(p.label, value=bool(p.default), key=key, help=p.help,
+                                        **KEEP)
+            continue
         high = HOSTED_CAPS.get((name, p.name), p.high) if HOSTED else p.high
         default = p.default if p.default is None else min(p.default, high)
         if p.kind == "int":

@@ -191,6 +191,29 @@ def test_train_form_offers_every_dataset_teacher_and_student(runs_home):
     assert len(at.multiselect(key="students").options) >= 6
 
 
+def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, monkeypatch):
+    from distill.config import ConfigError
+    from distill.jobs import JobManager
+    sent = []
+
+    def submit(self, config, owner=None):
+        sent.append(config)
+        raise ConfigError("held for the test")
+
+    monkeypatch.setattr(JobManager, "submit", submit)
+    at = app("train")
+    at.multiselect(key="students").set_value(["soft-tree"]).run()
+    toggle = at.toggle(key="p-soft-tree-deskew")
+    assert toggle.value is True and "Straighten" in toggle.label
+    toggle.set_value(False).run()
+    at.number_input(key="p-soft-tree-depth").set_value(5).run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    (cfg,) = sent
+    assert cfg.students[0].name == "soft-tree"
+    assert cfg.students[0].params == {"depth": 5, "epochs": 10, "deskew": False}
+    assert at.error and "held for the test" in at.error[0].value
+
+
 def test_runs_page_renames_and_deletes(runs_home):
     at = app("runs", run="digits-run")
     assert not at.error and len(at.dataframe[0].value) == 2
@@ -228,6 +251,8 @@ def test_explore_shows_the_soft_tree_path_cards_and_drawing(tiny_soft_run, tmp_p
     assert len(at.get("image")) == 5  # digit, saliency, probabilities, path cards, leaf
     assert any("filter × digit" in c.value for c in at.caption)
     assert any("The whole tree" in c.value for c in at.caption)
+    assert any("reads the digit straightened (it leaned" in m.value for m in at.markdown)
+    assert any("as the tree reads it, sheared upright" in c.value for c in at.caption)
 
 
 def png_of(image, size=140) -> bytes:

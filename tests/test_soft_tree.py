@@ -10,8 +10,9 @@ import torch
 
 from distill.data import load_dataset
 from distill.explain import explain
+from distill.deskew import deskew, skew_of
 from distill.explain.soft_tree import (explain_soft_tree, filter_image, max_path,
-                                       node_evidence, tree_layout)
+                                       node_evidence, tree_layout, tree_reads)
 from distill.progress import Cancelled
 from distill.runs import PROJECT_DIR, load_student, save_student
 from distill.soft_tree import SoftTreeStudent
@@ -73,8 +74,38 @@ def test_saved_as_tensors_and_loaded_with_weights_only(digits, tmp_path):
     path = save_student(tree, tmp_path / "soft")
     assert path.suffix == ".pt"
     blob = torch.load(path, weights_only=True)
-    assert set(blob["state"]) == {"filters_", "biases_", "leaf_logits_", "image_shape_"}
+    assert set(blob["state"]) == {"filters_", "biases_", "leaf_logits_", "image_shape_",
+                                  "deskew_"}
     again = load_student(path)
+    assert again.deskew is True
+    np.testing.assert_array_equal(again.predict_proba(digits.x_test),
+                                  tree.predict_proba(digits.x_test))
+
+
+def test_reads_straightened_digits_and_says_so(digits):
+    raw = SoftTreeStudent(depth=2, epochs=2, deskew=False).fit(digits.x_train, digits.y_train)
+    straight = SoftTreeStudent(depth=2, epochs=2).fit(digits.x_train, digits.y_train)
+    image = digits.x_test[0]
+    np.testing.assert_array_equal(tree_reads(raw, image), image)
+    np.testing.assert_allclose(tree_reads(straight, image), deskew(image[None])[0])
+    # the filters see the straightened digit: evidence and response are about it
+    z = straight._responses(image[None]).numpy()[0]
+    assert node_evidence(straight, 0, image).sum() + straight.biases_[0] == pytest.approx(
+        z[0], abs=1e-4)
+    assert explain_soft_tree(raw, image)["straightened"] is None
+    info = explain_soft_tree(straight, image)["straightened"]
+    assert info["degrees"] == pytest.approx(skew_of(image).degrees)
+    with pytest.raises(ValueError, match="deskew=False"):
+        SoftTreeStudent(depth=2, epochs=1).fit(digits.x_train.reshape(400, -1), digits.y_train)
+    SoftTreeStudent(depth=2, epochs=1, deskew=False).fit(digits.x_train.reshape(400, -1),
+                                                          digits.y_train)
+
+
+def test_trees_saved_before_deskewing_load_as_raw_pixel_trees(digits):
+    tree = SoftTreeStudent(depth=2, epochs=2, deskew=False).fit(digits.x_train, digits.y_train)
+    old = {k: v for k, v in tree.get_state().items() if k != "deskew_"}
+    again = SoftTreeStudent(depth=2).set_state(old)  # params of old files lack deskew too
+    assert again.deskew is False
     np.testing.assert_array_equal(again.predict_proba(digits.x_test),
                                   tree.predict_proba(digits.x_test))
 

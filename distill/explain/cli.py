@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 
+from ..deskew import lean_in_words
 from ..runs import load_run
 from . import explain
 from .drawing import tree_dot
@@ -58,9 +59,11 @@ def _words(student, image: np.ndarray, index: int, name: str, names, versus) -> 
         return "\n".join([head, *path_in_words(decision_path(student, image), names)])
     e = explain(student, image, versus=versus)
     if student.kind == "soft-tree":
-        lines = [head] + [f"{i}. node {st['node']}: response {st['response']:+.3f}, p_right "
-                          f"{st['p_right']:.2f} -> {st['goes']}"
-                          for i, st in enumerate(e["path"], 1)]
+        straight = e["straightened"]
+        lines = [head] + ([f"read straightened: it leaned {lean_in_words(straight['degrees'])}"]
+                          if straight else [])
+        lines += [f"{i}. node {st['node']}: response {st['response']:+.3f}, p_right "
+                  f"{st['p_right']:.2f} -> {st['goes']}" for i, st in enumerate(e["path"], 1)]
         name = names[e["prediction"]] if names else e["prediction"]
         dist = e["leaf"]["distribution"]
         return "\n".join(lines + [f"-> leaf {e['leaf']['index']}: predicts {name} "

