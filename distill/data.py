@@ -34,6 +34,7 @@ class DatasetInfo:
     title: str
     description: str
     bundled: bool
+    handwritten: bool = True  # its images lean like handwriting (students may straighten them)
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -42,7 +43,8 @@ DATASETS: dict[str, DatasetInfo] = {
     "digits": DatasetInfo("digits", "Digits 8x8", "1,797 small 8x8 digits bundled with "
                           "scikit-learn; 80/20 split.", True),
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST", "70,000 28x28 clothing images "
-                                 "(60k/10k) from IDX files on disk.", False),
+                                 "(60k/10k) from IDX files on disk.", False,
+                                 handwritten=False),
     "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k) from IDX files "
                          "on disk.", False),
 }

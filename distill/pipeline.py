@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .config import ConfigError, RunConfig, StudentChoice, TeacherConfig, plan
+from .config import ConfigError, RunConfig, StudentChoice, TeacherConfig, params_for, plan
 from .data import Dataset, load_dataset
 from .distillation import fit_student, make_targets
 from .metrics import model_metrics
@@ -59,7 +59,7 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
             name = f"{label}.{method}"
             stage(f"student:{name}")
             student = make_student(choice.name, n_classes=data.n_classes, random_state=cfg.seed,
-                                   **choice.params)
+                                   **params_for(choice, cfg.dataset))
             tag_student = lambda e, n=name: progress(  # noqa: E731
                 {**e, "stage": f"student:{n}", "fraction": 0.98 * e.get("fraction", 0)})
             seconds = fit_student(student, targets[method], tag_student, should_stop)

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from distill.config import NETS, ConfigError, RunConfig, StudentChoice, TeacherConfig
+from distill.config import (NETS, ConfigError, RunConfig, StudentChoice, TeacherConfig,
+                           data_defaults)
 from distill.data import DATASETS, dataset_available
 from distill.distillation import METHOD_HELP, METHODS
 from distill.hosting import LIMITS, hosted_problems
@@ -27,16 +28,18 @@ st.caption("A teacher network learns the digits; each student then learns from t
            "(and, for comparison, from the true labels alone).")
 
 
-def student_params(name: str) -> dict:
+def student_params(name: str, dataset: str) -> dict:
     """Widgets for one student's main parameters; returns the values that differ from None."""
     spec = STUDENTS[name]
+    by_data = data_defaults(name, dataset)
     params = {}
     cols = st.columns(max(1, len(spec.tunable)))
     for col, p in zip(cols, spec.tunable):
         key = f"p-{name}-{p.name}"
-        if p.kind == "bool":
-            params[p.name] = col.toggle(p.label, value=bool(p.default), key=key, help=p.help,
-                                        **KEEP)
+        if p.kind == "bool":  # a default that depends on the data set has a widget per set
+            default = by_data.get(p.name, p.default)
+            params[p.name] = col.toggle(p.label, value=bool(default), help=p.help, **KEEP,
+                                        key=f"{key}-{dataset}" if p.name in by_data else key)
             continue
         high = HOSTED_CAPS.get((name, p.name), p.high) if HOSTED else p.high
         default = p.default if p.default is None else min(p.default, high)
@@ -92,7 +95,7 @@ def settings_form() -> RunConfig:
             if STUDENTS[name].tunable:
                 with st.expander(f"{STUDENTS[name].title} settings"):
                     st.caption(STUDENTS[name].help)
-                    students.append(StudentChoice(name, student_params(name)))
+                    students.append(StudentChoice(name, student_params(name, dataset)))
             else:
                 students.append(StudentChoice(name))
         method = st.segmented_control("Distillation method", list(METHODS), default="transfer",

@@ -203,7 +203,7 @@ def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, monkeypa
     monkeypatch.setattr(JobManager, "submit", submit)
     at = app("train")
     at.multiselect(key="students").set_value(["soft-tree"]).run()
-    toggle = at.toggle(key="p-soft-tree-deskew")
+    toggle = at.toggle(key="p-soft-tree-deskew-mnist5k")
     assert toggle.value is True and "Straighten" in toggle.label
     toggle.set_value(False).run()
     at.number_input(key="p-soft-tree-depth").set_value(5).run()
@@ -212,6 +212,9 @@ def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, monkeypa
     assert cfg.students[0].name == "soft-tree"
     assert cfg.students[0].params == {"depth": 5, "epochs": 10, "deskew": False}
     assert at.error and "held for the test" in at.error[0].value
+    # clothes do not lean: on Fashion-MNIST the same toggle starts off
+    at.selectbox(key="dataset").set_value("fashion-mnist").run()
+    assert at.toggle(key="p-soft-tree-deskew-fashion-mnist").value is False
 
 
 def test_runs_page_renames_and_deletes(runs_home):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from distill import metrics as M
-from distill.config import ConfigError, RunConfig, StudentChoice, plan
+from distill.config import ConfigError, RunConfig, StudentChoice, params_for, plan
 from distill.pipeline import run_experiment
 from distill.progress import Cancelled
 from tests.conftest import tiny_config
@@ -95,3 +95,12 @@ def test_soft_and_hard_methods_run(tmp_path):
                                     StudentChoice("bernoulli-nb")])
         m = run_experiment(cfg, out=tmp_path / method).metrics
         assert {s["method"] for s in m["students"]} == {method, "ground-truth"}
+
+
+def test_the_soft_tree_straightens_handwriting_only_unless_told():
+    assert params_for(StudentChoice("soft-tree"), "mnist5k") == {"deskew": True}
+    assert params_for(StudentChoice("soft-tree"), "fashion-mnist") == {"deskew": False}
+    assert params_for(StudentChoice("soft-tree", {"deskew": True, "depth": 4}),
+                      "fashion-mnist") == {"deskew": True, "depth": 4}
+    assert params_for(StudentChoice("tree", {"max_leaf_nodes": 8}), "fashion-mnist") == {
+        "max_leaf_nodes": 8}
