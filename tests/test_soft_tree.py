@@ -173,3 +173,13 @@ def test_cli_trains_and_explains_a_soft_tree(tmp_path):
     for o in objs:
         assert {"node", "response", "p_right", "goes"} <= set(o["path"][0])
         assert o["leaf"]["distribution"] and o["prediction"] in range(10)
+
+
+def test_explain_in_words_says_the_digit_was_straightened(tiny_soft_run):
+    r = subprocess.run([sys.executable, "-m", "distill", "explain", str(tiny_soft_run.path),
+                        "--student", "soft-tree", "--sample", "0"], cwd=PROJECT_DIR,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[1].startswith("read straightened: it leaned ")
+    assert lines[2].startswith("1. node 0: response") and "-> leaf" in lines[-1]
