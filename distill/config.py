@@ -173,6 +173,7 @@ def plan(cfg: RunConfig) -> list[str]:
 _EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
 _STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.9, "pixel-tree": 0.06, "linear": 0.5,
                                "soft-tree": 0.09}  # the soft tree's is per epoch
+_DESKEW_SECONDS_PER_MPIXEL = 0.1  # straightening the soft tree's images, once
 
 
 def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
@@ -192,6 +193,8 @@ def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
             if choice.name == "soft-tree":
                 n_fit = round(fit[method] * 1e6 / info[1])
                 per *= soft_tree_epochs(choice.params.get("epochs", 10), n_fit)
+                per += _DESKEW_SECONDS_PER_MPIXEL * params_for(choice, cfg.dataset).get(
+                    "deskew", True)
             est[f"student:{label}.{method}"] = 0.2 + per * fit[method]
     return est
 
