@@ -8,8 +8,9 @@ plus the paper's penalty that keeps each node using both of its branches (its we
 halving with depth). The explainable prediction follows the most probable branch at every
 node to one leaf (the "max path"); the mixture of all leaves is reported beside it.
 
-By default the tree reads each digit straightened (:mod:`distill.deskew`): upright and
-centred, so its filters need not learn every slant (mnist5k, depth 8: 94.5% -> 95.9%
+With ``deskew`` (the default on 28x28 digits, see config.data_defaults) the tree reads each
+digit straightened (:mod:`distill.deskew`): upright and centred, so its filters need not
+learn every slant (mnist5k, depth 8: 94.8% -> 96.2%
 agreement with the teacher). Filters, evidence and responses are all about that image.
 """
 
