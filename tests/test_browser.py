@@ -180,6 +180,7 @@ def test_explore_a_soft_tree(tiny_soft_run, tmp_path, page):
         settle(page)
         page.get_by_text("Why the Soft decision tree").wait_for()
         page.get_by_text("filter × digit").first.wait_for()
+        page.get_by_text("The tree reads the digit straightened").wait_for()
         assert page.locator(".js-plotly-plot").count() == 1  # the whole tree, depth 4
         assert page.locator("[data-testid='stImage']").count() >= 5
         shot(page, "explore-soft-tree")
