@@ -10,8 +10,8 @@ node to one leaf (the "max path"); the mixture of all leaves is reported beside 
 
 With ``deskew`` (the default on 28x28 digits, see config.data_defaults) the tree reads each
 digit straightened (:mod:`distill.deskew`): upright and centred, so its filters need not
-learn every slant (mnist5k, depth 8: 94.8% -> 96.2%
-agreement with the teacher). Filters, evidence and responses are all about that image.
+learn every slant (mnist5k, depth 8: 94.8% -> 96.2% agreement with the teacher). Filters,
+evidence and responses are all about that image.
 """
 
 from __future__ import annotations

@@ -450,8 +450,8 @@ STUDENTS: dict[str, StudentSpec] = {spec.name: spec for spec in [
     StudentSpec(
         "soft-tree", "Soft decision tree", _soft_tree_class, {},
         "Frosst & Hinton 2017: every node is a learned filter over the image, every leaf a "
-        "class distribution; follows the network closely with few leaves. Reads digits "
-        "straightened (upright and centred) unless told not to.",
+        "class distribution; follows the network closely with few leaves. Reads 28x28 digits "
+        "straightened (upright and centred) by default.",
         (Param("depth", "Depth", "int", 8, 1, 10,
                help="2**depth leaves; the path of a digit has this many filters."),
          Param("epochs", "Epochs", "int", 10, 1, 200,
