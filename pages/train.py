@@ -29,18 +29,14 @@ st.caption("A teacher network learns the digits; each student then learns from t
 
 
 def student_params(name: str, dataset: str) -> dict:
-    """Widgets for one student's main parameters; returns the values that differ from None."""
+    """Widgets for one student's main parameters; returns the values that differ from None.
+    Numbers and choices share a row; switches go below it, where their labels fit."""
     spec = STUDENTS[name]
     by_data = data_defaults(name, dataset)
+    fields = [p for p in spec.tunable if p.kind != "bool"]
     params = {}
-    cols = st.columns(max(1, len(spec.tunable)))
-    for col, p in zip(cols, spec.tunable):
+    for col, p in zip(st.columns(max(1, len(fields))), fields):
         key = f"p-{name}-{p.name}"
-        if p.kind == "bool":  # a default that depends on the data set has a widget per set
-            default = by_data.get(p.name, p.default)
-            params[p.name] = col.toggle(p.label, value=bool(default), help=p.help, **KEEP,
-                                        key=f"{key}-{dataset}" if p.name in by_data else key)
-            continue
         high = HOSTED_CAPS.get((name, p.name), p.high) if HOSTED else p.high
         default = p.default if p.default is None else min(p.default, high)
         if p.kind == "int":
@@ -55,6 +51,11 @@ def student_params(name: str, dataset: str) -> dict:
             value = col.selectbox(p.label, p.options, key=key, help=p.help, **KEEP)
         if value is not None or p.unlimited:
             params[p.name] = value
+    for p in spec.tunable:
+        if p.kind == "bool":  # a default that depends on the data set has a widget per set
+            key = f"p-{name}-{p.name}" + (f"-{dataset}" if p.name in by_data else "")
+            params[p.name] = st.toggle(p.label, value=bool(by_data.get(p.name, p.default)),
+                                       key=key, help=p.help, **KEEP)
     return params
 
 
