@@ -68,7 +68,7 @@ def end_to_end() -> tuple[str, object]:
 def explain_latency(run) -> str:
     x = run.predictions["x_test"]
     rows = []
-    for name in [s["name"] for s in run.distilled_students()]:
+    for name in [s["name"] for s in run.facts.distilled]:
         student = run.load_student(name)
         times = []
         for image in x:

@@ -13,42 +13,27 @@ import sys
 import time
 from pathlib import Path
 
-from .config import DEFAULT_NET, NETS
-from .data import DATASETS, DEFAULT_DATASET, DataError, dataset_available, fetch_mnist
-from .distillation import METHOD_HELP, METHODS
+from .config import NETS, RUN_PARAMS, TEACHER_PARAMS, RunConfig, TeacherConfig
+from .data import DATASETS, DataError, dataset_available, fetch_mnist
+from .distillation import METHODS, TRANSFER_LABELS
+from .params import ParamError
 from .progress import Cancelled
 from .runs import RunError, clean_temporary, list_runs, load_run, runs_dir
-from .students import DEFAULT_STUDENTS, STUDENTS
+from .students import DEFAULT_STUDENTS, STUDENTS, spec_of
 from .summary import COLUMNS, format_table, headline, model_rows, rows_csv
-from .transfer import DEFAULT_TRANSFER, GENERATORS
+from .transfer import GENERATORS
 
 
 class UsageError(Exception):
     """A bad option value, reported in one line."""
 
 
-def parse_value(text: str):
-    """'none' -> None, '3' -> 3, '0.5' -> 0.5, 'true' -> True, anything else a string."""
-    low = text.strip().lower()
-    if low in ("none", "null", "unlimited"):
-        return None
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text.strip()
-
-
 def parse_student(spec: str):
-    """'tree' or 'tree:max_leaf_nodes=64,max_depth=8' -> StudentChoice."""
+    """'tree' or 'tree:max_leaf_nodes=64,max_depth=8' -> StudentChoice, every value parsed
+    and checked by its parameter's type and bounds before anything trains."""
     from .config import StudentChoice
     name, _, rest = spec.partition(":")
-    name = name.strip()
-    if name not in STUDENTS:
-        raise UsageError(f"unknown student {name!r}; choose from: {', '.join(STUDENTS)}")
+    student = spec_of(name.strip())
     params, label = {}, None
     for item in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, value = item.partition("=")
@@ -57,41 +42,66 @@ def parse_student(spec: str):
         if key.strip() == "label":
             label = value.strip()
         else:
-            params[key.strip()] = parse_value(value)
-    return StudentChoice(name, params, label)
+            params[key.strip()] = student.parse(key.strip(), value)
+    return StudentChoice(student.name, params, label)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors in this tool's one-line form."""
+
+    def error(self, message: str):
+        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _param_option(parser, flag: str, table: dict, name: str, default, help_text: str = ""):
+    """An option whose value is parsed and checked by its parameter's bounds."""
+    param = table[name]
+
+    def parse(text: str):
+        try:
+            return param.parse(name, text)
+        except ParamError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    words = (help_text or param.help or param.label).rstrip(".")
+    shown = "" if default is None else f" (default {default})"
+    parser.add_argument(flag, type=parse, default=default,
+                        help=f"{words}{shown}; {param.describe()}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m distill", description=(
+    p = Parser(prog="python -m distill", description=(
         "Distil a teacher CNN into interpretable students, and inspect saved runs."))
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           parser_class=Parser)
 
     t = sub.add_parser("train", help="train a teacher and distil it into students",
                        description="Train a teacher, distil it into each student with the chosen "
                        "method and with the ground-truth baseline, evaluate and save the run.")
-    t.add_argument("--dataset", default=DEFAULT_DATASET, choices=list(DATASETS))
+    run, teacher = RunConfig(), TeacherConfig()
+    t.add_argument("--dataset", default=run.dataset, choices=list(DATASETS))
     t.add_argument("--data-dir", help="folder with IDX files (fashion-mnist, mnist)")
-    t.add_argument("--teacher", default=DEFAULT_NET, choices=list(NETS))
-    t.add_argument("--epochs", type=int, default=None, help="teacher epochs (default 10)")
-    t.add_argument("--lr", type=float, default=None, help="teacher peak learning rate")
+    t.add_argument("--teacher", default=teacher.arch, choices=list(NETS))
+    _param_option(t, "--epochs", TEACHER_PARAMS, "epochs", teacher.epochs)
+    _param_option(t, "--lr", TEACHER_PARAMS, "lr", teacher.lr)
     t.add_argument("--no-augment", action="store_true", help="train the teacher without jitter")
     t.add_argument("--student", action="append", metavar="NAME[:k=v,...]",
                    help=f"a student, repeatable; names: {', '.join(STUDENTS)}; e.g. "
                    "tree:max_leaf_nodes=64 (default: " + " ".join(DEFAULT_STUDENTS) + ")")
-    t.add_argument("--method", default="transfer", choices=METHODS,
-                   help="; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
-    t.add_argument("--temperature", type=float, default=4.0,
-                   help="softmax temperature of the teacher's probabilities (soft, transfer)")
-    t.add_argument("--transfer", default=DEFAULT_TRANSFER, choices=GENERATORS,
-                   help="how the transfer set is made")
-    t.add_argument("--transfer-size", type=int, default=10,
-                   help="synthetic copies of the train set (transfer)")
-    t.add_argument("--transfer-labels", choices=["auto", "soft", "hard"], default="auto",
-                   help="auto: the teacher's probabilities for trees, its top class for the "
-                   "others (measured best); soft: probabilities for all; hard: top class for all")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--max-train", type=int, help="train on a stratified subset (quick runs)")
-    t.add_argument("--max-test", type=int, help="evaluate on a stratified subset")
+    t.add_argument("--method", default=run.method, choices=METHODS,
+                   help=RUN_PARAMS["method"].help)
+    _param_option(t, "--temperature", RUN_PARAMS, "temperature", run.temperature)
+    t.add_argument("--transfer", default=run.transfer, choices=GENERATORS,
+                   help=RUN_PARAMS["transfer"].help)
+    _param_option(t, "--transfer-size", RUN_PARAMS, "transfer_size", run.transfer_size)
+    t.add_argument("--transfer-labels", choices=TRANSFER_LABELS, default=run.transfer_labels,
+                   help=RUN_PARAMS["transfer_labels"].help)
+    _param_option(t, "--seed", RUN_PARAMS, "seed", run.seed)
+    _param_option(t, "--max-train", RUN_PARAMS, "max_train", None,
+                  "train on a stratified subset (quick runs)")
+    _param_option(t, "--max-test", RUN_PARAMS, "max_test", None,
+                  "evaluate on a stratified subset")
     t.add_argument("--title", help="a name for the run")
     t.add_argument("--out", help="write the run to this folder (default: a new folder under "
                    "$DISTILL_RUNS_DIR or ./runs)")
@@ -132,14 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_train(args) -> int:
-    from .config import RunConfig, TeacherConfig
     from .pipeline import run_experiment
-    teacher = TeacherConfig(arch=args.teacher)
-    if args.epochs is not None:
-        teacher.epochs = args.epochs
-    if args.lr is not None:
-        teacher.lr = args.lr
-    teacher.augment = not args.no_augment
+    teacher = TeacherConfig(arch=args.teacher, epochs=args.epochs, lr=args.lr,
+                            augment=not args.no_augment)
     students = [parse_student(s) for s in (args.student or DEFAULT_STUDENTS)]
     cfg = RunConfig(dataset=args.dataset, data_dir=args.data_dir, max_train=args.max_train,
                     max_test=args.max_test, teacher=teacher, students=students,

@@ -1,7 +1,8 @@
 """What a run asks for: data set, teacher, students, method; checked before any work starts.
 
 Plain dataclasses with no torch import, so pages and the job queue can build, validate and
-serialise configurations cheaply.
+serialise configurations cheaply. Defaults live in the dataclasses; bounds, words and the
+public demo's caps in the two :class:`~distill.params.Param` tables beside them.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .data import DATASETS, DEFAULT_DATASET, DataError, find_idx_files
-from .distillation import BASELINE, check_method
-from .students import DEFAULT_STUDENTS, make_student, soft_tree_epochs
-from .transfer import DEFAULT_TRANSFER
+from .distillation import BASELINE, METHOD_HELP, METHODS, TRANSFER_LABELS
+from .params import Param, ParamError, check_all
+from .students import DEFAULT_STUDENTS, STUDENTS, make_student
+from .transfer import DEFAULT_TRANSFER, GENERATORS
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,45 @@ NETS: dict[str, NetInfo] = {
     "mlp": NetInfo("mlp", "MLP", "Flatten, dense 128, dense 10: the seed's baseline network."),
 }
 DEFAULT_NET = "cnn"
+SEED = Param("int", 0, 2**31 - 1, label="seed", help="Same seed and settings, same numbers.")
+
+TEACHER_PARAMS: dict[str, Param] = {
+    "arch": Param("choice", options=tuple(NETS), label="teacher network"),
+    "epochs": Param("int", 1, 200, label="teacher epochs", hosted_high=6,
+                    help="Passes over the training images."),
+    "batch_size": Param("int", 1, 4096, label="batch size"),
+    "lr": Param("float", 1e-5, 1.0, label="teacher learning rate",
+                help="Peak of the warm-up/cosine schedule."),
+    "weight_decay": Param("float", 0.0, 1.0, label="weight decay"),
+    "augment": Param("bool", label="augment",
+                     help="Random small rotations, scalings and shifts of training images."),
+    "label_smoothing": Param("float", 0.0, 0.5, label="label smoothing"),
+    "seed": SEED,
+}
+
+RUN_PARAMS: dict[str, Param] = {
+    "method": Param("choice", options=METHODS, label="method",
+                    help="; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items())),
+    "temperature": Param("float", 0.1, 20.0, label="temperature",
+                         help="Softens the teacher's probabilities: a higher T shows more of "
+                         "what it thinks the runners-up are."),
+    "transfer": Param("choice", options=GENERATORS, label="transfer set",
+                      help="elastic: smooth local distortions (best here); munge: pixels "
+                      "swapped with a neighbour; jitter: rotate and shift; mixup: blends."),
+    "transfer_size": Param("int", 1, 50, label="transfer-set size", hosted_high=5,
+                           help="Synthetic copies of every training image."),
+    "transfer_labels": Param("choice", options=TRANSFER_LABELS, label="transfer labels",
+                             help="auto: the teacher's probabilities at T for trees, its top "
+                             "class for the others (measured best); soft: probabilities for "
+                             "all; hard: the top class for all."),
+    "max_train": Param("int", 20, 10_000_000, label="max train", none="all"),
+    "max_test": Param("int", 20, 10_000_000, label="max test", none="all"),
+    "seed": SEED,
+}
+
+
+class ConfigError(ValueError):
+    """A run configuration that cannot be trained, with the reason in words."""
 
 
 @dataclass
@@ -45,35 +86,18 @@ class TeacherConfig:
     seed: int = 0
 
     def validate(self) -> None:
-        if self.arch not in NETS:
-            raise ValueError(f"unknown teacher {self.arch!r}; choose one of: {', '.join(NETS)}")
-        if not 1 <= self.epochs <= 200:
-            raise ValueError("teacher epochs must be between 1 and 200")
-        if not 1e-5 <= self.lr <= 1.0:
-            raise ValueError("teacher learning rate must be between 1e-5 and 1")
-        if not 1 <= self.batch_size <= 4096:
-            raise ValueError("batch size must be between 1 and 4096")
+        problems = check_all(TEACHER_PARAMS, asdict(self))
+        if problems:
+            raise ConfigError("; ".join(problems))
 
 
 def data_defaults(student: str, dataset: str) -> dict:
-    """Student parameters whose best value depends on the data set. The soft tree
-    straightens 28x28 handwriting only: deskewing lifts mnist5k agreement from 94.8% to 96.2%
-    (depth 8), lowers Fashion-MNIST accuracy from 85.7% to 84.8% (clothes do not lean) and
-    8x8 digits' agreement from 95.1% to 94.2% (depth 6, three seeds: a shear of 8 pixels
-    blurs more than it straightens)."""
+    """Student parameters whose best value depends on the data set: straightening digits
+    (``deskew``) where the data set's handwriting leans (bench/results/ has the measurements)."""
     info = DATASETS.get(dataset)
-    if student == "soft-tree" and info is not None:
+    if info is not None and student in STUDENTS and "deskew" in STUDENTS[student].cls.PARAMS:
         return {"deskew": info.deskew}
     return {}
-
-
-def params_for(choice: "StudentChoice", dataset: str) -> dict:
-    """The parameters a choice trains with on ``dataset``: data defaults, then the user's."""
-    return {**data_defaults(choice.name, dataset), **choice.params}
-
-
-class ConfigError(ValueError):
-    """A run configuration that cannot be trained, with the reason in words."""
 
 
 @dataclass
@@ -83,6 +107,11 @@ class StudentChoice:
     name: str
     params: dict = field(default_factory=dict)
     label: str | None = None
+
+
+def params_for(choice: StudentChoice, dataset: str) -> dict:
+    """The parameters a choice trains with on ``dataset``: data defaults, then the user's."""
+    return {**data_defaults(choice.name, dataset), **choice.params}
 
 
 @dataclass
@@ -127,35 +156,23 @@ class RunConfig:
                 find_idx_files(self.dataset, self.data_dir)
             except DataError as err:
                 problems.append(str(err))
-        try:
-            self.teacher.validate()
-        except ValueError as err:
-            problems.append(str(err))
-        try:
-            check_method(self.method, self.temperature, self.transfer, self.transfer_size,
-                         self.transfer_labels)
-        except ValueError as err:
-            problems.append(str(err))
+        problems += check_all(TEACHER_PARAMS, asdict(self.teacher))
+        problems += check_all(RUN_PARAMS, asdict(self))
         if not self.students:
             problems.append("choose at least one student")
         for s in self.students:
             try:
                 make_student(s.name, **s.params)
-            except (ValueError, TypeError) as err:
+            except (ParamError, ValueError, TypeError) as err:
                 problems.append(str(err))
-        for limit, what in ((self.max_train, "max_train"), (self.max_test, "max_test")):
-            if limit is not None and limit < 20:
-                problems.append(f"{what} must be at least 20")
-        if not 0 <= self.seed < 2**31:
-            problems.append("seed must be between 0 and 2147483647")
         if problems:
-            raise ConfigError("; ".join(problems))
+            raise ConfigError("; ".join(dict.fromkeys(problems)))
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RunConfig":
+    def from_dict(cls, d: dict) -> RunConfig:
         d = dict(d)
         d["teacher"] = TeacherConfig(**d.get("teacher", {}))
         d["students"] = [StudentChoice(**s) for s in d.get("students", [])]
@@ -167,35 +184,3 @@ def plan(cfg: RunConfig) -> list[str]:
     """The stage names of a run, in order, for progress displays."""
     models = [f"{label}.{m}" for m in cfg.methods() for label in cfg.labels()]
     return ["data", "teacher", "targets", *[f"student:{m}" for m in models], "evaluate", "save"]
-
-
-# Seconds per unit of work on 2 CPU cores, measured on mnist5k; only ETAs depend on them.
-_EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
-_STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.9, "pixel-tree": 0.06, "linear": 0.5,
-                               "soft-tree": 0.09}  # the soft tree's is per epoch
-_DESKEW_SECONDS_PER_MPIXEL = 0.1  # straightening the soft tree's images, once
-
-
-def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
-    """A rough time for each stage, for the overall progress bar and its ETA."""
-    info = {"mnist5k": (4000, 784), "digits": (1437, 64), "fashion-mnist": (60000, 784),
-            "mnist": (60000, 784)}.get(cfg.dataset, (4000, 784))
-    n = min(info[0], cfg.max_train or info[0])
-    mpix = n * info[1] / 1e6
-    fit = {m: mpix * (1 + cfg.transfer_size if m == "transfer" else 1) for m in cfg.methods()}
-    est = {"data": 1.0, "evaluate": 1.0, "save": 1.0,
-           "teacher": 2.0 + cfg.teacher.epochs * mpix * _EPOCH_SECONDS_PER_MPIXEL.get(
-               cfg.teacher.arch, 1.0),
-           "targets": 0.5 + (fit["transfer"] * 0.15 if "transfer" in fit else 0.2)}
-    for method in cfg.methods():
-        for choice, label in zip(cfg.students, cfg.labels()):
-            per = _STUDENT_SECONDS_PER_MPIXEL.get(choice.name, 0.01)
-            if choice.name == "soft-tree":
-                n_fit = round(fit[method] * 1e6 / info[1])
-                per *= soft_tree_epochs(choice.params.get("epochs", 10), n_fit)
-                per += _DESKEW_SECONDS_PER_MPIXEL * params_for(choice, cfg.dataset).get(
-                    "deskew", True)
-            est[f"student:{label}.{method}"] = 0.2 + per * fit[method]
-    return est
-
-

@@ -115,7 +115,7 @@ def _student_entry(name: str, label: str, choice: StudentChoice, student, method
                    seconds: float, n_fit: int) -> dict:
     spec = STUDENTS[choice.name]
     entry = {"name": name, "label": label, "student": choice.name, "kind": student.kind,
-             "title": spec.title, "short_title": spec.short or spec.title, "method": method,
+             "title": spec.title, "short_title": spec.short, "method": method,
              "params": student.get_params(),
              "fit_seconds": round(seconds, 3), "fit_samples": n_fit, **student.size()}
     entry["params"].pop("n_classes", None)

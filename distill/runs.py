@@ -124,8 +124,8 @@ def save_student(student, path: Path) -> Path:
     ``<path>.pt`` as plain tensors, loaded back with ``weights_only=True``.
     """
     stem = _stem(path)
-    meta = json.dumps({"class": type(student).__name__, "params": student.get_params()},
-                      default=_json_default)
+    meta = json.dumps({"kind": student.kind, "class": type(student).__name__,
+                       "params": student.get_params()}, default=_json_default)
     state = student.get_state()
     if getattr(student, "torch_state", False):
         import torch
@@ -155,10 +155,13 @@ def load_student(path: Path):
                 state = {k[len("state."):]: z[k] for k in z.files if k.startswith("state.")}
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise RunError(f"{stem} is damaged or not a saved student ({err})") from err
-    cls = _student_class(meta["class"])
-    if cls is None:
-        raise RunError(f"{stem}: unknown student class {meta['class']!r}")
-    return cls(**meta["params"]).set_state(state)
+    from .students import class_for
+    try:
+        cls = class_for(meta)
+    except KeyError as err:
+        raise RunError(f"{stem}: {err.args[0]}") from None
+    known = set(cls().get_params())  # files from older versions may carry retired settings
+    return cls(**{k: v for k, v in meta["params"].items() if k in known}).set_state(state)
 
 
 def _stem(path: Path) -> Path:
@@ -168,13 +171,6 @@ def _stem(path: Path) -> Path:
         if path.name.endswith(ext):
             return path.parent / path.name[:-len(ext)]
     return path
-
-
-def _student_class(name: str):
-    from .students import STUDENT_CLASSES
-    if name not in STUDENT_CLASSES:
-        from . import soft_tree  # noqa: F401  torch students register themselves on import
-    return STUDENT_CLASSES.get(name)
 
 
 # --------------------------------------------------------------------------------------
@@ -263,16 +259,11 @@ class Run:
         return Teacher.load(self.path / "teacher.pt", t["arch"], tuple(t["image_shape"]),
                             int(t["n_classes"]), device=device)
 
-    def distilled_students(self) -> list[dict]:
-        """Student entries trained with the run's method (the baselines left out)."""
-        return [s for s in self.metrics["students"] if s.get("method") == self.metrics["method"]]
-
-    def baseline_of(self, entry: dict) -> dict | None:
-        """The ground-truth twin of a distilled student entry, if the run has one."""
-        for s in self.metrics["students"]:
-            if s.get("label") == entry.get("label") and s.get("method") == "ground-truth":
-                return s
-        return None
+    @cached_property
+    def facts(self):
+        """Distilled students, baselines, gains, the best student (:mod:`distill.facts`)."""
+        from .facts import RunFacts
+        return RunFacts(self.metrics)
 
 
 def is_run_dir(path: Path) -> bool:

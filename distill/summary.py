@@ -6,6 +6,8 @@ import csv
 import io
 import math
 
+from .facts import RunFacts
+
 COLUMNS = ["model", "kind", "method", "accuracy", "agreement", "gain", "top2_agreement", "kl",
            "leaves", "depth", "parameters", "seconds"]
 
@@ -17,13 +19,11 @@ def model_rows(metrics: dict) -> list[dict]:
              "accuracy": t["test_accuracy"], "agreement": 1.0, "gain": None,
              "top2_agreement": 1.0, "kl": 0.0, "leaves": None, "depth": None,
              "parameters": t.get("parameters"), "seconds": t.get("train_seconds")}]
-    by_label = {(s.get("label"), s["method"]): s for s in metrics["students"]}
+    facts = RunFacts(metrics)
     for s in metrics["students"]:
-        base = by_label.get((s.get("label"), "ground-truth"))
-        gain = (s["agreement"] - base["agreement"]
-                if base is not None and s["method"] != "ground-truth" else None)
         rows.append({"model": s["name"], "kind": s["kind"], "method": s["method"],
-                     "accuracy": s["test_accuracy"], "agreement": s["agreement"], "gain": gain,
+                     "accuracy": s["test_accuracy"], "agreement": s["agreement"],
+                     "gain": facts.gain(s),
                      "top2_agreement": s.get("top2_agreement"), "kl": s.get("kl"),
                      "leaves": s.get("leaves"), "depth": s.get("depth"),
                      "parameters": s.get("parameters"), "seconds": s.get("fit_seconds")})
@@ -66,8 +66,7 @@ def format_table(rows: list[dict], columns: list[str] | None = None) -> str:
 def headline(metrics: dict) -> str:
     """One line: data set, teacher accuracy, best distilled student's agreement."""
     t = metrics["teacher"]
-    distilled = [s for s in metrics["students"] if s["method"] == metrics["method"]]
-    best = max(distilled, key=lambda s: s["agreement"], default=None)
+    best = RunFacts(metrics).best
     text = f"{metrics['dataset']}: teacher {t['arch']} {t['test_accuracy']:.1%}"
     if best is not None:
         text += f"; best student {best['label']} agrees {best['agreement']:.1%}"
@@ -107,19 +106,17 @@ def story(metrics: dict) -> str:
     t = metrics["teacher"]
     text = (f"The teacher ({t['arch']} network) reads the {metrics['dataset']} test images with "
             f"{t['test_accuracy']:.1%} accuracy.")
-    distilled = [s for s in metrics["students"] if s["method"] == metrics["method"]]
-    best = max(distilled, key=lambda s: s["agreement"], default=None)
+    facts = RunFacts(metrics)
+    best = facts.best
     if best is None:
         return text
     title = best.get("title", best["label"])
     text += (f" Taught with {method_phrase(metrics)}, the {title[0].lower() + title[1:]}"
              f" agrees with it on {best['agreement']:.1%} of test images")
-    base = next((s for s in metrics["students"] if s.get("label") == best.get("label")
-                 and s["method"] == "ground-truth"), None)
-    if base is not None and best["method"] != "ground-truth":
-        gain = (best["agreement"] - base["agreement"]) * 100
+    gain = facts.gain(best)
+    if gain is not None:
         side = "above" if gain >= 0 else "below"
-        text += f", {abs(gain):.1f} points {side} the same model trained on the true labels"
+        text += f", {abs(gain) * 100:.1f} points {side} the same model trained on the true labels"
     return text + "."
 
 

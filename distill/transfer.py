@@ -6,8 +6,7 @@ is small. Sources:
   the nearest neighbour's with probability ``p`` and adds noise of |difference| / ``s``.
 - ``elastic``: Simard, Steinkraus & Platt 2003: each pixel moves along a smooth random
   displacement field by at most ``alpha`` pixels. Strokes bend and thicken locally but stay
-  where test digits have them: measured best here (a 256-leaf region tree: ~85% -> ~88%
-  agreement on mnist5k).
+  where test digits have them: measured best here for trees (bench/results/fidelity.md).
 - ``jitter``: small random rotations, scalings and shifts (moves strokes off the pixels
   test digits use: hurts single-pixel students on aligned 28x28 digits, helps on 8x8).
 - ``mixup``: convex mixtures of two training images (Zhang et al. 2018).
@@ -92,7 +91,7 @@ def jitter(x: np.ndarray, k: int, rng: np.random.Generator, progress: Reporter =
            should_stop: StopCheck = never) -> np.ndarray:
     """``k`` randomly rotated, scaled and shifted copies of every image."""
     import torch
-    from .teacher import random_affine
+    from .augment import random_affine
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     t = torch.as_tensor(x, dtype=torch.float32).unsqueeze(1)
     out = []

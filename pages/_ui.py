@@ -241,8 +241,8 @@ def my_job_ids() -> list[str]:
 
 def _started_manager():
     """The job manager if any page has started one; None without importing anything."""
-    jobs = sys.modules.get("distill.jobs")
-    return None if jobs is None else jobs._MANAGER
+    manager = sys.modules.get("distill.jobs.manager")
+    return None if manager is None else manager._MANAGER
 
 
 def visible_jobs() -> list[dict]:

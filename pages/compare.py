@@ -100,8 +100,8 @@ with ui.guard("the comparison"):
     st.markdown(f"**{run.title}** · {m['dataset']} · {m['n_test']:,} test images")
     table(rows)
 
-    pairs = [{"label": e["label"], "distilled": e, "baseline": run.baseline_of(e)}
-             for e in run.distilled_students()]
+    pairs = [{"label": e["label"], "distilled": e, "baseline": run.facts.baseline_of(e)}
+             for e in run.facts.distilled]
     c1, c2 = st.columns(2)
     c1.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"]), key="agree")
     c2.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"],

@@ -79,7 +79,7 @@ with ui.guard("the drawing page"):
         with c2:
             views.teacher_evidence(run, image, t)
     names = run.student_names
-    default = run.distilled_students()[0]["name"] if run.distilled_students() else names[0]
+    default = run.facts.distilled[0]["name"] if run.facts.distilled else names[0]
     ui.seed_from_url("student", names, default)
     c1, c2 = st.columns(2, gap="large")
     student = c1.selectbox("Explain the answer of", names, key="student",

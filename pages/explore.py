@@ -41,7 +41,7 @@ def clicked_in_grid() -> None:
 def controls(run) -> tuple[str, str, int | None]:
     """Student, filter and class pickers (a change redraws the whole page)."""
     names = run.student_names
-    default = run.distilled_students()[0]["name"] if run.distilled_students() else names[0]
+    default = run.facts.distilled[0]["name"] if run.facts.distilled else names[0]
     ui.seed_from_url("student", names, default)
     c1, c2, c3 = st.columns([2, 5, 1])
     student = c1.selectbox("Student", names, key="student", persist_state="session",

@@ -23,14 +23,14 @@ with ui.guard("the overview"):
     st.markdown(f"#### {run.title}")
     st.write(story(m))
 
-    distilled = run.distilled_students()
+    facts = run.facts
+    distilled = facts.distilled
     cards = st.columns(1 + len(distilled))
     cards[0].metric("Teacher accuracy", f"{t['test_accuracy']:.1%}",
                     help=f"{t['arch']} network, {t.get('parameters', 0):,} parameters, "
                     f"trained {t['epochs']} epochs in {t.get('train_seconds', 0):.0f} s")
     for card, entry in zip(cards[1:], distilled):
-        base = run.baseline_of(entry)
-        gain = (entry["agreement"] - base["agreement"]) if base and base is not entry else None
+        gain = facts.gain(entry)
         card.metric(entry.get("short_title", entry.get("title", entry["label"])),
                     f"{entry['agreement']:.1%}",
                     delta=f"{gain * 100:+.1f} pt" if gain is not None else None,
@@ -39,8 +39,8 @@ with ui.guard("the overview"):
                     f"{entry['test_accuracy']:.1%}). The change is against the same model "
                     "trained on the true labels only.")
 
-    pairs = [{"label": e.get("title", e["label"]), "distilled": e, "baseline": run.baseline_of(e)}
-             for e in distilled]
+    pairs = [{"label": e.get("title", e["label"]), "distilled": e,
+              "baseline": facts.baseline_of(e)} for e in distilled]
     st.markdown("##### How often each student agrees with the teacher")
     st.html(charts.agreement_bars_html(pairs, t["test_accuracy"]))
     st.caption(f"Students were taught with {method_phrase(m)}; the pale bars are the same "

@@ -22,7 +22,7 @@ def overview_table(runs) -> None:
     for r in runs:
         try:
             m = r.metrics
-            best = max(r.distilled_students(), key=lambda s: s["agreement"], default=None)
+            best = r.facts.best
             rows.append({"title": r.title, "id": r.id, "data set": m["dataset"],
                          "teacher": m["teacher"]["arch"],
                          "teacher accuracy": m["teacher"]["test_accuracy"],

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from distill.config import (NETS, ConfigError, RunConfig, StudentChoice, TeacherConfig,
-                           data_defaults)
+from distill.config import (NETS, RUN_PARAMS, TEACHER_PARAMS, ConfigError, RunConfig,
+                           StudentChoice, TeacherConfig, data_defaults)
 from distill.data import DATASETS, dataset_available
-from distill.distillation import METHOD_HELP, METHODS
+from distill.distillation import METHOD_HELP, METHODS, TRANSFER_LABELS
 from distill.hosting import LIMITS, hosted_problems
 from distill.jobs import ACTIVE
 from distill.students import DEFAULT_STUDENTS, STUDENTS
@@ -16,46 +16,52 @@ from pages import _ui as ui
 ui.require_frame()
 
 HOSTED = ui.hosted()
-HOSTED_CAPS = {("tree", "max_leaf_nodes"): LIMITS.max_leaves,
-               ("pixel-tree", "max_leaf_nodes"): LIMITS.max_leaves,
-               ("tree", "max_depth"): LIMITS.max_depth, ("pixel-tree", "max_depth"):
-               LIMITS.max_depth, ("soft-tree", "depth"): LIMITS.max_soft_tree_depth,
-               ("soft-tree", "epochs"): LIMITS.max_soft_tree_epochs}
 KEEP = {"persist_state": "session"}  # form values survive visits to other pages
+RUN, TEACHER = RunConfig(), TeacherConfig()  # the defaults, from their one home
 
 st.title("Train")
 st.caption("A teacher network learns the digits; each student then learns from the teacher "
            "(and, for comparison, from the true labels alone).")
 
 
+def number(where, label: str, param, default, key: str, fmt: str | None = None):
+    """A number field bounded by its parameter (and the demo's cap when hosted)."""
+    high = param.upper(HOSTED)
+    cast = int if param.kind == "int" else float
+    return where.number_input(label, cast(param.low), cast(high), cast(min(default, high)),
+                              format=fmt, key=key, help=param.help, **KEEP)
+
+
 def student_params(name: str, dataset: str) -> dict:
     """Widgets for one student's main parameters; returns the values that differ from None.
     Numbers and choices share a row; switches go below it, where their labels fit."""
     spec = STUDENTS[name]
+    defaults = {**spec.defaults(), **data_defaults(name, dataset)}
     by_data = data_defaults(name, dataset)
-    fields = [p for p in spec.tunable if p.kind != "bool"]
+    form = spec.form_params()
+    fields = {k: p for k, p in form.items() if p.kind != "bool"}
     params = {}
-    for col, p in zip(st.columns(max(1, len(fields))), fields):
-        key = f"p-{name}-{p.name}"
-        high = HOSTED_CAPS.get((name, p.name), p.high) if HOSTED else p.high
-        default = p.default if p.default is None else min(p.default, high)
+    for col, (k, p) in zip(st.columns(max(1, len(fields))), fields.items()):
+        key, label = f"p-{name}-{k}", p.label.capitalize()
+        high = p.upper(HOSTED)
+        default = defaults[k] if defaults[k] is None else min(defaults[k], high)
         if p.kind == "int":
-            value = col.number_input(p.label, min_value=int(p.low), max_value=int(high),
+            value = col.number_input(label, min_value=int(p.low), max_value=int(high),
                                      value=default, step=1, key=key, help=p.help,
-                                     placeholder="no limit" if p.unlimited else None, **KEEP)
+                                     placeholder=p.none, **KEEP)
         elif p.kind == "float":
-            value = col.number_input(p.label, min_value=float(p.low), max_value=float(high),
-                                     value=float(p.default), key=key, help=p.help,
+            value = col.number_input(label, min_value=float(p.low), max_value=float(high),
+                                     value=float(default), key=key, help=p.help,
                                      format="%.4g", **KEEP)
         else:
-            value = col.selectbox(p.label, p.options, key=key, help=p.help, **KEEP)
-        if value is not None or p.unlimited:
-            params[p.name] = value
-    for p in spec.tunable:
+            value = col.selectbox(label, p.options, key=key, help=p.help, **KEEP)
+        if value is not None or p.none:
+            params[k] = value
+    for k, p in form.items():
         if p.kind == "bool":  # a default that depends on the data set has a widget per set
-            key = f"p-{name}-{p.name}" + (f"-{dataset}" if p.name in by_data else "")
-            params[p.name] = st.toggle(p.label, value=bool(by_data.get(p.name, p.default)),
-                                       key=key, help=p.help, **KEEP)
+            key = f"p-{name}-{k}" + (f"-{dataset}" if k in by_data else "")
+            params[k] = st.toggle(p.label.capitalize(), value=bool(defaults[k]), key=key,
+                                  help=p.help, **KEEP)
     return params
 
 
@@ -75,15 +81,11 @@ def settings_form() -> RunConfig:
                             format_func=lambda a: NETS[a].title, help=NETS["cnn"].description)
         st.caption(NETS[arch].description)
         c1, c2, c3 = st.columns(3)
-        epochs = c1.number_input("Epochs", 1, LIMITS.max_epochs if HOSTED else 100,
-                                 min(10, LIMITS.max_epochs) if HOSTED else 10, key="epochs",
-                                 help="Passes over the training images.", **KEEP)
-        lr = c2.number_input("Learning rate", 1e-4, 0.1, 4e-3, format="%.4f", key="lr",
-                             help="Peak of the warm-up/cosine schedule.", **KEEP)
-        augment = c3.toggle("Augment", True, key="augment",
-                            help="Random small rotations, scalings and shifts.", **KEEP)
-        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="seed", **KEEP,
-                               help="Same seed and settings, same numbers.")
+        epochs = number(c1, "Epochs", TEACHER_PARAMS["epochs"], TEACHER.epochs, "epochs")
+        lr = number(c2, "Learning rate", TEACHER_PARAMS["lr"], TEACHER.lr, "lr", "%.4f")
+        augment = c3.toggle("Augment", TEACHER.augment, key="augment",
+                            help=TEACHER_PARAMS["augment"].help, **KEEP)
+        seed = number(st, "Seed", RUN_PARAMS["seed"], RUN.seed, "seed")
 
     with right:
         st.subheader("Students and method", divider="gray")
@@ -93,44 +95,41 @@ def settings_form() -> RunConfig:
                                 "true labels (the baseline).")
         students = []
         for name in chosen:
-            if STUDENTS[name].tunable:
+            if STUDENTS[name].form_params():
                 with st.expander(f"{STUDENTS[name].title} settings"):
                     st.caption(STUDENTS[name].help)
                     students.append(StudentChoice(name, student_params(name, dataset)))
             else:
                 students.append(StudentChoice(name))
-        method = st.segmented_control("Distillation method", list(METHODS), default="transfer",
-                                      key="method", **KEEP,
-                                      help="; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
-        method = method or "transfer"
+        method = st.segmented_control("Distillation method", list(METHODS), default=RUN.method,
+                                      key="method", **KEEP, help=RUN_PARAMS["method"].help)
+        method = method or RUN.method
         st.caption(f"**{method}**: {METHOD_HELP[method]}.")
         c1, c2 = st.columns(2)
-        temperature = c1.slider("Temperature T", 0.5, 10.0, 4.0, 0.5, key="temperature", **KEEP,
+        temperature = c1.slider("Temperature T", 0.5, 10.0, RUN.temperature, 0.5,
+                                key="temperature", **KEEP,
                                 disabled=method in ("ground-truth", "hard"),
-                                help="Softens the teacher's probabilities: higher T shows more "
-                                "of what it thinks the runners-up are.")
-        labels = c2.segmented_control("Transfer labels", ["auto", "soft", "hard"],
-                                      default="auto", key="labels", **KEEP,
+                                help=RUN_PARAMS["temperature"].help)
+        labels = c2.segmented_control("Transfer labels", TRANSFER_LABELS,
+                                      default=RUN.transfer_labels, key="labels", **KEEP,
                                       disabled=method != "transfer",
-                                      help="auto: the teacher's probabilities at T for trees, "
-                                      "its top class for the others (measured best); soft: "
-                                      "probabilities for all; hard: the top class for all.")
+                                      help=RUN_PARAMS["transfer_labels"].help)
         c1, c2 = st.columns(2)
         transfer = c1.selectbox("Transfer set", GENERATORS, key="transfer", **KEEP,
                                 disabled=method != "transfer",
-                                help="elastic: smooth local distortions (best here); munge: "
-                                "pixels swapped with a neighbour; jitter: rotate/shift; mixup.")
-        size = c2.slider("Transfer-set size (x train)", 1,
-                         LIMITS.max_transfer_size if HOSTED else 30,
-                         min(10, LIMITS.max_transfer_size) if HOSTED else 10, key="size",
-                         disabled=method != "transfer", **KEEP,
-                         help="Synthetic copies of every training image.")
+                                help=RUN_PARAMS["transfer"].help)
+        size_param = RUN_PARAMS["transfer_size"]
+        high = int(size_param.upper(HOSTED))
+        size = c2.slider("Transfer-set size (x train)", int(size_param.low), high,
+                         min(RUN.transfer_size, high), key="size",
+                         disabled=method != "transfer", **KEEP, help=size_param.help)
         title = st.text_input("Run title (optional)", key="title", max_chars=80, **KEEP)
 
     return RunConfig(dataset=dataset, teacher=TeacherConfig(arch=arch, epochs=int(epochs),
                                                             lr=float(lr), augment=augment),
                      students=students, method=method, temperature=float(temperature),
-                     transfer=transfer, transfer_size=int(size), transfer_labels=labels or "auto",
+                     transfer=transfer, transfer_size=int(size),
+                     transfer_labels=labels or RUN.transfer_labels,
                      seed=int(seed), title=title.strip() or None)
 
 
@@ -164,7 +163,7 @@ def stage_label(stage: str) -> str:
     if stage.startswith("student:"):
         name = stage.split(":", 1)[1]
         label, _, method = name.rpartition(".")
-        return f"{STUDENTS.get(label, None).title if label in STUDENTS else label} ({method})"
+        return f"{STUDENTS[label].title if label in STUDENTS else label} ({method})"
     return {"data": "Load data", "teacher": "Train the teacher", "targets": "Teacher labels "
             "the training set", "evaluate": "Evaluate on the test set",
             "save": "Save the run"}.get(stage, stage)
@@ -231,8 +230,9 @@ with ui.guard("the training page"):
         st.session_state["owner"] = uuid.uuid4().hex
     if HOSTED:
         st.info(f"Public demo: training is limited to {', '.join(LIMITS.datasets)}, "
-                f"{LIMITS.max_epochs} epochs and {LIMITS.max_transfer_size}x transfer sets; one "
-                "job trains at a time and the others wait in line.", icon=":material/public:")
+                f"{TEACHER_PARAMS['epochs'].hosted_high:g} epochs and "
+                f"{RUN_PARAMS['transfer_size'].hosted_high:g}x transfer sets; one job trains "
+                "at a time and the others wait in line.", icon=":material/public:")
     cfg = settings_form()
     active = ui.active_job()
     if st.button("Start training", type="primary", icon=":material/play_arrow:",

@@ -1,20 +1,13 @@
 import numpy as np
 import pytest
 
-from distill.hist_tree import apply_bins, bin_edges, grow_tree
+from distill.students import walk
+from distill.students.hist_tree import apply_bins, bin_edges, grow_tree
 
 
 def predict(arrays, feats):
-    node = np.zeros(len(feats), dtype=int)
-    for _ in range(100):
-        inner = arrays["children_left"][node] >= 0
-        if not inner.any():
-            break
-        left = feats[np.flatnonzero(inner), arrays["feature"][node[inner]]] <= \
-            arrays["threshold"][node[inner]]
-        node[inner] = np.where(left, arrays["children_left"][node[inner]],
-                               arrays["children_right"][node[inner]])
-    return node
+    return walk(arrays["children_left"], arrays["children_right"], arrays["feature"],
+                arrays["threshold"], feats)
 
 
 def test_bins_agree_with_the_threshold_rule(rng):

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from distill import metrics as M
 from distill import runs as R
 from distill.config import RunConfig, StudentChoice, TeacherConfig
-from distill.hosting import LIMITS, hosted_problems
+from distill.config import RUN_PARAMS, TEACHER_PARAMS
+from distill.hosting import hosted_problems
 from distill.runs import PROJECT_DIR
 from tests.test_pages import APP, navigation_mode  # noqa: F401  (autouse fixture)
 
@@ -61,13 +62,14 @@ def test_hosted_limits_refuse_big_jobs_with_reasons():
                               StudentChoice("soft-tree", {"depth": 9})] +
                     [StudentChoice("linear")] * 4)
     problems = " | ".join(hosted_problems(big))
-    for words in ("mnist5k and digits only", f"at most {LIMITS.max_epochs} teacher epochs",
-                  "transfer sets", "at most 4 students", "512 leaves", "soft trees of depth"):
+    for words in ("mnist5k and digits only", "teacher epochs of at most 6",
+                  "transfer-set size of at most 5", "at most 4 students",
+                  "region tree max leaves of at most 512", "soft tree depth of at most 6"):
         assert words in problems
     assert hosted_problems(RunConfig(teacher=TeacherConfig(epochs=3), transfer_size=3)) == []
     default_soft = RunConfig(teacher=TeacherConfig(epochs=3), transfer_size=3,
                              students=[StudentChoice("soft-tree")])  # depth 8 by default
-    assert "soft trees of depth" in " ".join(hosted_problems(default_soft))
+    assert "soft tree depth of at most" in " ".join(hosted_problems(default_soft))
 
 
 @pytest.fixture
@@ -90,8 +92,8 @@ def test_hosted_train_form_is_bounded(hosted):
     at = hosted_app("train")
     assert any("Public demo" in i.value for i in at.info)
     assert set(at.selectbox(key="dataset").options) == {"MNIST 5k", "Digits 8x8"}
-    assert at.number_input(key="epochs").max == LIMITS.max_epochs
-    assert at.slider(key="size").max == LIMITS.max_transfer_size
+    assert at.number_input(key="epochs").max == TEACHER_PARAMS["epochs"].hosted_high
+    assert at.slider(key="size").max == RUN_PARAMS["transfer_size"].hosted_high
 
 
 def test_hosted_runs_cannot_be_renamed_or_deleted(hosted):

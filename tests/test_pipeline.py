@@ -26,7 +26,7 @@ def test_each_student_has_a_ground_truth_baseline(tiny_run):
     distilled = [s for s in entries if s["method"] == "transfer"]
     assert len(distilled) == 6
     for s in distilled:
-        base = tiny_run.baseline_of(s)
+        base = tiny_run.facts.baseline_of(s)
         assert base is not None and base["kind"] == s["kind"] and base["name"] != s["name"]
     kinds = {s["kind"] for s in entries}
     assert kinds == {"tree", "gaussian-nb", "bernoulli-nb", "multinomial-nb", "linear"}

@@ -15,9 +15,7 @@ from distill.explain.soft_tree import (explain_soft_tree, filter_image, max_path
                                        node_evidence, tree_layout, tree_reads)
 from distill.progress import Cancelled
 from distill.runs import PROJECT_DIR, load_student, save_student
-from distill.soft_tree import SoftTreeStudent
-from distill.students import soft_tree_epochs
-from distill.students import make_student
+from distill.students import SoftTreeStudent, epochs_for, make_student
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +45,8 @@ def test_small_sets_train_at_least_min_steps_batches(digits):
     # 400 images are 4 batches of 128: 2 epochs would be 8 batches, so it trains 10 epochs
     assert len(digits.x_train) == 400
     assert [e["epoch"] for e in events] == list(range(1, 11)) and events[-1]["epochs"] == 10
-    assert soft_tree_epochs(10, 44_000) == 10  # the transfer set: 3,440 batches already
-    assert soft_tree_epochs(10, 4_000) == 32  # the true-label baseline: 32 batches an epoch
+    assert epochs_for(10, 44_000) == 10  # the transfer set: 3,440 batches already
+    assert epochs_for(10, 4_000) == 32  # the true-label baseline: 32 batches an epoch
 
 
 def test_fits_soft_targets_and_stops_when_asked(digits):
@@ -75,7 +73,7 @@ def test_saved_as_tensors_and_loaded_with_weights_only(digits, tmp_path):
     assert path.suffix == ".pt"
     blob = torch.load(path, weights_only=True)
     assert set(blob["state"]) == {"filters_", "biases_", "leaf_logits_", "image_shape_",
-                                  "deskew_"}
+                                  "deskew_", "classes_"}
     again = load_student(path)
     assert again.deskew is True
     np.testing.assert_array_equal(again.predict_proba(digits.x_test),
@@ -89,7 +87,7 @@ def test_reads_straightened_digits_and_says_so(digits):
     np.testing.assert_array_equal(tree_reads(raw, image), image)
     np.testing.assert_allclose(tree_reads(straight, image), deskew(image[None])[0])
     # the filters see the straightened digit: evidence and response are about it
-    z = straight._responses(image[None]).numpy()[0]
+    z = straight.responses(image[None])[0]
     assert node_evidence(straight, 0, image).sum() + straight.biases_[0] == pytest.approx(
         z[0], abs=1e-4)
     assert explain_soft_tree(raw, image)["straightened"] is None
@@ -118,7 +116,7 @@ def test_bad_depth_is_refused():
 def test_run_records_depth_and_leaves(tiny_soft_run):
     entry = tiny_soft_run.student_entry("soft-tree.transfer")
     assert entry["kind"] == "soft-tree" and entry["depth"] == 4 and entry["leaves"] == 16
-    assert tiny_soft_run.baseline_of(entry)["method"] == "ground-truth"
+    assert tiny_soft_run.facts.baseline_of(entry)["method"] == "ground-truth"
 
 
 def test_max_path_is_true_for_every_test_digit(tiny_soft_run):

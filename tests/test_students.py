@@ -78,7 +78,7 @@ def test_bad_parameters_are_refused_with_reasons():
         make_student("tree", depth=3)
     with pytest.raises(ValueError, match="max leaves"):
         make_student("tree", max_leaf_nodes=1)
-    with pytest.raises(ValueError, match="var_smoothing"):
+    with pytest.raises(ValueError, match="variance smoothing"):
         make_student("gaussian-nb", var_smoothing=-1)
     with pytest.raises(ValueError, match="unknown student"):
         make_student("forest")

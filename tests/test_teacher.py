@@ -7,7 +7,8 @@ from distill.config import NETS
 from distill.nets import build_net
 from distill.progress import Cancelled
 from distill.config import TeacherConfig
-from distill.teacher import Teacher, random_affine, train_teacher
+from distill.augment import random_affine
+from distill.teacher import Teacher, train_teacher
 
 
 @pytest.fixture(scope="module")

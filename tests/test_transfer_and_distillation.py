@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from distill.data import load_dataset
-from distill.distillation import (Targets, check_method, expand_soft_targets, fit_student,
-                                  make_targets)
+from distill.config import ConfigError, RunConfig
+from distill.distillation import Targets, expand_soft_targets, fit_student, make_targets
 from distill.students import make_student
 from distill.transfer import make_transfer_set, munge_copy, nearest_neighbours
 
@@ -98,15 +98,16 @@ def test_students_without_soft_support_fit_soft_targets(digits):
     assert seconds >= 0 and (nb.predict(digits.x_test) == digits.y_test).mean() > 0.6
 
 
-def test_method_settings_are_checked():
-    with pytest.raises(ValueError, match="unknown method"):
-        check_method("magic", 1, "munge", 5)
-    with pytest.raises(ValueError, match="temperature"):
-        check_method("soft", 0, "munge", 5)
-    with pytest.raises(ValueError, match="transfer-set size"):
-        check_method("transfer", 1, "munge", 500)
-    with pytest.raises(ValueError, match="transfer labels"):
-        check_method("transfer", 1, "elastic", 5, "fuzzy")
+@pytest.mark.parametrize("settings, words", [
+    ({"method": "magic"}, "method must be one of transfer, hard, soft, ground-truth"),
+    ({"method": "soft", "temperature": 0}, "temperature must be a number from 0.1 to 20"),
+    ({"transfer_size": 500}, "transfer-set size must be a whole number from 1 to 50"),
+    ({"transfer_labels": "fuzzy"}, "transfer labels must be one of auto, soft, hard"),
+    ({"transfer": "blur"}, "transfer set must be one of elastic"),
+])
+def test_method_settings_are_checked(settings, words):
+    with pytest.raises(ConfigError, match=words):
+        RunConfig(**settings).validate()
 
 
 def test_auto_transfer_labels_give_trees_probabilities_and_others_the_argmax(digits):

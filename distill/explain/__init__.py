@@ -2,7 +2,8 @@
 evidence, the soft tree's path, and the teacher's saliency.
 
 ``explain(student, image)`` gives the JSON-ready explanation of one image for any student
-kind; the dashboard and ``python -m distill explain`` both draw from it.
+kind; the dashboard and ``python -m distill explain`` both draw from it. Explainers are
+keyed by the student's ``kind``, the identifier of :mod:`distill.students.registry`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .evidence import evidence
+from .soft_tree import explain_soft_tree
 from .tree import decision_path
 
 Explainer = Callable[..., dict]
@@ -27,19 +29,12 @@ def _explain_evidence(student, image: np.ndarray, versus: int | None = None) -> 
 
 EXPLAINERS: dict[str, Explainer] = {
     "tree": _explain_tree,
+    "soft-tree": explain_soft_tree,
     "gaussian-nb": _explain_evidence,
     "bernoulli-nb": _explain_evidence,
     "multinomial-nb": _explain_evidence,
     "linear": _explain_evidence,
 }
-
-
-def _explain_soft_tree(student, image: np.ndarray, versus: int | None = None) -> dict:
-    from .soft_tree import explain_soft_tree  # torch is loaded already for such a student
-    return explain_soft_tree(student, image, versus)
-
-
-EXPLAINERS["soft-tree"] = _explain_soft_tree
 
 
 def explain(student, image: np.ndarray, versus: int | None = None) -> dict:

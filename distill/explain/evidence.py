@@ -43,6 +43,7 @@ class Evidence:
 
 
 def _model_classes(student: FlatStudent) -> np.ndarray:
+    """The class index (into ``classes_``) of each of the fitted model's rows."""
     return np.asarray(student.model_.classes_).astype(int)
 
 
@@ -102,7 +103,7 @@ def evidence(student: FlatStudent, image: np.ndarray, versus: int | None = None)
     """Per-pixel evidence for the predicted class against ``versus`` (default: the runner-up)."""
     x = np.asarray(image, dtype=np.float64).reshape(-1)
     classes = _model_classes(student)
-    log_post = student.predict_log_proba(np.asarray(image, np.float32)[None])[0]  # seen classes
+    log_post = student.model_.predict_log_proba(x[None])[0]  # the model's own rows
     order = np.argsort(-log_post, kind="stable")
     a = int(order[0])
     if versus is None:

@@ -13,9 +13,10 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.special import expit
 
 from ..deskew import skew_of
-from ..soft_tree import SoftTreeStudent
+from ..students import SoftTreeStudent
 
 
 @dataclass
@@ -26,18 +27,14 @@ class SoftStep:
     goes: str  # "right" exactly when p_right > 0.5
 
 
-def _sigmoid(v: float) -> float:
-    return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
-
-
 def max_path(tree: SoftTreeStudent, image: np.ndarray) -> tuple[list[SoftStep], int]:
     """The nodes from root to leaf taking the likelier branch; and the leaf (0-based)."""
-    z = tree._responses(np.asarray(image, np.float32)[None]).numpy()[0]  # float32, as apply()
+    z = tree.responses(np.asarray(image, np.float32)[None])[0]  # float32, as apply()
     node, steps = 0, []
     for _ in range(tree.depth):
         response = float(z[node])
         right = response > 0
-        p = _sigmoid(tree.beta * response)
+        p = float(expit(tree.beta * response))
         if right and p <= 0.5:  # a response too small for float64 to leave 0.5
             p = math.nextafter(0.5, 1.0)
         steps.append(SoftStep(node, response, p, "right" if right else "left"))

@@ -21,8 +21,9 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigError, RunConfig, estimate_seconds, plan
-from .runs import TMP_PREFIX, clean_temporary, new_run_id, runs_dir
+from ..config import ConfigError, RunConfig, plan
+from ..runs import TMP_PREFIX, clean_temporary, new_run_id, runs_dir
+from .eta import estimate_seconds
 
 ACTIVE = ("queued", "starting", "running", "stopping")
 FINISHED = ("done", "failed", "cancelled")
@@ -85,9 +86,9 @@ def _worker(config: dict, out: str, events, stop_event) -> None:
         os.nice(5)  # the web server stays responsive on a 2-core laptop
     except OSError:
         pass
-    from .config import RunConfig
-    from .pipeline import run_experiment
-    from .progress import Cancelled
+    from ..config import RunConfig
+    from ..pipeline import run_experiment
+    from ..progress import Cancelled
     last = [0.0]
 
     def report(event: dict) -> None:

@@ -1,0 +1,29 @@
+"""Random affine jitter of image batches: the teacher's augmentation, and one transfer set.
+
+Written with ``affine_grid`` rather than torchvision's ``v2.RandomAffine`` because v2 draws one
+transform per call, and a per-image call is an order of magnitude slower an epoch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def random_affine(x: torch.Tensor, gen: torch.Generator, degrees: float = 12.0,
+                  scale: float = 0.12, shift: float = 0.12) -> torch.Tensor:
+    """Jitter each image of a (B, 1, H, W) batch by its own rotation, scale and shift."""
+    b = x.shape[0]
+
+    def uniform() -> torch.Tensor:  # (B,) in U(-1, 1)
+        return torch.rand(b, generator=gen, device=gen.device) * 2 - 1
+
+    angle = uniform() * math.radians(degrees)
+    s = 1 + uniform() * scale
+    cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
+    theta = torch.stack([torch.stack([cos, -sin, uniform() * 2 * shift], 1),
+                         torch.stack([sin, cos, uniform() * 2 * shift], 1)], 1)  # (B, 2, 3)
+    grid = F.affine_grid(theta.to(x.device), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")

@@ -1,0 +1,45 @@
+"""How long each stage of a run should take, for the progress bar's ETA.
+
+A rough model: seconds per million pixels of work for each teacher epoch and each student
+fit, measured once on 2 CPU cores (mnist5k). A running job rescales it by its own pace (see
+:meth:`distill.jobs.manager.Job.eta`), so only the proportions between stages matter.
+"""
+
+from __future__ import annotations
+
+from ..config import RunConfig, params_for
+from ..students import STUDENTS, epochs_for
+
+EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
+STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.9, "pixel-tree": 0.06, "linear": 0.5,
+                              "soft-tree": 0.09}  # the soft tree's is per epoch
+DESKEW_SECONDS_PER_MPIXEL = 0.1  # straightening a student's images, once
+# training images and pixels per image, for sets whose size is not known without loading
+SIZES = {"mnist5k": (4000, 784), "digits": (1437, 64), "fashion-mnist": (60000, 784),
+         "mnist": (60000, 784)}
+
+
+def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
+    """A rough time for each stage, for the overall progress bar and its ETA."""
+    n_images, pixels = SIZES.get(cfg.dataset, SIZES["mnist5k"])
+    n = min(n_images, cfg.max_train or n_images)
+    mpix = n * pixels / 1e6
+    fit = {m: mpix * (1 + cfg.transfer_size if m == "transfer" else 1) for m in cfg.methods()}
+    est = {"data": 1.0, "evaluate": 1.0, "save": 1.0,
+           "teacher": 2.0 + cfg.teacher.epochs * mpix * EPOCH_SECONDS_PER_MPIXEL.get(
+               cfg.teacher.arch, 1.0),
+           "targets": 0.5 + (fit["transfer"] * 0.15 if "transfer" in fit else 0.2)}
+    for method in cfg.methods():
+        for choice, label in zip(cfg.students, cfg.labels()):
+            per = STUDENT_SECONDS_PER_MPIXEL.get(choice.name, 0.01)
+            params = {**STUDENTS[choice.name].defaults(), **params_for(choice, cfg.dataset)}
+            if choice.name == "soft-tree":
+                per *= epochs_for(params["epochs"], round(fit[method] * 1e6 / pixels),
+                                  params["batch_size"], params["min_steps"])
+            if params.get("deskew"):
+                per += DESKEW_SECONDS_PER_MPIXEL
+            est[f"student:{label}.{method}"] = 0.2 + per * fit[method]
+    return est
+
+
+
