@@ -14,21 +14,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from distill.config import TeacherConfig, data_defaults  # noqa: E402
-from distill.data import load_dataset  # noqa: E402
-from distill.distillation import Targets, fit_student, make_targets  # noqa: E402
-from distill.features import make_rects, region_rects, rect_means  # noqa: E402
-from distill.metrics import accuracy, agreement  # noqa: E402
-from distill.students import make_student  # noqa: E402
-from distill.summary import markdown_table  # noqa: E402
-from distill.teacher import train_teacher  # noqa: E402
-from distill.transfer import make_transfer_set  # noqa: E402
+from distill.config import TeacherConfig, data_defaults
+from distill.data import load_dataset
+from distill.distillation import Targets, fit_student, make_targets
+from distill.features import make_rects, rect_means, region_rects
+from distill.metrics import accuracy, agreement
+from distill.students import make_student
+from distill.summary import markdown_table
+from distill.teacher import train_teacher
+from distill.transfer import make_transfer_set
 
 STUDENTS = [("tree", {}), ("tree", {"max_leaf_nodes": 64}), ("pixel-tree", {}),
             ("soft-tree", {}), ("gaussian-nb", {}), ("bernoulli-nb", {}),

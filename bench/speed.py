@@ -8,23 +8,20 @@ Prints Markdown tables (pasted into the README). Timings are wall-clock on this 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from distill.config import RunConfig, TeacherConfig  # noqa: E402
-from distill.data import load_dataset  # noqa: E402
-from distill.explain import explain  # noqa: E402
-from distill.explain.drawing import tree_dot  # noqa: E402
-from distill.explain.tree import decision_path  # noqa: E402
-from distill.pipeline import run_experiment  # noqa: E402
-from distill.summary import markdown_table  # noqa: E402
-from distill.teacher import train_teacher  # noqa: E402
+from distill.config import RunConfig, TeacherConfig
+from distill.data import load_dataset
+from distill.explain import explain
+from distill.explain.drawing import tree_dot
+from distill.explain.tree import decision_path
+from distill.pipeline import run_experiment
+from distill.summary import markdown_table
+from distill.teacher import train_teacher
 
 
 def teacher_table(archs: list[str], epochs: int) -> str:

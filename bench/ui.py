@@ -17,21 +17,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-IDLE = "[data-test-script-state='notRunning']"
+from distill.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, AppServer, cpu_seconds, rss_mb
+
 # Clicks a digit of the grid and waits, inside the page, until its explanation is drawn: the
 # header names the digit, the tree drawing is there and the app is idle. Timed with the
 # page's own clock, so the test driver's round trips are not counted.
@@ -63,32 +57,6 @@ GRID_READY = """() => {
   }
   return false;
 }"""
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class MemoryWatch(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -98,25 +66,6 @@ class MemoryWatch(threading.Thread):
         while self.running:
             self.peak = max(self.peak, rss_mb(self.pid))
             time.sleep(0.1)
-
-
-def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DISTILL_RUNS_DIR": tempfile.mkdtemp()}  # the demo run only
-    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                             "--server.port", str(port), "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-
-
-def wait_health(url: str, timeout: float = 60) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
 
 
 async def open_overview(browser, url: str) -> float:
@@ -155,17 +104,15 @@ async def clicking_session(browser, url: str, clicks: int, offset: int, think_ms
 
 async def main_async(args) -> None:
     from playwright.async_api import async_playwright
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        t0 = time.perf_counter()
-        server = start_server(port)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        server = AppServer(Path(tempfile.mkdtemp()) / "runs", bundled=True)  # the demo run only
+        url = server.url
         try:
-            wait_health(url)
-            health = time.perf_counter() - t0
+            server.wait()
+            health = time.perf_counter() - server.started
             first_page = await open_overview(browser, url)
-            cold = time.perf_counter() - t0
+            cold = time.perf_counter() - server.started
             warm = await open_overview(browser, url)
             watch = MemoryWatch(server.pid)
             watch.start()
@@ -181,8 +128,7 @@ async def main_async(args) -> None:
             cpu_crowd = cpu_seconds(server.pid) - cpu0 - cpu_alone
             crowd_times = [t for ts in crowd for t in ts]
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            server.stop()
         await browser.close()
 
     def pct(xs, q):

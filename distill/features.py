@@ -1,9 +1,10 @@
 """Rectangle features: the mean ink of a rectangle of the image.
 
 A tree that splits on these still reads plainly ("mean ink in rows 4-7, columns 10-13 >
-0.35") and, measured on mnist5k, agrees with the teacher far more often than one that splits
-on single pixels (a 256-leaf tree: ~79% -> ~86%). A single pixel is a 1x1 rectangle, so the
-pixel tree and the region tree share one code path, and so do their explanations.
+0.35") and agrees with the teacher far more often than one that splits on single pixels
+(bench/results/fidelity.md): a stroke counts wherever in a rectangle it falls. A single
+pixel is a 1x1 rectangle, so the pixel tree and the region tree share one code path, and so
+do their explanations.
 """
 
 from __future__ import annotations

@@ -69,12 +69,3 @@ def model_metrics(y_true: np.ndarray, teacher_proba: np.ndarray, proba: np.ndarr
         "agreement_on_teacher_errors": agreement_on_teacher_errors(y_true, teacher_proba, proba),
         "agreement_per_class": agreement_per_class(y_true, teacher_proba, proba, n_classes),
     }
-
-
-def confusion_matrices(y_true: np.ndarray, teacher_proba: np.ndarray, proba: np.ndarray,
-                       n_classes: int) -> dict[str, np.ndarray]:
-    """The matrices the Compare page draws: true x teacher, true x student, teacher x student."""
-    t, s = teacher_proba.argmax(1), proba.argmax(1)
-    return {"true_x_teacher": confusion(y_true, t, n_classes),
-            "true_x_student": confusion(y_true, s, n_classes),
-            "teacher_x_student": confusion(t, s, n_classes)}

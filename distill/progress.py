@@ -8,7 +8,7 @@ A reporter is any callable taking one dict. Events carry at least ``stage`` and 
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 Reporter = Callable[[dict], None]
 StopCheck = Callable[[], bool]

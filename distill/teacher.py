@@ -14,8 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import TeacherConfig
 from .augment import random_affine
+from .config import TeacherConfig
 from .nets import build_net, count_parameters, default_device
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
 
@@ -71,7 +71,7 @@ class Teacher:
 
     @classmethod
     def load(cls, path: Path, arch: str, image_shape, n_classes: int,
-             device: torch.device | None = None) -> "Teacher":
+             device: torch.device | None = None) -> Teacher:
         net = build_net(arch, image_shape, n_classes)
         state = torch.load(path, map_location="cpu", weights_only=True)
         net.load_state_dict(state)

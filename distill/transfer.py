@@ -14,7 +14,7 @@ is small. Sources:
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -91,6 +91,7 @@ def jitter(x: np.ndarray, k: int, rng: np.random.Generator, progress: Reporter =
            should_stop: StopCheck = never) -> np.ndarray:
     """``k`` randomly rotated, scaled and shifted copies of every image."""
     import torch
+
     from .augment import random_affine
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     t = torch.as_tensor(x, dtype=torch.float32).unsqueeze(1)

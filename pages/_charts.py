@@ -155,7 +155,7 @@ def soft_tree_drawing(filters: np.ndarray, leaves: np.ndarray, layout: dict, pat
 def agreement_bars_html(pairs: list[dict], teacher_accuracy: float,
                         metric: str = "agreement") -> str:
     """The overview's chart as plain HTML bars: drawn at once, no charting library to load
-    (plotly's browser bundle alone cost the first paint 1.2 s)."""
+    (plotly's browser bundle alone delays the first paint noticeably)."""
     rows = []
     for p in pairs:
         cells = []

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
 import traceback
 from pathlib import Path
 
@@ -15,30 +14,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from distill.runs import Run, RunError, list_runs, load_run
+from pages._frame import FRAME, require_frame  # noqa: F401  (every page calls it)
 
 PAGES = {}  # filled by app.py: name -> st.Page, for links between pages
-FRAME = threading.local()  # FRAME.active: app.py's frame is running this page (per thread)
-
-
-# --------------------------------------------------------------------------------------
-# the frame
-
-
-def require_frame() -> None:
-    """Make sure app.py's frame (navigation, sidebar) runs, also for a deep link.
-
-    Streamlit treats a ``pages/`` folder as old-style pages until some session has run
-    app.py's ``st.navigation``; a first visit to ``/explore`` on a fresh server would show
-    the bare page. Switching that mode off and rerunning runs the frame at once.
-    """
-    if getattr(FRAME, "active", False):
-        return
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-        PagesManager.uses_pages_directory = False
-    except ImportError:  # a future Streamlit without the old mode
-        return
-    st.rerun()
 
 
 # --------------------------------------------------------------------------------------
@@ -207,8 +185,8 @@ def run_picker() -> Run | None:
 
 @st.cache_resource
 def job_manager():
-    from distill.jobs import get_manager
     from distill.hosting import LIMITS
+    from distill.jobs import get_manager
     if hosted():
         return get_manager(max_running=1, max_jobs_per_owner=1)
     return get_manager(max_running=LIMITS.local_parallel_jobs)

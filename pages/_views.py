@@ -23,8 +23,8 @@ def explanation(key: tuple, name: str, image: np.ndarray, versus: int | None) ->
     return explain(ui.get_student(run, name), image, versus=versus)
 
 
-# Integrated-gradients steps for the pages: 16 take ~13 ms a digit on one core and land within
-# ~3.5% (L1) of a 256-step integral on the demo run; 32 take twice as long for ~1.7%.
+# Integrated-gradients steps for the pages: few enough to answer a click at once, close
+# enough (L1) to a fine integral (bench/results/ui.md).
 SALIENCY_STEPS = 16
 
 

@@ -2,8 +2,16 @@
 
 import streamlit as st
 
-from distill.config import (NETS, RUN_PARAMS, TEACHER_PARAMS, ConfigError, RunConfig,
-                           StudentChoice, TeacherConfig, data_defaults)
+from distill.config import (
+    NETS,
+    RUN_PARAMS,
+    TEACHER_PARAMS,
+    ConfigError,
+    RunConfig,
+    StudentChoice,
+    TeacherConfig,
+    data_defaults,
+)
 from distill.data import DATASETS, dataset_available
 from distill.distillation import METHOD_HELP, METHODS, TRANSFER_LABELS
 from distill.hosting import LIMITS, hosted_problems
@@ -181,9 +189,9 @@ def draw_job(job: dict) -> None:
         eta = f", about {job['eta']:.0f} s left" if job.get("eta") is not None else ""
         st.progress(job["overall"], text=f"{job['overall']:.0%} · {job['elapsed']:.0f} s "
                     f"elapsed{eta}")
-    if job["state"] in ACTIVE and job["state"] != "stopping":
-        if st.button("Cancel", key=f"cancel-{job['id']}", icon=":material/stop:",
-                     help="Stops within a couple of seconds; nothing is saved."):
+    if job["state"] in ACTIVE and job["state"] != "stopping" and st.button(
+            "Cancel", key=f"cancel-{job['id']}", icon=":material/stop:",
+            help="Stops within a couple of seconds; nothing is saved."):
             ui.job_manager().cancel(job["id"])
             st.rerun(scope="fragment")
     if job["state"] == "done":

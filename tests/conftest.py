@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from distill.config import RunConfig, StudentChoice, TeacherConfig  # noqa: E402
-from distill.pipeline import run_experiment  # noqa: E402
+from distill.config import RunConfig, StudentChoice, TeacherConfig
+from distill.pipeline import run_experiment
 
 TINY_STUDENTS = [StudentChoice("tree", {"max_leaf_nodes": 24}),
                  StudentChoice("pixel-tree", {"max_leaf_nodes": 16}),
@@ -65,7 +59,8 @@ def rng():
 def tiny_soft_run(tmp_path_factory):
     """A saved 28x28 run whose students are a small soft tree and a region tree."""
     cfg = tiny_config("mnist5k", max_train=300, max_test=100,
-                      students=[StudentChoice("soft-tree", {"depth": 4, "epochs": 6}),
+                      students=[StudentChoice("soft-tree",
+                                              {"depth": 4, "epochs": 6, "min_steps": 0}),
                                 StudentChoice("tree", {"max_leaf_nodes": 16})])
     out = tmp_path_factory.mktemp("runs") / "tiny-soft"
     return run_experiment(cfg, out=out)

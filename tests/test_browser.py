@@ -1,95 +1,50 @@
 """The main journeys in a real browser: Debian's chromium driven by Playwright.
 
-Each test starts the dashboard on a free port with its own runs folder, and saves a
-screenshot of what it saw under artifacts/screenshots/.
+Each test starts the dashboard on a free port with its own runs folder, saves a screenshot
+of what it saw under artifacts/screenshots/, and fails on any console or page error.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from distill.runs import PROJECT_DIR
+from distill.testing import CHROMIUM, AppServer, PageErrors, chromium, draw_seven
+from distill.testing import settle as wait_idle
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = PROJECT_DIR / "artifacts" / "screenshots"
-IDLE = "[data-test-script-state='notRunning']"
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (make browser-deps)", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, runs: Path, env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, "DISTILL_RUNS_DIR": str(runs),
-                    "DISTILL_BUNDLED_RUNS_DIR": str(runs.parent / "no-bundled"), **(env or {})}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "app.py"),
-             "--server.port", str(self.port), "--server.headless", "true"],
-            cwd=PROJECT_DIR, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/_stcore/health", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("the dashboard did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 @pytest.fixture
 def server(tiny_mnist_run, tmp_path):
     runs = tmp_path / "runs"
     shutil.copytree(tiny_mnist_run.path, runs / "mnist-run")
-    srv = Server(runs)
+    srv = AppServer(runs).wait()
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 1400})
     pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    errors = PageErrors().watch(pg)
     yield pg
     context.close()
+    assert errors == [], errors
 
 
 def grid_cell(page, index: int):
@@ -98,10 +53,8 @@ def grid_cell(page, index: int):
 
 
 def settle(page, timeout: float = 60_000) -> None:
-    """Wait until the script has finished running (twice, to let reruns land)."""
-    for _ in range(2):
-        page.wait_for_selector(IDLE, timeout=timeout)
-        page.wait_for_timeout(400)
+    """Wait until the script has finished running, and check it raised nothing."""
+    wait_idle(page, timeout)
     assert page.locator("[data-testid='stException']").count() == 0
 
 
@@ -165,7 +118,6 @@ def test_train_a_tiny_job_and_see_the_new_run(server, page):
     page.get_by_text("It is now the current run").wait_for(timeout=180_000)
     settle(page)
     shot(page, "train-done")
-    runs = [p for p in Path(server.proc.args[0]).parent.glob("*")]  # noqa: F841
     page.get_by_role("link", name="Overview").first.click()
     settle(page)
     assert page.get_by_text("digits test images").count() >= 1  # the new run is current
@@ -174,7 +126,7 @@ def test_train_a_tiny_job_and_see_the_new_run(server, page):
 def test_explore_a_soft_tree(tiny_soft_run, tmp_path, page):
     runs = tmp_path / "runs"
     shutil.copytree(tiny_soft_run.path, runs / "soft-run")
-    srv = Server(runs)
+    srv = AppServer(runs).wait()
     try:
         page.goto(srv.url + "/explore?run=soft-run&student=soft-tree.transfer&sample=3")
         settle(page)
@@ -191,17 +143,7 @@ def test_explore_a_soft_tree(tiny_soft_run, tmp_path, page):
 def test_draw_a_digit_with_the_mouse(server, page):
     page.goto(server.url + "/draw")
     settle(page)
-    canvas = page.locator(".st-key-pad canvas")
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    x, y, w = box["x"], box["y"], box["width"]
-    page.mouse.move(x + 0.3 * w, y + 0.2 * w)
-    page.mouse.down()
-    for k in range(1, 11):  # the bar of a 7
-        page.mouse.move(x + (0.3 + 0.04 * k) * w, y + 0.2 * w)
-    for k in range(1, 13):  # and its stem
-        page.mouse.move(x + (0.7 - 0.025 * k) * w, y + (0.2 + 0.055 * k) * w)
-    page.mouse.up()
+    draw_seven(page)
     page.get_by_text("exactly what the models see").wait_for(timeout=30_000)
     settle(page)
     assert page.get_by_text("agrees with the teacher").count() >= 1

@@ -32,7 +32,7 @@ def test_mnist5k_is_the_bundled_5000_digits_split_4000_1000():
     d = load_dataset("mnist5k")
     assert d.x_train.shape == (4000, 28, 28) and d.x_test.shape == (1000, 28, 28)
     assert d.x_train.dtype == np.float32
-    assert 0.0 <= d.x_train.min() and d.x_train.max() <= 1.0 and d.x_train.max() > 0.99
+    assert d.x_train.min() >= 0.0 and d.x_train.max() <= 1.0 and d.x_train.max() > 0.99
     assert np.bincount(d.y_test).tolist() == [100] * 10  # stratified
     assert d.class_names == [str(i) for i in range(10)]
 

@@ -10,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from distill import metrics as M
 from distill import runs as R
-from distill.config import RunConfig, StudentChoice, TeacherConfig
-from distill.config import RUN_PARAMS, TEACHER_PARAMS
+from distill.config import RUN_PARAMS, TEACHER_PARAMS, RunConfig, StudentChoice, TeacherConfig
 from distill.hosting import hosted_problems
 from distill.runs import PROJECT_DIR
 from tests.test_pages import APP, navigation_mode  # noqa: F401  (autouse fixture)
@@ -43,7 +42,6 @@ def test_a_fresh_clone_opens_on_the_demo_run(tmp_path, monkeypatch):
 def test_the_overview_draws_without_torch_or_scikit_learn(tmp_path):
     code = textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {str(PROJECT_DIR)!r})
         os.environ["DISTILL_RUNS_DIR"] = {str(tmp_path)!r}
         from streamlit.testing.v1 import AppTest
         at = AppTest.from_file({APP!r}, default_timeout=60)

@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from distill.jobs import Job, JobManager
 from distill.config import ConfigError, RunConfig, StudentChoice
+from distill.jobs import Job, JobManager
 from tests.conftest import tiny_config
 
 
@@ -34,9 +34,7 @@ def test_a_job_trains_in_a_worker_and_saves_a_run(tmp_path):
 
 def test_jobs_queue_and_cancel_saves_nothing(tmp_path):
     m = JobManager(folder=tmp_path, max_running=1)
-    cfg = small()
-    cfg.teacher.epochs = 60  # long enough to cancel mid-training
-    first, second = m.submit(cfg), m.submit(small())
+    first, second = m.submit(long_job()), m.submit(small())
     assert m.position(second) == 1 and m.snapshot(second)["state"] == "queued"
     wait(m, first, ("running",))
     while m.snapshot(first)["fractions"].get("teacher", 0) == 0:
@@ -50,13 +48,23 @@ def test_jobs_queue_and_cancel_saves_nothing(tmp_path):
     assert wait(m, second, ("done", "failed"))["state"] == "done"
 
 
+def long_job():
+    cfg = small()
+    cfg.teacher.epochs = 60  # long enough to still be training when the test acts
+    return cfg
+
+
 def test_a_queued_job_cancels_at_once(tmp_path):
     m = JobManager(folder=tmp_path, max_running=1)
-    a, b = m.submit(small()), m.submit(small())
-    m.cancel(b)
-    assert m.snapshot(b)["state"] == "cancelled"
+    a, b = m.submit(long_job()), m.submit(small())
+    assert m.snapshot(b)["state"] == "queued"
+    m.cancel(b)  # no waiting: a queued job has no worker to stop
+    snap = m.snapshot(b)
+    assert snap["state"] == "cancelled" and "before it started" in snap["message"]
+    assert m.snapshot(a)["state"] in ("starting", "running")  # the running job goes on
     m.cancel(a)
-    wait(m, a, ("cancelled", "done", "failed"))
+    assert wait(m, a, ("cancelled", "done", "failed"))["state"] == "cancelled"
+    assert not (tmp_path / snap["run_id"]).exists()
 
 
 def test_bad_settings_are_refused_and_nothing_is_queued(tmp_path):
@@ -68,11 +76,16 @@ def test_bad_settings_are_refused_and_nothing_is_queued(tmp_path):
 
 def test_one_active_job_per_owner_when_limited(tmp_path):
     m = JobManager(folder=tmp_path, max_jobs_per_owner=1)
-    a = m.submit(small(), owner="x")
+    a = m.submit(long_job(), owner="x")
     with pytest.raises(ConfigError, match="already have"):
         m.submit(small(), owner="x")
-    b = m.submit(small(), owner="y")
-    for j in (a, b):
+    b = m.submit(small(), owner="y")  # the limit is per owner: y may queue behind x
+    assert m.snapshot(b)["state"] == "queued" and m.position(b) == 1
+    assert [j["id"] for j in m.jobs(owner="y")] == [b]
+    m.cancel(a)
+    assert wait(m, a, ("cancelled", "done", "failed"))["state"] == "cancelled"
+    again = m.submit(small(), owner="x")  # x's job has ended: x may start another
+    for j in (b, again):
         m.cancel(j)
 
 

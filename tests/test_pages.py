@@ -31,11 +31,13 @@ def navigation_mode(monkeypatch):
     only until its first visit; the first deep link on a fresh server is a browser test.
     """
     from streamlit.runtime.pages_manager import PagesManager
+
+    from pages._frame import use_navigation
     original = PagesManager.__init__
 
     def init(self, *args, **kwargs):
         original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
+        use_navigation()
 
     monkeypatch.setattr(PagesManager, "__init__", init)
 

@@ -22,7 +22,6 @@ def test_atomic_write_leaves_nothing_when_filling_fails(tmp_path):
 def test_a_killed_writer_leaves_no_half_run(tmp_path):
     code = textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {str(R.PROJECT_DIR)!r})
         from distill.runs import write_atomically
         def fill(folder):
             (folder / "metrics.json").write_text("{{}}")
@@ -86,10 +85,10 @@ def test_damaged_files_give_run_errors(tiny_run, tmp_path):
     shutil.copytree(tiny_run.path, tmp_path / "r")
     (tmp_path / "r" / "predictions.npz").write_bytes(b"garbage")
     with pytest.raises(R.RunError, match="damaged"):
-        R.Run(tmp_path / "r").predictions
+        _ = R.Run(tmp_path / "r").predictions
     (tmp_path / "r" / "metrics.json").write_text("{not json")
     with pytest.raises(R.RunError, match="damaged"):
-        R.Run(tmp_path / "r").metrics
+        _ = R.Run(tmp_path / "r").metrics
 
 
 def test_nothing_in_a_run_needs_pickle(tiny_run):

@@ -9,13 +9,24 @@ import pytest
 import torch
 
 from distill.data import load_dataset
-from distill.explain import explain
 from distill.deskew import deskew, skew_of
-from distill.explain.soft_tree import (explain_soft_tree, filter_image, max_path,
-                                       node_evidence, tree_layout, tree_reads)
+from distill.explain import explain
+from distill.explain.soft_tree import (
+    explain_soft_tree,
+    filter_image,
+    max_path,
+    node_evidence,
+    tree_layout,
+    tree_reads,
+)
 from distill.progress import Cancelled
 from distill.runs import PROJECT_DIR, load_student, save_student
 from distill.students import SoftTreeStudent, epochs_for, make_student
+
+
+def quick(**params) -> SoftTreeStudent:
+    """A depth-2 tree that trains exactly its epochs (no minimum number of batches)."""
+    return SoftTreeStudent(**{"depth": 2, "min_steps": 0, **params})
 
 
 @pytest.fixture(scope="module")
@@ -52,22 +63,22 @@ def test_small_sets_train_at_least_min_steps_batches(digits):
 def test_fits_soft_targets_and_stops_when_asked(digits):
     soft = np.full((len(digits.y_train), 10), 0.02, np.float32)
     soft[np.arange(len(soft)), digits.y_train] = 0.82
-    tree = SoftTreeStudent(depth=2, epochs=2).fit(digits.x_train, soft)
+    tree = quick(epochs=2).fit(digits.x_train, soft)
     assert tree.n_classes_ == 10
     calls = []
     with pytest.raises(Cancelled):
-        SoftTreeStudent(depth=2, epochs=50).fit(
+        quick(epochs=50).fit(
             digits.x_train, digits.y_train, should_stop=lambda: calls.append(1) or len(calls) > 5)
 
 
 def test_same_seed_same_tree(digits):
-    a = SoftTreeStudent(depth=2, epochs=2, random_state=4).fit(digits.x_train, digits.y_train)
-    b = SoftTreeStudent(depth=2, epochs=2, random_state=4).fit(digits.x_train, digits.y_train)
+    a = quick(epochs=2, random_state=4).fit(digits.x_train, digits.y_train)
+    b = quick(epochs=2, random_state=4).fit(digits.x_train, digits.y_train)
     np.testing.assert_array_equal(a.filters_, b.filters_)
 
 
 def test_saved_as_tensors_and_loaded_with_weights_only(digits, tmp_path):
-    tree = make_student("soft-tree", n_classes=10, depth=3, epochs=2)
+    tree = make_student("soft-tree", n_classes=10, depth=3, epochs=2, min_steps=0)
     tree.fit(digits.x_train, digits.y_train)
     path = save_student(tree, tmp_path / "soft")
     assert path.suffix == ".pt"
@@ -81,8 +92,8 @@ def test_saved_as_tensors_and_loaded_with_weights_only(digits, tmp_path):
 
 
 def test_reads_straightened_digits_and_says_so(digits):
-    raw = SoftTreeStudent(depth=2, epochs=2, deskew=False).fit(digits.x_train, digits.y_train)
-    straight = SoftTreeStudent(depth=2, epochs=2).fit(digits.x_train, digits.y_train)
+    raw = quick(epochs=2, deskew=False).fit(digits.x_train, digits.y_train)
+    straight = quick(epochs=2).fit(digits.x_train, digits.y_train)
     image = digits.x_test[0]
     np.testing.assert_array_equal(tree_reads(raw, image), image)
     np.testing.assert_allclose(tree_reads(straight, image), deskew(image[None])[0])
@@ -94,13 +105,13 @@ def test_reads_straightened_digits_and_says_so(digits):
     info = explain_soft_tree(straight, image)["straightened"]
     assert info["degrees"] == pytest.approx(skew_of(image).degrees)
     with pytest.raises(ValueError, match="deskew=False"):
-        SoftTreeStudent(depth=2, epochs=1).fit(digits.x_train.reshape(400, -1), digits.y_train)
-    SoftTreeStudent(depth=2, epochs=1, deskew=False).fit(digits.x_train.reshape(400, -1),
+        quick(epochs=1).fit(digits.x_train.reshape(400, -1), digits.y_train)
+    quick(epochs=1, deskew=False).fit(digits.x_train.reshape(400, -1),
                                                           digits.y_train)
 
 
 def test_trees_saved_before_deskewing_load_as_raw_pixel_trees(digits):
-    tree = SoftTreeStudent(depth=2, epochs=2, deskew=False).fit(digits.x_train, digits.y_train)
+    tree = quick(epochs=2, deskew=False).fit(digits.x_train, digits.y_train)
     old = {k: v for k, v in tree.get_state().items() if k != "deskew_"}
     again = SoftTreeStudent(depth=2).set_state(old)  # params of old files lack deskew too
     assert again.deskew is False
@@ -156,7 +167,8 @@ def test_cli_trains_and_explains_a_soft_tree(tmp_path):
     out = tmp_path / "run"
     r = subprocess.run([sys.executable, "-m", "distill", "train", "--dataset", "digits",
                         "--epochs", "1", "--max-train", "150", "--max-test", "40",
-                        "--student", "soft-tree:depth=3,epochs=2", "--transfer-size", "1",
+                        "--student", "soft-tree:depth=3,epochs=2,min_steps=0",
+                        "--transfer-size", "1",
                         "--out", str(out)], cwd=PROJECT_DIR, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr

@@ -8,7 +8,7 @@ keyed by the student's ``kind``, the identifier of :mod:`distill.students.regist
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -24,7 +24,8 @@ def parse_samples(text: str, n: int) -> list[int]:
     try:
         indices = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise SampleError(f"--sample takes an index, a list like 3,17,42, or 'all', not {text!r}")
+        raise SampleError(f"--sample takes an index, a list like 3,17,42, or 'all', not "
+                          f"{text!r}") from None
     bad = [i for i in indices if not 0 <= i < n]
     if bad or not indices:
         raise SampleError(f"sample index {bad[0] if bad else text!r} is out of range: the test "

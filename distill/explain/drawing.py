@@ -102,8 +102,8 @@ def tree_dot(tree: TreeStudent, path: TreePath | None = None, view: str = "path"
 
     ``key`` prefixes every node name (nodes are ``n<id>``, collapsed subtrees ``c<id>``). The
     browser's d3-graphviz, given a new drawing whose nodes share names with the last one,
-    samples every pair of matching outlines pixel by pixel to animate between them (about
-    0.3 s a drawing in chromium, with no animation shown); a key per digit avoids that.
+    samples every pair of matching outlines pixel by pixel to animate between them (a large
+    share of a click's time in chromium, with no animation shown); a key per digit avoids it.
     """
     if view not in ("path", "top"):
         raise ValueError("view must be 'path' or 'top'")

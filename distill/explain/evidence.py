@@ -15,8 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..students import (BernoulliNBStudent, FlatStudent, GaussianNBStudent, LinearStudent,
-                        MultinomialNBStudent)
+from ..students import (
+    BernoulliNBStudent,
+    FlatStudent,
+    GaussianNBStudent,
+    LinearStudent,
+    MultinomialNBStudent,
+)
 
 
 @dataclass

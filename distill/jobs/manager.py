@@ -10,6 +10,7 @@ saved atomically, so a stopped job leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing as mp
 import os
@@ -82,10 +83,8 @@ class Job:
 
 def _worker(config: dict, out: str, events, stop_event) -> None:
     """Runs in the child process: train and save, streaming throttled progress events."""
-    try:
+    with contextlib.suppress(OSError):
         os.nice(5)  # the web server stays responsive on a 2-core laptop
-    except OSError:
-        pass
     from ..config import RunConfig
     from ..pipeline import run_experiment
     from ..progress import Cancelled
@@ -179,16 +178,6 @@ class JobManager:
             waiting = [j.id for j in sorted(self._jobs.values(), key=lambda j: j.created)
                        if j.state == "queued"]
             return waiting.index(job_id) + 1 if job_id in waiting else None
-
-    def active_count(self) -> int:
-        with self._lock:
-            return sum(j.state in ACTIVE for j in self._jobs.values())
-
-    def shutdown(self) -> None:
-        with self._lock:
-            jobs = [j for j in self._jobs.values() if j.state in ACTIVE]
-        for j in jobs:
-            self.cancel(j.id)
 
     # ---- internals ----------------------------------------------------------------
     def _snapshot(self, job: Job) -> dict:

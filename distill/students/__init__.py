@@ -7,10 +7,22 @@ of names a user can choose.
 """
 
 from .base import Student
-from .flat import (BernoulliNBStudent, FlatStudent, GaussianNBStudent, LinearStudent,
-                   MultinomialNBStudent)
-from .registry import (CLASSES, DEFAULT_STUDENTS, STUDENTS, StudentSpec, class_for,
-                       make_student, spec_of)
+from .flat import (
+                   BernoulliNBStudent,
+                   FlatStudent,
+                   GaussianNBStudent,
+                   LinearStudent,
+                   MultinomialNBStudent,
+)
+from .registry import (
+                   CLASSES,
+                   DEFAULT_STUDENTS,
+                   STUDENTS,
+                   StudentSpec,
+                   class_for,
+                   make_student,
+                   spec_of,
+)
 from .soft_tree import SoftTreeStudent, epochs_for
 from .tree import TreeStudent, walk
 

@@ -16,14 +16,17 @@ never saw it, which is what a run needs to compare students column by column.
 
 from __future__ import annotations
 
-import warnings
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 
 from ..params import Param, ParamError, check_all
 
@@ -70,11 +73,12 @@ class Student(ClassifierMixin, BaseEstimator):
         """Encoded targets: class indices (N,) into ``classes_``, or probabilities (N, C).
 
         Sets ``classes_`` and ``n_classes_``."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None")
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn("y was a column vector; labels are expected as a 1-D array (N,). "
-                          "It was flattened.", DataConversionWarning, stacklevel=3)
-            y = y[:, 0]
+            y = column_or_1d(y, warn=True)  # warns, as scikit-learn's own classifiers do
         check_consistent_length(np.empty(n), y)
         if y.ndim == 2:
             if not self.accepts_soft_targets:
@@ -118,6 +122,8 @@ class Student(ClassifierMixin, BaseEstimator):
     # ---- images ----------------------------------------------------------------------
     def _images(self, X, reset: bool) -> np.ndarray:
         """(N, H, W) float32 images, checked: finite, and (once fitted) of the fitted size."""
+        if not reset:
+            check_is_fitted(self)
         X = check_array(X, allow_nd=True, dtype=(np.float32, np.float64),
                         ensure_all_finite=True, ensure_min_features=1,
                         input_name="X").astype(np.float32, copy=False)
@@ -130,7 +136,6 @@ class Student(ClassifierMixin, BaseEstimator):
             self.image_shape_ = tuple(int(v) for v in X.shape[1:])
             self.n_features_in_ = int(np.prod(self.image_shape_))
             return X
-        check_is_fitted(self)
         shape = tuple(X.shape[1:])
         if shape == self.image_shape_:
             return X
@@ -150,7 +155,8 @@ class Student(ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(1)]
 
     def predict_log_proba(self, X) -> np.ndarray:
         with np.errstate(divide="ignore"):

@@ -105,6 +105,11 @@ class BernoulliNBStudent(FlatStudent):
         from sklearn.naive_bayes import BernoulliNB
         return BernoulliNB(alpha=self.alpha, binarize=self.binarize)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.poor_score = True  # as scikit-learn's BernoulliNB says of itself
+        return tags
+
 
 class MultinomialNBStudent(FlatStudent):
     """Multinomial naive Bayes, treating each pixel's ink as a count."""
@@ -121,13 +126,19 @@ class MultinomialNBStudent(FlatStudent):
     def _images(self, X, reset: bool) -> np.ndarray:
         X = super()._images(X, reset)
         if (X < 0).any():
-            raise ValueError("multinomial naive Bayes reads ink as counts: pixels must not "
-                             "be negative")
+            raise ValueError("Negative values in data: multinomial naive Bayes reads ink as "
+                             "counts, so pixels must not be negative")
         return X
 
     def _make(self):
         from sklearn.naive_bayes import MultinomialNB
         return MultinomialNB(alpha=self.alpha)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.classifier_tags.poor_score = True  # as scikit-learn's MultinomialNB says of itself
+        return tags
 
 
 class LinearStudent(FlatStudent):
@@ -150,3 +161,7 @@ class LinearStudent(FlatStudent):
     def _make(self):
         from sklearn.linear_model import LogisticRegression
         return LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
+
+    def _fit(self, X, target, weight, **_) -> None:
+        super()._fit(X, target, weight)
+        self.n_iter_ = self.model_.n_iter_
