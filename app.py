@@ -4,11 +4,16 @@ Run with `make run` or `streamlit run app.py`. The sidebar holds the current run
 URL as ?run=..., so a link can be shared) and, while one trains, the job's progress.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from pages import _ui as ui
 
-st.set_page_config(page_title="Distill Explorer", page_icon=":material/account_tree:",
+# a local file: the :material/...: favicon would be fetched from Google's font CDN
+ICON = Path(__file__).parent / "assets" / "favicon.png"
+
+st.set_page_config(page_title="Distill Explorer", page_icon=str(ICON),
                    layout="wide", initial_sidebar_state="expanded")
 
 PAGES = {

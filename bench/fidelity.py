@@ -22,7 +22,7 @@ from distill.data import load_dataset
 from distill.distillation import Targets, fit_student, make_targets
 from distill.features import make_rects, rect_means, region_rects
 from distill.metrics import accuracy, agreement
-from distill.students import make_student
+from distill.students import make_student, walk
 from distill.summary import markdown_table
 from distill.teacher import train_teacher
 from distill.transfer import make_transfer_set
@@ -124,7 +124,7 @@ def bank_choice(data, teacher, teacher_test) -> dict:
     banks = {"pixels": make_rects("pixels", (28, 28)), "regions": region_rects(28, 28),
              "regions+pixels": np.concatenate([region_rects(28, 28), pixel_rects(28, 28)])}
     scores = {}
-    from distill.hist_tree import grow_tree
+    from distill.students.hist_tree import grow_tree
     for name, rects in banks.items():
         arrays = grow_tree(rect_means(data.x_train[fit], rects), y[fit], max_leaf_nodes=256,
                            n_classes=10)
@@ -143,15 +143,9 @@ def bank_choice(data, teacher, teacher_test) -> dict:
 
 
 def _predict(arrays, feats) -> np.ndarray:
-    node = np.zeros(len(feats), dtype=int)
-    while True:
-        inner = arrays["children_left"][node] >= 0
-        if not inner.any():
-            return arrays["value"][node].argmax(1)
-        rows = np.flatnonzero(inner)
-        left = feats[rows, arrays["feature"][node[inner]]] <= arrays["threshold"][node[inner]]
-        node[inner] = np.where(left, arrays["children_left"][node[inner]],
-                               arrays["children_right"][node[inner]])
+    leaves = walk(arrays["children_left"], arrays["children_right"], arrays["feature"],
+                  arrays["threshold"], feats)
+    return arrays["value"][leaves].argmax(1)
 
 
 def focused_sampling(data, teacher, teacher_test, k: int) -> dict:

@@ -9,6 +9,7 @@ imports streamlit or playwright at module level.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -126,14 +127,27 @@ def chromium():
             browser.close()
 
 
+# Streamlit's frontend, opened on a deep link such as /explore, first looks for the server
+# under that path (/explore/_stcore/host-config, /explore/_stcore/health) and, on a 404, at
+# the root. Those two 404s are its way of finding its base path, not errors of the app.
+BASE_PATH_PROBE = re.compile(r"https?://[^/]+/[^_][^?#]*/_stcore/(host-config|health)$")
+
+
 class PageErrors(list):
     """Console errors and uncaught page errors of a page, collected as they happen."""
 
     def watch(self, page) -> PageErrors:
         page.on("pageerror", lambda e: self.append(f"page error: {e}"))
-        page.on("console", lambda m: self.append(f"console {m.type}: {m.text}")
-                if m.type == "error" else None)
+        page.on("console", self._console)
         return self
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        if "404" in message.text and BASE_PATH_PROBE.match(url):
+            return
+        self.append(f"console error: {message.text} ({url or 'no url'})")
 
 
 def settle(page, timeout: float = 60_000, rounds: int = 2, pause: int = 400) -> None:

@@ -123,21 +123,24 @@ def test_train_a_tiny_job_and_see_the_new_run(server, page):
     assert page.get_by_text("digits test images").count() >= 1  # the new run is current
 
 
-def test_explore_a_soft_tree(tiny_soft_run, tmp_path, page):
+@pytest.fixture
+def soft_server(tiny_soft_run, tmp_path):
     runs = tmp_path / "runs"
     shutil.copytree(tiny_soft_run.path, runs / "soft-run")
     srv = AppServer(runs).wait()
-    try:
-        page.goto(srv.url + "/explore?run=soft-run&student=soft-tree.transfer&sample=3")
-        settle(page)
-        page.get_by_text("Why the Soft decision tree").wait_for()
-        page.get_by_text("filter × digit").first.wait_for()
-        page.get_by_text("The tree reads the digit straightened").wait_for()
-        assert page.locator(".js-plotly-plot").count() == 1  # the whole tree, depth 4
-        assert page.locator("[data-testid='stImage']").count() >= 5
-        shot(page, "explore-soft-tree")
-    finally:
-        srv.stop()
+    yield srv
+    srv.stop()
+
+
+def test_explore_a_soft_tree(soft_server, page):
+    page.goto(soft_server.url + "/explore?run=soft-run&student=soft-tree.transfer&sample=3")
+    settle(page)
+    page.get_by_text("Why the Soft decision tree").wait_for()
+    page.get_by_text("filter × digit").first.wait_for()
+    page.get_by_text("The tree reads the digit straightened").wait_for()
+    assert page.locator(".js-plotly-plot").count() == 1  # the whole tree, depth 4
+    assert page.locator("[data-testid='stImage']").count() >= 5
+    shot(page, "explore-soft-tree")
 
 
 def test_draw_a_digit_with_the_mouse(server, page):

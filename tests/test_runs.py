@@ -118,3 +118,20 @@ def test_student_names_with_dots_keep_their_own_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nb.ground-truth.npz", "nb.transfer.npz"]
     assert R.load_student(tmp_path / "nb.transfer").alpha == 1.0
     assert R.load_student(tmp_path / "nb.ground-truth.npz").alpha == 50.0
+
+
+def test_students_saved_by_the_first_version_still_load(tiny_run, tmp_path):
+    """Files written before students had a kind and saved classes_: the class name in the
+    metadata, no classes_ in the state."""
+    import json
+    x = tiny_run.predictions["x_test"]
+    for name in ("tree.transfer", "bernoulli-nb.transfer", "linear.ground-truth"):
+        saved = tiny_run.path / "students" / f"{name}.npz"
+        with np.load(saved, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files if k != "state.classes_"}
+        meta = json.loads(str(arrays.pop("__meta__")))
+        old = {"class": meta["class"], "params": meta["params"]}
+        np.savez(tmp_path / f"{name}.npz", __meta__=np.array(json.dumps(old)), **arrays)
+        again = R.load_student(tmp_path / name)
+        np.testing.assert_array_equal(again.predict_proba(x), tiny_run.student_proba(name))
+        assert list(again.classes_) == list(range(10))
