@@ -7,6 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DISTILL_HOSTED=1 DISTILL_RUNS_DIR=/data/runs
 WORKDIR /app
 
+# Graphviz's dot draws trees as SVG, PDF and PNG files on the Runs page.
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends graphviz \
+    && rm -rf /var/lib/apt/lists/*
+
 # The CPU build of torch (200 MB instead of several GB of CUDA libraries).
 RUN pip install torch==2.14.1 torchvision==0.29.1 \
         --index-url https://download.pytorch.org/whl/cpu

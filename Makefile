@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8501
 
-.PHONY: setup run test test-fast lint browser-deps data demo bench clean
+.PHONY: setup run test test-fast lint system-deps browser-deps data demo bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,15 +18,22 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 setup: $(STAMP)
 
 ## run: set up and open the dashboard on the bundled data
-run: setup
+run: setup system-deps
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
+# Debian packages, installed when a command they provide is missing
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q
+define need
+	@command -v $(1) >/dev/null 2>&1 || ($(SUDO) apt-get update -q && $(APT) $(2))
+endef
+
+## system-deps: Graphviz, which draws trees as SVG, PDF and PNG files
+system-deps:
+	$(call need,dot,graphviz)
+
 ## browser-deps: Debian's chromium and fonts, for the browser tests (never `playwright install`)
-browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		$(SUDO) apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-dejavu-core; \
-	fi
+browser-deps: system-deps
+	$(call need,chromium,chromium fonts-dejavu-core)
 
 ## test: set up, lint, and run every test (engine, pages, browser journeys)
 test: setup browser-deps

@@ -10,12 +10,13 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from .config import NETS, RUN_PARAMS, TEACHER_PARAMS, RunConfig, TeacherConfig
 from .data import DATASETS, DataError, dataset_available, fetch_mnist
 from .distillation import METHODS, TRANSFER_LABELS
+from .explain.drawing import EXPORTS as TREE_EXPORTS
+from .explain.drawing import RenderError
 from .params import ParamError
 from .progress import Cancelled
 from .runs import RunError, clean_temporary, list_runs, load_run, runs_dir
@@ -114,9 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run", help="run id or folder")
     s.add_argument("--json", action="store_true", help="print metrics.json")
 
-    e = sub.add_parser("export", help="a run's metrics as CSV or JSON")
+    e = sub.add_parser("export", help="a run's numbers as CSV or JSON, or a tree as a picture",
+                       description="The model table (csv) or metrics (json) of a run; with "
+                       "--tree, a decision tree as SVG, PDF or PNG (drawn by Graphviz's dot), DOT "
+                       "text or plain-text rules: the whole tree, or with --sample one digit's "
+                       "path.")
     e.add_argument("run", help="run id or folder")
-    e.add_argument("--format", choices=["csv", "json"], default="csv")
+    e.add_argument("--format", choices=["csv", "json", *TREE_EXPORTS], default="csv")
+    e.add_argument("--tree", metavar="NAME", help="the tree to draw (e.g. tree or "
+                   "tree.ground-truth)")
+    e.add_argument("--sample", type=int, help="--tree: draw this test digit's path")
     e.add_argument("--output", "-o", help="write to a file instead of standard output")
 
     x = sub.add_parser("explain", help="why a student decided as it did, for test digits")
@@ -152,9 +160,11 @@ def cmd_train(args) -> int:
                     transfer_size=args.transfer_size, transfer_labels=args.transfer_labels,
                     seed=args.seed, title=args.title)
     cfg.validate()
-    bar = ProgressBar(enabled=not args.quiet)
-    run = run_experiment(cfg, progress=bar, out=args.out)
-    bar.close()
+    progress = StageProgress(enabled=not args.quiet)
+    try:
+        run = run_experiment(cfg, progress=progress, out=args.out)
+    finally:
+        progress.close()
     print(format_table(model_rows(run.metrics), COLUMNS))
     print(f"\nsaved run {run.id} in {run.path}")
     return 0
@@ -197,16 +207,51 @@ def cmd_show(args) -> int:
 
 def cmd_export(args) -> int:
     run = load_run(args.run)
-    if args.format == "json":
-        text = json.dumps(run.metrics, indent=2) + "\n"
+    tree_format = args.format in TREE_EXPORTS
+    if tree_format != (args.tree is not None):
+        raise UsageError("--format svg, pdf, png, dot and rules export a tree and need --tree "
+                         "NAME; csv and json export the run's numbers" if tree_format else
+                         f"--tree exports a tree as {', '.join(TREE_EXPORTS)}, not {args.format}")
+    if tree_format:
+        data = _tree_file(run, args.tree, args.sample, args.format)
+    elif args.format == "json":
+        data = (json.dumps(run.metrics, indent=2) + "\n").encode()
     else:
-        text = rows_csv(run.metrics)
-    if args.output:
-        Path(args.output).write_text(text)
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+        data = rows_csv(run.metrics).encode()
+    _write_output(data, args.output, binary=args.format in ("pdf", "png"))
     return 0
+
+
+def _tree_file(run, name: str, sample: int | None, fmt: str) -> bytes:
+    from .explain.drawing import export_tree
+    from .explain.tree import decision_path  # noqa: I001
+    name = run.resolve_student(name)
+    tree = run.load_student(name)
+    if tree.kind != "tree":
+        raise UsageError(f"--tree exports decision trees; {name} is a {tree.kind}")
+    path = None
+    if sample is not None:
+        x = run.predictions["x_test"]
+        if not 0 <= sample < len(x):
+            raise UsageError(f"sample {sample} is out of range: the test split has {len(x)} "
+                             f"digits (0 to {len(x) - 1})")
+        path = decision_path(tree, x[sample])
+    return export_tree(tree, fmt, path, run.metrics.get("class_names"))
+
+
+def _write_output(data: bytes, output: str | None, binary: bool) -> None:
+    """To a file (said on stderr) or standard output; never a binary file onto a terminal."""
+    if output is None:
+        if binary and sys.stdout.isatty():
+            raise UsageError("that format is binary: give -o FILE, or redirect the output")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        Path(output).write_bytes(data)
+    except OSError as err:
+        raise UsageError(f"cannot write {output}: {err.strerror or err}") from None
+    print(f"wrote {output}", file=sys.stderr)
 
 
 def cmd_explain(args) -> int:
@@ -230,54 +275,59 @@ COMMANDS = {"train": cmd_train, "runs": cmd_runs, "show": cmd_show, "export": cm
             "explain": cmd_explain, "data": cmd_data}
 
 
-class ProgressBar:
-    """One updating line on a terminal: stage, bar, stage percent, loss/accuracy, ETA."""
+class StageProgress:
+    """Training progress for a person at a terminal, or a log.
 
-    def __init__(self, enabled: bool = True, stream=None, width: int = 24):
+    On a terminal: a tqdm bar for each stage, left on its own line when the stage ends, with
+    the epoch, loss, accuracy and ETA beside it. In a pipe or a log: one line a finished stage.
+    """
+
+    def __init__(self, enabled: bool = True, stream=None):
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.tty = getattr(self.stream, "isatty", lambda: False)()
-        self.width = width
-        self.last_stage = None
-        self.last_draw = 0.0
+        self.bar = None
+        self.finished: set[str] = set()
 
     def __call__(self, event: dict) -> None:
-        if not self.enabled or event.get("stage") in ("plan", "done"):
+        stage = event.get("stage")
+        if not self.enabled or stage in ("plan", "done", None):
             return
-        stage = event["stage"]
-        if not self.tty:  # logs and pipes: one line per finished stage
-            if event.get("fraction") == 1.0 and stage != self.last_stage:
-                self.last_stage = stage
-                print(f"{stage}: done ({event.get('elapsed', 0):.0f}s)", file=self.stream)
+        fraction = float(event.get("fraction") or 0.0)
+        if not self.tty:
+            if fraction >= 1.0 and stage not in self.finished:
+                self.finished.add(stage)
+                print(f"{stage}: done ({event.get('elapsed', 0):.0f}s)", file=self.stream,
+                      flush=True)
             return
-        now = time.monotonic()
-        if now - self.last_draw < 0.1 and event.get("fraction") != 1.0:
-            return
-        self.last_draw = now
-        frac = float(event.get("fraction") or 0.0)
-        filled = int(round(frac * self.width))
-        extra = ""
-        if event.get("epoch"):
-            extra += f" epoch {event['epoch']}/{event.get('epochs', '?')}"
-        if event.get("loss") is not None:
-            extra += f" loss {event['loss']:.3f}"
-        if event.get("test_accuracy") is not None:
-            extra += f" test {event['test_accuracy']:.1%}"
-        elif event.get("accuracy") is not None:
-            extra += f" acc {event['accuracy']:.1%}"
-        if event.get("eta") is not None and frac < 1:
-            extra += f" ETA {event['eta']:.0f}s"
-        line = f"{stage[:34]:<34} [{'#' * filled}{'.' * (self.width - filled)}] {frac:4.0%}{extra}"
-        self.stream.write("\r" + line[:120].ljust(120))
-        if frac >= 1.0 and stage != self.last_stage:
-            self.stream.write("\n")
-        self.last_stage = stage if frac >= 1.0 else self.last_stage
-        self.stream.flush()
+        if self.bar is None or self.bar.desc != stage:
+            self.close()
+            from tqdm import tqdm
+            self.bar = tqdm(total=100, desc=stage, file=self.stream, leave=True,
+                            bar_format="{desc:<34.34} {percentage:3.0f}%|{bar:24}| {postfix}")
+        self.bar.set_postfix_str(_details(event), refresh=False)
+        self.bar.update(round(100 * fraction) - self.bar.n)
 
     def close(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _details(event: dict) -> str:
+    """Epoch, loss, accuracy and ETA of a progress event, in a few words."""
+    parts = []
+    if event.get("epoch"):
+        parts.append(f"epoch {event['epoch']}/{event.get('epochs', '?')}")
+    if event.get("loss") is not None:
+        parts.append(f"loss {event['loss']:.3f}")
+    if event.get("test_accuracy") is not None:
+        parts.append(f"test {event['test_accuracy']:.1%}")
+    elif event.get("accuracy") is not None:
+        parts.append(f"acc {event['accuracy']:.1%}")
+    if event.get("eta") is not None and (event.get("fraction") or 0) < 1:
+        parts.append(f"ETA {event['eta']:.0f}s")
+    return " ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, DataError, RunError, ValueError) as err:
+    except (UsageError, DataError, RunError, RenderError, ValueError) as err:
         if os.environ.get("DISTILL_DEBUG"):
             raise
         print(f"error: {err}", file=sys.stderr)

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from distill.explain import explain
-from distill.explain.drawing import tree_dot
+from distill.explain.drawing import tree_graph
 from distill.explain.evidence import weight_maps
 from distill.explain.tree import decision_path, path_in_words, path_overlay
 from pages import _charts as charts
@@ -70,8 +70,8 @@ def tree_view(run, student: str, image: np.ndarray, where: str) -> None:
         depth = st.slider("Levels shown", 2, 6, 3, key="tree_depth", persist_state="session")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.graphviz_chart(tree_dot(tree, path, view=view, max_depth=depth, class_names=names,
-                                   key=f"d{image_digest(image)}_"), width="content")
+        st.graphviz_chart(tree_graph(tree, path, view=view, max_depth=depth, class_names=names,
+                                     key=f"d{image_digest(image)}_"), width="content")
         st.caption(f"{tree.n_leaves_} leaves, depth {tree.depth_}. Red: the path this digit "
                    "took. 'yes' means more ink than the threshold.")
     with right:

@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from distill.explain.drawing import tree_dot, tree_svg
-from distill.explain.tree import rules
+from distill.explain.drawing import EXPORTS, FORMATS, INSTALL_HINT, dot_available, export_tree
+from distill.explain.tree import decision_path
 from distill.runs import RunError, delete_run, rename_run
 from distill.summary import headline, rows_csv
 from pages import _ui as ui
@@ -37,29 +37,51 @@ def overview_table(runs) -> None:
         "its agreement": st.column_config.NumberColumn(format="percent")})
 
 
+MIME = {"svg": "image/svg+xml", "pdf": "application/pdf", "png": "image/png",
+        "dot": "text/vnd.graphviz", "rules": "text/plain"}
+SUFFIX = {"rules": "txt"}
+
+
 def downloads(run) -> None:
     m = run.metrics
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2 = st.columns(2)
     c1.download_button("Metrics (JSON)", json.dumps(m, indent=2), f"{run.id}-metrics.json",
                        "application/json", icon=":material/download:")
     c2.download_button("Model table (CSV)", rows_csv(m), f"{run.id}-models.csv", "text/csv",
                        icon=":material/download:")
     trees = [s["name"] for s in m["students"] if s["kind"] == "tree"]
-    if not trees:
-        return
-    name = c3.selectbox("Tree", trees, key="download_tree", label_visibility="collapsed")
+    if trees:
+        tree_download(run, trees)
+
+
+def tree_download(run, trees: list[str]) -> None:
+    """A tree as a picture (laid out by Graphviz), DOT or rules: whole, or one digit's path.
+    The file is made only when the button is pressed."""
+    st.markdown("**Download a tree**")
+    c1, c2, c3, c4 = st.columns([2, 1, 2, 2], vertical_alignment="bottom")
+    name = c1.selectbox("Tree", trees, key="download_tree",
+                        format_func=lambda n: ui.student_title(run, n))
+    fmt = c2.selectbox("Format", EXPORTS, key="download_format",
+                       format_func=lambda f: f.upper() if f != "rules" else "rules (text)")
+    n = len(run.predictions["y_true"])
+    sample = c3.number_input("Path of digit # (empty: the whole tree)", 0, n - 1, None,
+                             key="download_sample", placeholder="the whole tree",
+                             help="Draw one test digit's path, as on Explore, instead of the "
+                             "whole tree.")
     tree = ui.get_student(run, name)
-    fmt = c4.selectbox("Format", ["SVG", "DOT", "rules"], key="download_format",
-                       label_visibility="collapsed")
-    if fmt == "SVG":
-        data, mime, ext = tree_svg(tree, class_names=m["class_names"]), "image/svg+xml", "svg"
-    elif fmt == "DOT":
-        data, mime, ext = (tree_dot(tree, view="top", max_depth=64,
-                                    class_names=m["class_names"]), "text/vnd.graphviz", "dot")
-    else:
-        data, mime, ext = rules(tree, m["class_names"]), "text/plain", "txt"
-    st.download_button(f"Download {name} as {fmt}", data, f"{run.id}-{name}.{ext}", mime,
-                       icon=":material/account_tree:")
+    path = None if sample is None else decision_path(tree, run.predictions["x_test"][sample])
+
+    def make() -> bytes:
+        return export_tree(tree, fmt, path, run.metrics["class_names"])
+
+    what = "whole" if sample is None else f"digit-{sample}"
+    ext = SUFFIX.get(fmt, fmt)
+    missing = fmt in FORMATS and not dot_available()
+    c4.download_button(f"Download as {ext.upper()}", make, f"{run.id}-{name}-{what}.{ext}",
+                       MIME[fmt], icon=":material/account_tree:", key="download_tree_file",
+                       disabled=missing)
+    if missing:
+        st.caption(f":orange[{INSTALL_HINT}.]")
 
 
 def manage(run) -> None:

@@ -1,5 +1,7 @@
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -22,6 +24,11 @@ def test_train_then_list_show_and_export(tmp_path):
             "bernoulli-nb", "--transfer-size", "1", "--out", str(out), env=env)
     assert r.returncode == 0, r.stderr
     assert "tree.transfer" in r.stdout and "saved run cli-run" in r.stdout
+    # in a pipe, progress is one plain line a finished stage, in the order of the plan
+    stages = [line.split(": done")[0] for line in r.stderr.splitlines()]
+    assert all(re.fullmatch(r"[\w:.-]+: done \(\d+s\)", line) for line in r.stderr.splitlines())
+    assert stages[:3] == ["data", "teacher", "targets"] and stages[-1] == "save"
+    assert "\r" not in r.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dataset"] == "digits" and len(metrics["students"]) == 4
 
@@ -57,3 +64,23 @@ def test_data_lists_every_dataset():
     assert r.returncode == 0
     for name in ("mnist5k", "digits", "fashion-mnist", "mnist"):
         assert name in r.stdout
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_on_a_terminal_is_a_bar_a_stage():
+    from distill.cli import StageProgress
+    out = Terminal()
+    progress = StageProgress(stream=out)
+    for stage in ("data", "teacher"):
+        for fraction in (0.0, 0.5, 1.0):
+            progress({"stage": stage, "fraction": fraction, "epoch": 1, "epochs": 2,
+                      "loss": 0.5, "eta": 3.0})
+    progress.close()
+    lines = [line.split("\r")[-1] for line in out.getvalue().split("\n") if line.strip()]
+    assert len(lines) == 2  # each stage's bar stays on its own line
+    assert lines[0].startswith("data") and "100%" in lines[0]
+    assert lines[1].startswith("teacher") and "epoch 1/2" in lines[1] and "loss 0.500" in lines[1]

@@ -9,7 +9,7 @@ import pydot
 import pytest
 
 from distill.explain import explain
-from distill.explain.drawing import HIGHLIGHT, tree_dot, tree_svg
+from distill.explain.drawing import HIGHLIGHT, tree_dot
 from distill.explain.evidence import evidence, weight_maps
 from distill.explain.saliency import logit_gap, saliency
 from distill.explain.tree import decision_path, path_in_words, path_overlay, rules
@@ -144,16 +144,68 @@ def test_nodes_read_in_words(tiny_mnist_run):
     assert [o["order"] for o in overlay] == list(range(1, len(path.steps) + 1))
 
 
-def test_whole_tree_exports_to_svg_and_rules(tiny_mnist_run):
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def lit_chain_in_svg(svg: bytes) -> list[str]:
+    """The node names along the lit edges of an SVG drawn by dot, from the root on."""
     import xml.etree.ElementTree as ET
-    tree = tiny_mnist_run.load_student("tree")
-    path = decision_path(tree, tiny_mnist_run.predictions["x_test"][0])
-    svg = tree_svg(tree, path)
     root = ET.fromstring(svg)
-    rects = root.findall("{http://www.w3.org/2000/svg}rect")
-    assert len(rects) == 1 + len(tree.children_left_)  # background + every node
-    lit = [r for r in rects if r.get("stroke") == HIGHLIGHT]
-    assert len(lit) == len(path.steps) + 1
+    lit = {}
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") != "edge":
+            continue
+        if any(p.get("stroke") == HIGHLIGHT for p in group.iter(f"{SVG}path")):
+            a, b = group.find(f"{SVG}title").text.split("->")
+            assert a not in lit, "two lit edges leave one node"
+            lit[a] = b
+    chain, node = ["n0"], "n0"
+    while node in lit:
+        node = lit.pop(node)
+        chain.append(node)
+    assert not lit, f"lit edges off the chain: {lit}"
+    return chain
+
+
+def test_cli_exports_a_digits_path_and_the_whole_tree(tiny_mnist_run, tmp_path):
+    from PIL import Image
+    tree = tiny_mnist_run.load_student("tree")
+    path = decision_path(tree, tiny_mnist_run.predictions["x_test"][5])
+    run = str(tiny_mnist_run.path)
+    r = cli_export(run, "--tree", "tree", "--sample", "5", "--format", "svg", "-o",
+                   str(tmp_path / "path.svg"))
+    assert r.returncode == 0, r.stderr
+    chain = lit_chain_in_svg((tmp_path / "path.svg").read_bytes())
+    assert chain == [f"n{s.node}" for s in path.steps] + [f"n{path.leaf.node}"]
+    for fmt in ("png", "pdf", "dot", "rules"):
+        r = cli_export(run, "--tree", "tree", "--format", fmt, "-o", str(tmp_path / f"t.{fmt}"))
+        assert r.returncode == 0, r.stderr
+    with Image.open(tmp_path / "t.png") as png:  # the whole tree: wide, yet not absurdly
+        assert 400 < png.width < 12_000 and 100 < png.height < 4_000
+    assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
+    dot = pydot.graph_from_dot_data((tmp_path / "t.dot").read_text())[0]
+    nodes = [n for n in dot.get_nodes() if n.get_name() not in ("node", "edge", "graph")]
+    assert len(nodes) == len(tree.children_left_)  # every node of the tree
+    rules_text = (tmp_path / "t.rules").read_text()
+    assert len(rules_text.splitlines()) == tree.n_leaves_
+
+
+def test_without_dot_the_text_exports_still_work_and_pictures_say_how(tiny_mnist_run, tmp_path):
+    env = {"PATH": str(tmp_path)}  # no dot program on it
+    run = str(tiny_mnist_run.path)
+    r = cli_export(run, "--tree", "tree", "--format", "svg", "-o", str(tmp_path / "t.svg"),
+                   env=env)
+    assert r.returncode == 2 and "apt-get install graphviz" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "t.svg").exists()
+    r = cli_export(run, "--tree", "tree", "--format", "dot", env=env)
+    assert r.returncode == 0 and r.stdout.startswith("digraph")
+
+
+def test_the_whole_tree_is_drawn_in_several_rows_of_leaves(tiny_mnist_run):
+    tree = tiny_mnist_run.load_student("tree")
+    dot = pydot.graph_from_dot_data(tree_dot(tree, view="whole"))[0]
+    minlens = {e.get("minlen") for e in dot.get_edges()}
+    assert minlens == {None, "2"}  # every other leaf one row lower
     text = rules(tree)
     assert len(text.splitlines()) == tree.n_leaves_ and "predicts" not in text
 
@@ -178,9 +230,15 @@ def test_explain_gives_json_for_every_kind(tiny_run):
         assert "prediction" in e and e["kind"] == tiny_run.student_entry(name)["kind"]
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "distill", "explain", *args], cwd=PROJECT_DIR,
-                          capture_output=True, text=True, timeout=120)
+def cli(*args, command="explain", env=None):
+    import os
+    return subprocess.run([sys.executable, "-m", "distill", command, *args], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def cli_export(*args, env=None):
+    return cli(*args, command="export", env=env)
 
 
 def test_cli_explains_samples_as_json_lines(tiny_mnist_run):

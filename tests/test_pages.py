@@ -234,6 +234,13 @@ def test_runs_page_offers_downloads(runs_home):
     at = app("runs", run="mnist-run")
     assert not at.error
     assert len(at.get("download_button")) == 3  # metrics JSON, model CSV, the tree
+    assert at.selectbox(key="download_format").options == ["SVG", "PDF", "PNG", "DOT",
+                                                           "rules (text)"]
+    at.selectbox(key="download_format").select("png").run()
+    at.number_input(key="download_sample").set_value(3).run()
+    (button,) = [b for b in at.get("download_button") if b.proto.label == "Download as PNG"]
+    assert not button.proto.disabled  # dot is installed here
+    assert not any("apt-get install graphviz" in c.value for c in at.caption)
 
 
 def test_a_damaged_run_shows_an_error_not_a_traceback(runs_home):

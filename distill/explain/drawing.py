@@ -1,44 +1,52 @@
-"""Drawings of a decision tree: DOT (drawn in the browser by graphviz) and a standalone SVG.
+"""Drawings of a decision tree, built with the ``graphviz`` package and laid out by
+Graphviz's ``dot`` (in the browser by d3-graphviz, or by the ``dot`` program for files).
 
-Two DOT views, both with an image's path lit (colour and pen width):
+Three views, each with an image's path lit (colour and pen width) when one is given:
 - ``path``: the path alone, every branch it did not take collapsed into one summary node;
   readable for trees of hundreds of leaves;
-- ``top``: the first levels of the whole tree, deeper branches collapsed.
-The SVG export lays out the whole tree itself, so no ``dot`` binary is needed anywhere.
+- ``top``: the first levels of the whole tree, deeper branches collapsed;
+- ``whole``: every node, for files, in compact words; every other leaf one row lower, and
+  "no" drawn as a dashed edge instead of a word, which keeps a 256-leaf tree a few
+  thousand points wide (measured in bench/results/).
+
+:func:`render` turns a drawing into SVG, PDF or PNG with the ``dot`` program (Debian's
+``graphviz`` package); DOT text and plain-text rules need no program.
 """
 
 from __future__ import annotations
 
-from html import escape
+import textwrap
 
+import graphviz
+
+from ..features import describe_rect
 from ..students import TreeStudent
-from .tree import TreePath, leaf_info, question, subtree_summary
+from .tree import TreePath, leaf_info, percent, question, rules, subtree_leaves, subtree_summary
 
 HIGHLIGHT = "#d62728"
 HIGHLIGHT_FILL = "#fde0dd"
 MUTED = "#8a8a8a"
 CLASS_TINTS = ["#e8f1fa", "#fdebd3", "#e3f4e1", "#fbe3e3", "#efe8f6",
                "#f3e9e6", "#fbe9f4", "#eeeeee", "#f5f5dc", "#e0f5f7"]
+VIEWS = ("path", "top", "whole")
+FORMATS = ("svg", "pdf", "png")  # drawn by the dot program
+STAGGER = 2  # rows the leaves of a whole tree alternate over
+INSTALL_HINT = ("Graphviz's dot program is not installed: `sudo apt-get install graphviz` (or "
+                "`make graphviz`); DOT text and rules work without it")
 
 
-def _q(text: str) -> str:
-    """A DOT string literal (line breaks as \\n)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+class RenderError(RuntimeError):
+    """A drawing could not be rendered to a file format, said in words."""
 
 
-def _wrap(text: str, width: int = 26) -> str:
-    words, lines, line = text.split(), [], ""
-    for w in words:
-        if line and len(line) + 1 + len(w) > width:
-            lines.append(line)
-            line = w
-        else:
-            line = f"{line} {w}".strip()
-    return "\n".join(lines + [line])
+def dot_available() -> bool:
+    """Whether Graphviz's ``dot`` program is installed (SVG, PDF and PNG need it)."""
+    import shutil
+    return shutil.which("dot") is not None
 
 
 def _names(tree: TreeStudent, class_names: list[str] | None) -> list[str]:
-    return class_names or [str(i) for i in range(tree.n_classes_)]
+    return class_names or [str(c) for c in tree.classes_]
 
 
 def leaf_label(tree: TreeStudent, node: int, names: list[str]) -> str:
@@ -58,169 +66,178 @@ def collapsed_label(tree: TreeStudent, node: int, names: list[str],
     return f"{s['leaves']} leaves\nmostly {names[s['majority']]} ({s['share']:.0%})"
 
 
-class _Dot:
-    """Collects nodes and edges; writes the DOT text. ``key`` is prepended to every node name."""
+def short_label(tree: TreeStudent, node: int, names: list[str]) -> str:
+    """A node in few words, for the whole tree: the region and threshold on three lines, or a
+    leaf's class, share and samples."""
+    if tree.children_left_[node] < 0:
+        leaf = leaf_info(tree, node)
+        return f"{names[leaf.prediction]} · {leaf.purity:.0%}\n{leaf.samples:.0f}"
+    where = describe_rect(tree.rects_[tree.feature_[node]], tree.image_shape_)
+    where = where.replace("the whole ", "").replace("columns", "cols").replace(", ", "\n")
+    return f"{where}\n> {percent(tree.threshold_[node])}?"
 
-    def __init__(self, title: str, key: str = ""):
+
+class _Drawing:
+    """A ``graphviz.Digraph`` with this project's looks; ``key`` prefixes every node name.
+    ``compact``: small nodes, and "no" as a dashed edge rather than a word."""
+
+    def __init__(self, title: str, key: str = "", compact: bool = False):
         self.key = key
-        self.lines = [
-            "digraph tree {",
-            f"  graph [rankdir=TB, nodesep=0.2, ranksep=0.3, label={_q(title)}, labelloc=t, "
-            'fontname="Helvetica", fontsize=12];',
-            '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
-            f'fillcolor=white, color="{MUTED}", penwidth=1];',
-            f'  edge [fontname="Helvetica", fontsize=10, color="{MUTED}", arrowsize=0.6];',
-        ]
+        self.compact = compact
+        self.graph = graphviz.Digraph("tree")
+        self.graph.attr("graph", rankdir="TB", nodesep="0.08" if compact else "0.2",
+                        ranksep="0.25" if compact else "0.3", label=title, labelloc="t",
+                        fontname="Helvetica", fontsize="12")
+        self.graph.attr("node", shape="box", style="rounded,filled", fontname="Helvetica",
+                        fontsize="10" if compact else "11", fillcolor="white", color=MUTED,
+                        penwidth="1", **({"margin": "0.04,0.02"} if compact else {}))
+        self.graph.attr("edge", fontname="Helvetica", fontsize="10", color=MUTED,
+                        arrowsize="0.6")
 
     def node(self, name: str, label: str, lit: bool = False, fill: str = "white",
-             shape: str = "box", dashed: bool = False, group: str | None = None) -> None:
-        style = "rounded,filled" + (",dashed" if dashed else "")
-        attrs = [f"label={_q(label)}", f'shape={shape}', f'style="{style}"']
+             dashed: bool = False, group: str | None = None) -> None:
+        attrs = {"style": "rounded,filled" + (",dashed" if dashed else "")}
         if group:
-            attrs.append(f"group={group}")  # same group: graphviz keeps the chain straight
+            attrs["group"] = group  # same group: graphviz keeps the chain straight
         if lit:
-            attrs += [f'color="{HIGHLIGHT}"', "penwidth=3", f'fillcolor="{HIGHLIGHT_FILL}"']
+            attrs.update(color=HIGHLIGHT, penwidth="3", fillcolor=HIGHLIGHT_FILL)
         else:
-            attrs.append(f'fillcolor="{fill}"')
-        self.lines.append(f"  {self.key}{name} [{', '.join(attrs)}];")
+            attrs["fillcolor"] = fill
+        self.graph.node(self.key + name, label, **attrs)
 
-    def edge(self, a: str, b: str, label: str, lit: bool = False, weight: int = 1) -> None:
-        attrs = [f"label={_q(label)}"]
+    def edge(self, a: str, b: str, label: str, lit: bool = False, weight: int = 1,
+             minlen: int = 1) -> None:
+        attrs = {"label": label} if not self.compact else (
+            {"style": "dashed"} if label == "no" else {})
+        if minlen != 1:
+            attrs["minlen"] = str(minlen)
         if lit:
-            attrs += [f'color="{HIGHLIGHT}"', "penwidth=3", f'fontcolor="{HIGHLIGHT}"']
+            attrs.update(color=HIGHLIGHT, penwidth="3", fontcolor=HIGHLIGHT)
         if weight != 1:
-            attrs.append(f"weight={weight}")
-        self.lines.append(f"  {self.key}{a} -> {self.key}{b} [{', '.join(attrs)}];")
-
-    def text(self) -> str:
-        return "\n".join(self.lines + ["}"])
+            attrs["weight"] = str(weight)
+        self.graph.edge(self.key + a, self.key + b, **attrs)
 
 
-def tree_dot(tree: TreeStudent, path: TreePath | None = None, view: str = "path",
-             max_depth: int = 3, class_names: list[str] | None = None, key: str = "") -> str:
-    """DOT text of the tree with ``path`` lit; ``view`` is "path" or "top".
+def tree_graph(tree: TreeStudent, path: TreePath | None = None, view: str = "path",
+               max_depth: int = 3, class_names: list[str] | None = None,
+               key: str = "") -> graphviz.Digraph:
+    """The tree with ``path`` lit, as a ``graphviz.Digraph``; ``view`` is one of VIEWS.
 
     ``key`` prefixes every node name (nodes are ``n<id>``, collapsed subtrees ``c<id>``). The
     browser's d3-graphviz, given a new drawing whose nodes share names with the last one,
     samples every pair of matching outlines pixel by pixel to animate between them (a large
     share of a click's time in chromium, with no animation shown); a key per digit avoids it.
     """
-    if view not in ("path", "top"):
-        raise ValueError("view must be 'path' or 'top'")
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {', '.join(VIEWS)}")
     if view == "path" and path is None:
         raise ValueError("the path view needs a path")
     if key and not key.replace("_", "").isalnum():
         raise ValueError("key must be letters, digits and underscores")
     names = _names(tree, class_names)
     on_path = {s.node for s in path.steps} | {path.leaf.node} if path else set()
-    title = (f"Decision path → predicts {names[path.prediction]}" if view == "path" and path
-             else f"Top {max_depth} levels of a tree with {tree.n_leaves_} leaves")
-    dot = _Dot(title, key)
     if view == "path":
-        _draw_path(dot, tree, path, names)
+        title = f"Decision path → predicts {names[path.prediction]}"
+    elif view == "top":
+        title = f"Top {max_depth} levels of a tree with {tree.n_leaves_} leaves"
     else:
-        _draw_top(dot, tree, 0, 0, max_depth, on_path, names, path)
-    return dot.text()
+        title = (f"A tree with {tree.n_leaves_} leaves: each question asks about the mean ink "
+                 "of a region; solid edges are yes, dashed edges no; leaves show the class, its "
+                 "share and the training samples")
+    drawing = _Drawing(title, key, compact=view == "whole")
+    if view == "path":
+        _draw_path(drawing, tree, path, names)
+    else:
+        depth = max_depth if view == "top" else 10_000
+        leaves = {leaf: i for i, leaf in enumerate(subtree_leaves(tree, 0))}
+        _draw_top(drawing, tree, 0, 0, depth, on_path, names, path, leaves)
+    return drawing.graph
 
 
-def _draw_node(dot: _Dot, tree: TreeStudent, node: int, names: list[str], lit: bool,
+def tree_dot(tree: TreeStudent, path: TreePath | None = None, view: str = "path",
+             max_depth: int = 3, class_names: list[str] | None = None, key: str = "") -> str:
+    """The same drawing as DOT text."""
+    return tree_graph(tree, path, view, max_depth, class_names, key).source
+
+
+def render(graph: graphviz.Digraph, fmt: str) -> bytes:
+    """The drawing as SVG, PDF or PNG bytes, laid out by the ``dot`` program."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    try:
+        return graph.pipe(format=fmt, engine="dot")
+    except graphviz.ExecutableNotFound:
+        raise RenderError(INSTALL_HINT) from None
+    except graphviz.CalledProcessError as err:
+        raise RenderError(f"Graphviz could not draw the tree: {err.stderr!r}") from None
+
+
+def _draw_node(drawing: _Drawing, tree: TreeStudent, node: int, names: list[str], lit: bool,
                group: str | None = None) -> None:
-    if tree.children_left_[node] < 0:
+    if drawing.compact:
+        fill = (CLASS_TINTS[int(tree.value_[node].argmax()) % len(CLASS_TINTS)]
+                if tree.children_left_[node] < 0 else "white")
+        drawing.node(f"n{node}", short_label(tree, node, names), lit=lit, fill=fill)
+    elif tree.children_left_[node] < 0:
         pred = int(tree.value_[node].argmax())
-        dot.node(f"n{node}", leaf_label(tree, node, names), lit=lit,
-                 fill=CLASS_TINTS[pred % len(CLASS_TINTS)], group=group)
+        drawing.node(f"n{node}", leaf_label(tree, node, names), lit=lit,
+                     fill=CLASS_TINTS[pred % len(CLASS_TINTS)], group=group)
     else:
-        dot.node(f"n{node}", _wrap(question(tree, node)), lit=lit, group=group)
+        drawing.node(f"n{node}", textwrap.fill(question(tree, node), 26), lit=lit, group=group)
 
 
-def _draw_path(dot: _Dot, tree: TreeStudent, path: TreePath, names: list[str]) -> None:
+def _draw_path(drawing: _Drawing, tree: TreeStudent, path: TreePath, names: list[str]) -> None:
     """The path as a straight column; each branch not taken is one node beside it."""
     for step in path.steps:
-        _draw_node(dot, tree, step.node, names, lit=True, group="path")
+        _draw_node(drawing, tree, step.node, names, lit=True, group="path")
         left, right = int(tree.children_left_[step.node]), int(tree.children_right_[step.node])
         taken, other = (left, right) if step.goes == "left" else (right, left)
         if tree.children_left_[other] < 0:
-            _draw_node(dot, tree, other, names, lit=False)
+            _draw_node(drawing, tree, other, names, lit=False)
             other_name = f"n{other}"
         else:
             other_name = f"c{other}"
-            dot.node(other_name, collapsed_label(tree, other, names), dashed=True, fill="#f7f7f7")
+            drawing.node(other_name, collapsed_label(tree, other, names), dashed=True,
+                         fill="#f7f7f7")
         for child, answer in ((left, "no"), (right, "yes")):
             target = f"n{child}" if child == taken else other_name
-            dot.edge(f"n{step.node}", target, answer, lit=child == taken,
-                     weight=10 if child == taken else 1)
-    _draw_node(dot, tree, path.leaf.node, names, lit=True, group="path")
+            drawing.edge(f"n{step.node}", target, answer, lit=child == taken,
+                         weight=10 if child == taken else 1)
+    _draw_node(drawing, tree, path.leaf.node, names, lit=True, group="path")
 
 
-def _draw_top(dot: _Dot, tree: TreeStudent, node: int, depth: int, max_depth: int,
-              on_path: set[int], names: list[str], path: TreePath | None) -> str:
+def _draw_top(drawing: _Drawing, tree: TreeStudent, node: int, depth: int, max_depth: int,
+              on_path: set[int], names: list[str], path: TreePath | None,
+              leaf_order: dict[int, int]) -> str:
     lit = node in on_path
     if tree.children_left_[node] >= 0 and depth >= max_depth:
         name = f"c{node}"
-        dot.node(name, collapsed_label(tree, node, names, path), lit=lit, dashed=True,
-                 fill="#f7f7f7")
+        drawing.node(name, collapsed_label(tree, node, names, path), lit=lit, dashed=True,
+                     fill="#f7f7f7")
         return name
-    _draw_node(dot, tree, node, names, lit)
+    _draw_node(drawing, tree, node, names, lit)
     if tree.children_left_[node] >= 0:
         for child, answer in ((int(tree.children_left_[node]), "no"),
                               (int(tree.children_right_[node]), "yes")):
-            target = _draw_top(dot, tree, child, depth + 1, max_depth, on_path, names, path)
-            dot.edge(f"n{node}", target, answer, lit=lit and child in on_path)
+            target = _draw_top(drawing, tree, child, depth + 1, max_depth, on_path, names, path,
+                               leaf_order)
+            stagger = 1 + leaf_order.get(child, 0) % STAGGER if drawing.compact else 1
+            drawing.edge(f"n{node}", target, answer, lit=lit and child in on_path,
+                         minlen=stagger)
     return f"n{node}"
 
 
-# --------------------------------------------------------------------------------------
-# SVG of the whole tree, laid out here (leaves side by side, parents centred above)
+EXPORTS = ("svg", "pdf", "png", "dot", "rules")
 
 
-def tree_svg(tree: TreeStudent, path: TreePath | None = None,
-             class_names: list[str] | None = None, column: int = 150, row: int = 90) -> str:
-    names = _names(tree, class_names)
-    on_path = {s.node for s in path.steps} | {path.leaf.node} if path else set()
-    x: dict[int, float] = {}
-    depth = tree.node_depths()
-    next_leaf = [0]
-
-    def place(node: int) -> float:
-        if tree.children_left_[node] < 0:
-            x[node] = next_leaf[0]
-            next_leaf[0] += 1
-        else:
-            x[node] = (place(int(tree.children_left_[node]))
-                       + place(int(tree.children_right_[node]))) / 2
-        return x[node]
-
-    place(0)
-    width, height = next_leaf[0] * column + 20, (int(depth.max()) + 1) * row + 20
-    pos = {n: (10 + column * (x[n] + 0.5), 10 + row * depth[n] + 25) for n in x}
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
-             f'viewBox="0 0 {width:.0f} {height}" font-family="Helvetica, Arial, sans-serif" '
-             'font-size="10">', '<rect width="100%" height="100%" fill="white"/>']
-    for n in x:
-        if tree.children_left_[n] < 0:
-            continue
-        for child, answer in ((int(tree.children_left_[n]), "no"),
-                              (int(tree.children_right_[n]), "yes")):
-            lit = n in on_path and child in on_path
-            (x1, y1), (x2, y2) = pos[n], pos[child]
-            colour, pen = (HIGHLIGHT, 3) if lit else (MUTED, 1)
-            parts.append(f'<line x1="{x1:.1f}" y1="{y1 + 18}" x2="{x2:.1f}" y2="{y2 - 18}" '
-                         f'stroke="{colour}" stroke-width="{pen}"/>')
-            parts.append(f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2:.1f}" '
-                         f'fill="{colour}" text-anchor="middle">{answer}</text>')
-    for n, (cx, cy) in pos.items():
-        leaf = tree.children_left_[n] < 0
-        text = leaf_label(tree, n, names) if leaf else _wrap(question(tree, n), 24)
-        lit = n in on_path
-        fill = HIGHLIGHT_FILL if lit else (
-            CLASS_TINTS[int(tree.value_[n].argmax()) % len(CLASS_TINTS)] if leaf else "white")
-        stroke, pen = (HIGHLIGHT, 3) if lit else (MUTED, 1)
-        parts.append(f'<rect x="{cx - column / 2 + 6:.1f}" y="{cy - 18}" width="{column - 12}" '
-                     f'height="36" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{pen}"/>')
-        lines = text.split("\n")
-        for i, line in enumerate(lines):
-            dy = (i - (len(lines) - 1) / 2) * 11 + 3.5
-            parts.append(f'<text x="{cx:.1f}" y="{cy + dy:.1f}" text-anchor="middle">'
-                         f'{escape(line)}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts)
+def export_tree(tree: TreeStudent, fmt: str, path: TreePath | None = None,
+                class_names: list[str] | None = None) -> bytes:
+    """A tree as a file: the whole tree, or with ``path`` one digit's path view. SVG, PDF and
+    PNG are drawn by ``dot`` (:class:`RenderError` says how to get it); DOT text and rules
+    need nothing."""
+    if fmt not in EXPORTS:
+        raise ValueError(f"format must be one of {', '.join(EXPORTS)}")
+    if fmt == "rules":
+        return (rules(tree, class_names) + "\n").encode()
+    graph = tree_graph(tree, path, view="path" if path else "whole", class_names=class_names)
+    return graph.source.encode() if fmt == "dot" else render(graph, fmt)
