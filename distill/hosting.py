@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .config import RUN_PARAMS, TEACHER_PARAMS, RunConfig, params_for
+from .data import DATASETS
+from .memory import GB, estimate
 from .students import STUDENTS
 
 
@@ -21,6 +23,7 @@ class Limits:
     datasets: tuple[str, ...] = ("mnist5k", "digits")
     max_students: int = 4
     local_parallel_jobs: int = 1  # 2 cores: one job at a time trains fastest
+    memory_budget: int = 3 * GB  # a job's peak, so that viewers keep their share
 
 
 LIMITS = Limits()
@@ -43,4 +46,9 @@ def hosted_problems(cfg: RunConfig, limits: Limits = LIMITS) -> list[str]:
     for s in cfg.students:
         if s.name in STUDENTS:
             problems += STUDENTS[s.name].hosted_problems(params_for(s, cfg.dataset))
+    if not problems and cfg.dataset in DATASETS:
+        need = estimate(cfg)
+        if need.peak > limits.memory_budget:
+            problems.append(f"the demo runs jobs of at most {limits.memory_budget / GB:.1f} GB "
+                            f"of memory; this one needs {need.words()}")
     return list(dict.fromkeys(problems))

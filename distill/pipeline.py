@@ -18,9 +18,20 @@ from . import __version__
 from .config import ConfigError, RunConfig, StudentChoice, TeacherConfig, params_for, plan
 from .data import Dataset, load_dataset
 from .distillation import fit_student, make_targets
+from .memory import check_memory
 from .metrics import model_metrics
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
-from .runs import Run, new_run_id, runs_dir, save_student, write_atomically, write_json
+from .runs import (
+    Run,
+    RunError,
+    check_output_place,
+    keep_unsaved,
+    new_run_id,
+    runs_dir,
+    save_student,
+    write_atomically,
+    write_json,
+)
 from .students import STUDENTS, make_student
 
 
@@ -28,6 +39,10 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
                    out: str | Path | None = None, run_id: str | None = None) -> Run:
     """Train, distil, evaluate and save; returns the saved run."""
     cfg.validate()
+    run_id = run_id or new_run_id(cfg.dataset)
+    target = Path(out) if out else runs_dir() / run_id
+    check_output_place(target)  # before any training: never lose finished work to a bad path
+    check_memory(cfg)
     clock = Clock()
     stages = plan(cfg)
     progress({"stage": "plan", "stages": stages})
@@ -87,10 +102,16 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
                "seed": cfg.seed,
                "teacher": teacher_entry, "students": entries,
                "total_seconds": round(clock.elapsed(), 2)}
-    run_id = run_id or new_run_id(data.name)
-    target = Path(out) if out else runs_dir() / run_id
-    write_atomically(target, lambda tmp: _save(tmp, cfg, metrics, history, predictions, teacher,
-                                               students, should_stop))
+    def fill(folder: Path) -> None:
+        _save(folder, cfg, metrics, history, predictions, teacher, students, should_stop)
+
+    try:
+        write_atomically(target, fill)
+    except OSError as err:
+        kept = keep_unsaved(fill, target.name)
+        raise RunError(f"could not save the run in {target} ({err.strerror or err}); it was "
+                       f"kept in {kept}: move that folder into your runs folder to use "
+                       "it") from None
     progress({"stage": "save", "fraction": 1.0, "elapsed": clock.elapsed()})
     progress({"stage": "done", "run_id": target.name, "path": str(target),
               "elapsed": clock.elapsed()})

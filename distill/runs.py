@@ -20,13 +20,17 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+
+from .layout import LayoutError, check_meta, check_metrics, check_predictions
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BUNDLED_RUNS_DIR = Path(os.environ.get("DISTILL_BUNDLED_RUNS_DIR") or
@@ -37,6 +41,10 @@ TMP_PREFIX = ".tmp-"
 
 class RunError(RuntimeError):
     """A run is missing, damaged or cannot be changed."""
+
+
+class RunGone(RunError):
+    """A run that was there and has been deleted (or moved) since."""
 
 
 def runs_dir() -> Path:
@@ -77,6 +85,35 @@ def write_atomically(target: Path, fill: Callable[[Path], None]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def check_output_place(target: Path) -> None:
+    """Refuse, before any work, a place a run could not be saved in: an existing file or a
+    folder that is not empty, a path under a file, a folder that cannot be written."""
+    target = Path(target)
+    if target.is_file():
+        raise RunError(f"{target} is a file; choose a folder that does not exist yet")
+    if target.is_dir() and any(target.iterdir()):
+        raise RunError(f"{target} already exists and is not empty; choose another folder")
+    ancestor = target.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise RunError(f"cannot save in {target}: {ancestor} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=ancestor):
+            pass
+    except OSError as err:
+        raise RunError(f"cannot save in {target}: {ancestor} cannot be written "
+                       f"({err.strerror or err})") from None
+
+
+def keep_unsaved(fill: Callable[[Path], None], run_id: str) -> Path:
+    """Write a run that could not be saved where asked into a new temporary folder, so the
+    training is not lost; returns where it is."""
+    folder = Path(tempfile.mkdtemp(prefix=f"distill-unsaved-{run_id}-"))
+    fill(folder)
+    return folder
 
 
 def clean_temporary(folder: Path, older_than: float = 3600.0) -> None:
@@ -153,15 +190,23 @@ def load_student(path: Path):
             with np.load(npz, allow_pickle=False) as z:
                 meta = json.loads(str(z["__meta__"]))
                 state = {k[len("state."):]: z[k] for k in z.files if k.startswith("state.")}
-    except (OSError, ValueError, KeyError, RuntimeError) as err:
-        raise RunError(f"{stem} is damaged or not a saved student ({err})") from err
+    except FileNotFoundError:
+        raise RunError(f"students/{stem.name} is missing") from None
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile) as err:
+        raise RunError(f"students/{stem.name} is damaged ({_what(err)})") from None
     from .students import class_for
     try:
         cls = class_for(meta)
-    except KeyError as err:
-        raise RunError(f"{stem}: {err.args[0]}") from None
-    known = set(cls().get_params())  # files from older versions may carry retired settings
-    return cls(**{k: v for k, v in meta["params"].items() if k in known}).set_state(state)
+        known = set(cls().get_params())  # files from older versions may carry retired settings
+        return cls(**{k: v for k, v in meta["params"].items() if k in known}).set_state(state)
+    except (KeyError, ValueError, TypeError, RuntimeError) as err:
+        raise RunError(f"students/{stem.name} is damaged ({_what(err)})") from None
+
+
+def _what(err: BaseException) -> str:
+    """An exception in a few words: its kind and, shortened, its message."""
+    text = str(err).splitlines()[0][:120] if str(err) else ""
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
 def _stem(path: Path) -> Path:
@@ -190,7 +235,15 @@ class Run:
 
     @cached_property
     def metrics(self) -> dict:
-        return read_json(self.path / "metrics.json")
+        metrics = read_json(self.path / "metrics.json")
+        self._checked(check_metrics, metrics)
+        return metrics
+
+    def _checked(self, check, *values) -> None:
+        try:
+            check(*values)
+        except LayoutError as err:
+            raise RunError(f"run {self.id}: {err}") from None
 
     @cached_property
     def config(self) -> dict:
@@ -199,7 +252,9 @@ class Run:
     @cached_property
     def meta(self) -> dict:
         p = self.path / "meta.json"
-        return read_json(p) if p.exists() else {}
+        meta = read_json(p) if p.exists() else {}
+        self._checked(check_meta, meta)
+        return meta
 
     @cached_property
     def history(self) -> dict:
@@ -208,20 +263,42 @@ class Run:
 
     @property
     def title(self) -> str:
-        return self.meta.get("title") or self.id
+        """The run's title (its id when it has none, or its meta.json is damaged)."""
+        try:
+            return self.meta.get("title") or self.id
+        except RunError:
+            return self.id
 
     @property
     def created(self) -> float:
-        return float(self.meta.get("created", self.path.stat().st_mtime))
+        """When the run was made (its folder's time when meta.json cannot say)."""
+        try:
+            return float(self.meta.get("created", self.path.stat().st_mtime))
+        except (RunError, OSError):
+            return self.path.stat().st_mtime if self.path.exists() else 0.0
+
+    def problem(self) -> str | None:
+        """What is wrong with the run's small files, in words (None for a sound run). The
+        predictions and models are checked when they are opened."""
+        try:
+            self.metrics  # noqa: B018  (reading checks it)
+            self.meta  # noqa: B018
+        except RunError as err:
+            return str(err)
+        return None
 
     @cached_property
     def predictions(self) -> dict[str, np.ndarray]:
+        path = self.path / "predictions.npz"
         try:
-            with np.load(self.path / "predictions.npz", allow_pickle=False) as z:
-                return {k: z[k] for k in z.files}
-        except (OSError, ValueError) as err:
-            path = self.path / "predictions.npz"
-            raise RunError(f"{path} is missing or damaged ({err})") from err
+            with np.load(path, allow_pickle=False) as z:
+                predictions = {k: z[k] for k in z.files}
+        except FileNotFoundError:
+            raise RunError(f"run {self.id}: predictions.npz is missing") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise RunError(f"run {self.id}: predictions.npz is damaged ({_what(err)})") from None
+        self._checked(check_predictions, predictions, self.metrics)
+        return predictions
 
     @property
     def student_names(self) -> list[str]:
@@ -251,13 +328,23 @@ class Run:
 
     def load_student(self, name: str):
         name = self.resolve_student(name)
-        return load_student(self.path / "students" / name)
+        try:
+            return load_student(self.path / "students" / name)
+        except RunError as err:
+            raise RunError(f"run {self.id}: {err}") from None
 
     def load_teacher(self, device=None):
         from .teacher import Teacher
         t = self.metrics["teacher"]
-        return Teacher.load(self.path / "teacher.pt", t["arch"], tuple(t["image_shape"]),
-                            int(t["n_classes"]), device=device)
+        if t is None:
+            raise RunError(f"run {self.id} has no teacher: its students learned the true labels")
+        try:
+            return Teacher.load(self.path / "teacher.pt", t["arch"], tuple(t["image_shape"]),
+                                int(t["n_classes"]), device=device)
+        except FileNotFoundError:
+            raise RunError(f"run {self.id}: teacher.pt is missing") from None
+        except (OSError, RuntimeError, EOFError, zipfile.BadZipFile, KeyError) as err:
+            raise RunError(f"run {self.id}: teacher.pt is damaged ({_what(err)})") from None
 
     @cached_property
     def facts(self):
@@ -266,9 +353,13 @@ class Run:
         return RunFacts(self.metrics)
 
 
+RUN_FILES = ("metrics.json", "config.json", "predictions.npz")
+
+
 def is_run_dir(path: Path) -> bool:
+    """A folder that holds a run, sound or damaged (any of its files is there)."""
     return (path.is_dir() and not path.name.startswith(TMP_PREFIX)
-            and (path / "metrics.json").is_file())
+            and any((path / f).exists() for f in RUN_FILES))
 
 
 def list_runs(include_bundled: bool = True, folder: Path | None = None) -> list[Run]:
@@ -286,8 +377,10 @@ def list_runs(include_bundled: bool = True, folder: Path | None = None) -> list[
 def load_run(ref: str | Path, folder: Path | None = None) -> Run:
     """A run by id (user runs first, then bundled) or by a path to its directory."""
     p = Path(ref)
-    if p.is_dir() and (p / "metrics.json").exists():
+    if is_run_dir(p):
         return Run(p.resolve(), bundled=_inside(p, BUNDLED_RUNS_DIR))
+    if p.is_absolute():
+        raise RunGone(f"the run {p.name!r} was deleted (or moved) since it was opened")
     check_run_id(str(ref))
     for base, bundled in ((folder or runs_dir(), False), (BUNDLED_RUNS_DIR, True)):
         candidate = base / str(ref)

@@ -12,6 +12,7 @@ Bad input raises :class:`SketchError` with a message for the person who drew it.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +46,11 @@ def _open_picture(data: bytes, formats: tuple[str, ...], mode: str) -> np.ndarra
     from PIL import Image, UnidentifiedImageError
     if len(data) > MAX_UPLOAD_BYTES:
         raise SketchError(f"that file is {len(data) / 2**20:.1f} MB; please upload a picture "
-                          f"under {MAX_UPLOAD_BYTES // 2**20} MB")
+                          f"under {MAX_UPLOAD_BYTES // 2**20} MB (a crop of the digit is best)")
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<svg", b"<?xml")) or b"<svg" in head:
+        raise SketchError("that is an SVG drawing (lines, not pixels); please export it as a "
+                          "PNG, or upload a PNG or JPEG photo of the digit")
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > MAX_PIXELS:
@@ -56,7 +61,13 @@ def _open_picture(data: bytes, formats: tuple[str, ...], mode: str) -> np.ndarra
             return np.asarray(img.convert(mode))
     except SketchError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError as err:
+        pixels = re.search(r"\((\d+) pixels\)", str(err))
+        size = f"{int(pixels.group(1)) / 1e6:,.0f} megapixels" if pixels else "too many pixels"
+        raise SketchError(f"that picture has {size}; please upload one under "
+                          f"{MAX_PIXELS // 1_000_000} megapixels (a crop of the digit is best)"
+                          ) from err
+    except (UnidentifiedImageError, OSError, ValueError) as err:
         raise SketchError("that file could not be read as a picture; please upload a PNG or "
                           "JPEG of a digit") from err
 

@@ -157,3 +157,22 @@ def drawing_pad(key: str, brush: int = 20) -> str:
     result = _pad(data={"brush": brush}, key=key, default={"image": ""},
                   on_image_change=lambda: None)
     return result.image or ""
+
+
+COOKIE_JS = """
+export default function(component) {
+  const { data } = component;
+  const name = encodeURIComponent(data.name);
+  if (!document.cookie.split('; ').some((c) => c.startsWith(name + '='))) {
+    document.cookie = `${name}=${encodeURIComponent(data.value)}; path=/; ` +
+      `max-age=${data.max_age}; SameSite=Strict`;
+  }
+}
+"""
+
+_cookie = st.components.v2.component("distill_cookie", js=COOKIE_JS)
+
+
+def set_cookie(name: str, value: str, max_age: int = 365 * 24 * 3600) -> None:
+    """Set a cookie in the browser (unless it has one of that name): draws nothing."""
+    _cookie(data={"name": name, "value": value, "max_age": max_age}, key=f"cookie-{name}")

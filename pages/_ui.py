@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import secrets
 import sys
 import traceback
 from pathlib import Path
@@ -13,10 +15,16 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from distill.runs import Run, RunError, list_runs, load_run
+from distill.runs import Run, RunError, RunGone, list_runs, load_run
 from pages._frame import FRAME, require_frame  # noqa: F401  (every page calls it)
 
 PAGES = {}  # filled by app.py: name -> st.Page, for links between pages
+
+
+def sentence(text: str) -> str:
+    """Text with its first letter made upper case, and nothing else changed (not
+    ``str.capitalize``, which lowers "PNG" and "C")."""
+    return text[:1].upper() + text[1:]
 
 
 # --------------------------------------------------------------------------------------
@@ -44,6 +52,12 @@ def guard(what: str = "this page"):
         yield
     except ScriptControlException:
         raise  # st.rerun / st.stop use exceptions; let them through
+    except RunGone as err:
+        st.warning(f"{sentence(str(err))}. Pick one of the current runs in the sidebar.",
+                   icon=":material/info:")
+        if st.button("Show the newest run", key=f"gone-{what}"):
+            st.session_state.pop("run", None)
+            st.rerun()
     except RunError as err:
         st.error(f"This run cannot be shown: {err}. Pick another run in the sidebar, or delete "
                  "this one on the Runs page.", icon=":material/error:")
@@ -127,27 +141,34 @@ def select_run(run_id: str) -> None:
 
 
 def run_label(run: Run) -> str:
-    try:
-        return run.title + (" · demo" if run.bundled else "")
-    except RunError:
-        return f"{run.id} (damaged)"
+    if run.problem():
+        return f"{run.title} (damaged)"
+    return run.title + (" · demo" if run.bundled else "")
 
 
-def seed_from_url(key: str, options: list, default) -> None:
+def seed_from_url(key: str, options: list, default) -> str | None:
     """Give widget ``key`` its value before it is drawn: a pending choice, else ?key= from the
     URL (a shared link or a reload), else what it had, else ``default``.
 
     Streamlit can bind a widget to the URL, but then the URL holds the displayed label; here
-    the URL holds the id (a run id, a student name), and labels stay readable.
+    the URL holds the id (a run id, a student name), and labels stay readable. Returns why
+    ``default`` was taken instead of what was asked: "link" (the URL named something not
+    there) or "gone" (what this session showed is no longer there); None otherwise.
     """
     pending = st.session_state.pop(f"pending_{key}", None)
     url = st.query_params.get(key)
+    had = st.session_state.get(key)
     if pending in options:
         st.session_state[key] = pending
     elif key not in st.session_state and url in options:
         st.session_state[key] = url
-    elif st.session_state.get(key) not in options:
+    elif had not in options:
         st.session_state[key] = default
+        if had is not None:
+            return "gone"
+        if url is not None:
+            return "link"
+    return None
 
 
 def keep_in_url(key: str) -> None:
@@ -163,8 +184,14 @@ def run_picker() -> Run | None:
         st.caption("No runs yet: train one on the Train page.")
         return None
     ids = [r.id for r in runs]
-    seed_from_url("run", ids, ids[0])
+    asked = st.session_state.get("run") or st.query_params.get("run")
+    why = seed_from_url("run", ids, ids[0])
     labels = {r.id: run_label(r) for r in runs}
+    if why:
+        how = ("was deleted" if why == "gone" else
+               "is not here: it was deleted, or the link is from another server")
+        st.warning(f"The run {asked!r} {how}. Showing the newest run instead.",
+                   icon=":material/info:")
     st.selectbox("Run", ids, key="run", format_func=lambda i: labels.get(i, i),
                  help="The run every page shows. Newest first; the bundled demo run is "
                  "always there.")
@@ -183,13 +210,38 @@ def run_picker() -> Run | None:
 # jobs
 
 
+OWNER_COOKIE = "distill_owner"
+OWNER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
 @st.cache_resource
 def job_manager():
     from distill.hosting import LIMITS
     from distill.jobs import get_manager
     if hosted():
-        return get_manager(max_running=1, max_jobs_per_owner=1)
+        return get_manager(max_running=1, max_jobs_per_owner=1, private=True,
+                           memory_budget=LIMITS.memory_budget)
     return get_manager(max_running=LIMITS.local_parallel_jobs)
+
+
+def owner() -> str:
+    """This browser's owner token: jobs it starts belong to it. Kept in a cookie, so a reload
+    (or another tab of the same browser) still owns them; another browser never does."""
+    token = st.session_state.get("owner")
+    if token is None:
+        cookie = st.context.cookies.get(OWNER_COOKIE)
+        token = cookie if isinstance(cookie, str) and OWNER_TOKEN.match(cookie) else None
+        st.session_state["owner_cookie_missing"] = token is None
+        st.session_state["owner"] = token = token or secrets.token_urlsafe(18)
+    return token
+
+
+def keep_owner_in_cookie() -> None:
+    """On a first visit, give the browser its owner token to keep (app.py, once a run)."""
+    token = owner()
+    if st.session_state.get("owner_cookie_missing"):
+        from pages._components import set_cookie
+        set_cookie(OWNER_COOKIE, token)
 
 
 # --------------------------------------------------------------------------------------
@@ -208,30 +260,34 @@ def page_link(name: str, label: str, icon: str | None = None, **query) -> None:
         st.page_link(page, label=label, icon=icon, query_params=query or None)
 
 
-def my_job_ids() -> list[str]:
-    """Jobs this browser session started (also kept in the URL as ?job=, for reloads)."""
-    ids = st.session_state.setdefault("jobs", [])
-    from_url = st.query_params.get("job")
-    if from_url and from_url not in ids:
-        ids.append(from_url)
-    return ids
-
-
 def _started_manager():
-    """The job manager if any page has started one; None without importing anything."""
-    manager = sys.modules.get("distill.jobs.manager")
-    return None if manager is None else manager._MANAGER
+    """The job queue if any page has started one; None without importing anything (the jobs
+    package pulls in scikit-learn, which the overview does not need)."""
+    jobs = sys.modules.get("distill.jobs")
+    return None if jobs is None else jobs.started_manager()
 
 
 def visible_jobs() -> list[dict]:
-    """Hosted: this session's jobs only. On a laptop: every job of this server."""
+    """Hosted: this browser's jobs only. On a laptop: every job of this server."""
     manager = _started_manager()
     if manager is None:
         return []
-    if hosted():
-        snaps = [manager.snapshot(j) for j in my_job_ids()]
-        return sorted((s for s in snaps if s), key=lambda s: s["created"], reverse=True)
-    return manager.jobs()
+    return manager.jobs(owner()) if hosted() else manager.jobs()
+
+
+def linked_job() -> dict | None:
+    """The job a link names (?job=...), if this browser may see it; a notice if it may not."""
+    job_id = st.query_params.get("job")
+    manager = _started_manager()
+    if not job_id or manager is None:
+        return None
+    from distill.jobs import JobAccessError
+    try:
+        return manager.snapshot(job_id, owner())
+    except JobAccessError as err:
+        st.warning(f"The link names a training job that is {str(err).split('is ', 1)[1]}.",
+                   icon=":material/lock:")
+        return None
 
 
 def active_job() -> dict | None:
@@ -242,11 +298,19 @@ def active_job() -> dict | None:
     return next((j for j in jobs if j["state"] in ACTIVE), None)
 
 
+def remember_job(job_id: str) -> None:
+    """A job this session started: its run becomes current here when it is saved."""
+    st.session_state.setdefault("started_jobs", []).append(job_id)
+    st.query_params["job"] = job_id
+
+
 def adopt_finished_jobs() -> None:
-    """When one of this session's jobs has saved a run, make that run current (once)."""
+    """When a job this browser started has saved a run, make that run current (once)."""
     seen = st.session_state.setdefault("adopted", set())
+    mine = set(st.session_state.get("started_jobs", []))
     for job in visible_jobs():
-        if job["state"] == "done" and job["id"] not in seen and job["id"] in my_job_ids():
+        started_here = job["id"] in mine or (hosted() and job["owner"] == owner())
+        if job["state"] == "done" and job["id"] not in seen and started_here:
             seen.add(job["id"])
             select_run(job["run_id"])
             st.session_state["just_finished"] = job["run_id"]
@@ -258,8 +322,6 @@ def job_badge() -> None:
     adopt_finished_jobs()
     if active_job() is not None:
         _job_badge()
-    elif "job" in st.query_params:
-        del st.query_params["job"]
 
 
 @st.fragment(run_every=1.5)
@@ -268,8 +330,6 @@ def _job_badge() -> None:
     job = active_job()
     if job is None:
         st.rerun()  # the job ended: redraw the whole app once, and stop polling
-    if job["id"] in my_job_ids():
-        st.query_params["job"] = job["id"]
     if job["state"] == "queued":
         st.caption(f":material/hourglass_top: Training job waiting (place {job['position']})")
     else:

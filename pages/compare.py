@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from distill.metrics import confusion
+from distill.runs import RunError
 from distill.summary import COLUMNS, cell, model_rows
 from pages import _charts as charts
 from pages import _ui as ui
@@ -67,13 +68,18 @@ def against_other_run(run) -> None:
     if not others:
         st.caption("Train another run to compare two runs here.")
         return
-    other_id = st.selectbox("Compare with run", [None] + [r.id for r in others],
-                            format_func=lambda i: "choose a run" if i is None else
-                            ui.run_label(ui.get_run(i)), key="other_run")
+    labels = {r.id: ui.run_label(r) for r in others}  # titles only: nothing else is opened
+    other_id = st.selectbox("Compare with run", [None, *labels],
+                            format_func=lambda i: "choose a run" if i is None else labels[i],
+                            key="other_run")
     if other_id is None:
         return
-    other = ui.get_run(other_id)
-    a, b = run.metrics, other.metrics
+    try:
+        b = next(r for r in others if r.id == other_id).metrics
+    except RunError as err:
+        st.error(f"That run cannot be compared: {err}.", icon=":material/error:")
+        return
+    a = run.metrics
     ra = {r["model"]: r for r in model_rows(a)}
     rb = {r["model"]: r for r in model_rows(b)}
     rows = []

@@ -20,9 +20,9 @@ st.caption("Draw a digit with the mouse, a pen or a finger. It is cropped, scale
 def read_input(image_shape) -> np.ndarray | None:
     """The canvas or an upload, prepared for the models; None (with a message) when neither."""
     uri = comp.drawing_pad(key="pad")
-    upload = st.file_uploader("…or upload a PNG or JPEG of a digit", type=["png", "jpg", "jpeg"],
-                              key="upload", help="Up to 5 MB. Any colours: the background is "
-                              "taken from the picture's border.")
+    upload = st.file_uploader("…or upload a PNG or JPEG of a digit", key="upload",
+                              help="Up to 5 MB and 25 megapixels. Any colours: the background "
+                              "is taken from the picture's border.")
     try:
         if upload is not None:
             st.caption("Showing the uploaded picture; remove it to use the drawing.")
@@ -35,10 +35,10 @@ def read_input(image_shape) -> np.ndarray | None:
             return None
         sketch = prepare(ink, image_shape)
     except SketchError as err:
-        st.warning(str(err).capitalize(), icon=":material/gesture:")
+        st.warning(ui.sentence(str(err)), icon=":material/gesture:")
         return None
     if sketch.warning:
-        st.warning(sketch.warning.capitalize(), icon=":material/help:")
+        st.warning(ui.sentence(sketch.warning), icon=":material/help:")
     return sketch.image
 
 

@@ -42,7 +42,9 @@ def controls(run) -> tuple[str, str, int | None]:
     """Student, filter and class pickers (a change redraws the whole page)."""
     names = run.student_names
     default = run.facts.distilled[0]["name"] if run.facts.distilled else names[0]
-    ui.seed_from_url("student", names, default)
+    if ui.seed_from_url("student", names, default):
+        st.warning(f"This run has no student {st.query_params.get('student')!r}; showing "
+                   f"{ui.student_title(run, default)}.", icon=":material/info:")
     c1, c2, c3 = st.columns([2, 5, 1])
     student = c1.selectbox("Student", names, key="student", persist_state="session",
                            format_func=lambda n: ui.student_title(run, n),
@@ -100,6 +102,7 @@ def stepper(run, indices: np.ndarray) -> int:
     """Previous / Next through the selection and the digit number (also ?sample= in the URL);
     drawn first so a link's digit is known before anything uses it."""
     n = len(run.predictions["y_true"])
+    linked_sample_notice(n)
     if st.session_state.get("sample") is not None and not 0 <= st.session_state["sample"] < n:
         st.session_state["sample"] = 0
     b1, b2, b3 = st.columns([1, 1, 1], vertical_alignment="bottom")
@@ -115,6 +118,24 @@ def stepper(run, indices: np.ndarray) -> int:
               icon=":material/chevron_right:", disabled=next_i is None, shortcut="Right",
               width="stretch", help="The next digit of the selection (→ key)")
     return index
+
+
+def linked_sample_notice(n: int) -> None:
+    """A link's ?sample= that is not a digit of this run: say so and show digit #0."""
+    raw = st.query_params.get("sample")
+    if raw is None or st.session_state.get("sample_link_seen") == raw:
+        return
+    try:
+        wrong = None if 0 <= int(raw) < n else f"there is no digit #{int(raw)}"
+    except ValueError:
+        wrong = f"{raw!r} is not a digit number"
+    if wrong:
+        st.warning(f"The link asked for digit {raw!r}, but {wrong}: this run has {n:,} test "
+                   f"digits, #0 to #{n - 1}. Showing digit #0.", icon=":material/info:")
+        st.session_state["sample"] = 0
+        st.query_params["sample"] = "0"
+        raw = "0"
+    st.session_state["sample_link_seen"] = raw
 
 
 def header(run, student: str, index: int) -> None:

@@ -20,18 +20,19 @@ HOSTED = ui.hosted()
 def overview_table(runs) -> None:
     rows = []
     for r in runs:
-        try:
-            m = r.metrics
-            best = r.facts.best
-            rows.append({"title": r.title, "id": r.id, "data set": m["dataset"],
-                         "teacher": m["teacher"]["arch"],
-                         "teacher accuracy": m["teacher"]["test_accuracy"],
-                         "method": m["method"],
-                         "best student": best["label"] if best else None,
-                         "its agreement": best["agreement"] if best else None,
-                         "kind": "demo" if r.bundled else "yours"})
-        except RunError:
-            rows.append({"title": "(damaged)", "id": r.id, "kind": "damaged"})
+        problem = r.problem()
+        if problem:
+            rows.append({"title": r.title, "id": r.id, "kind": "damaged", "problem": problem})
+            continue
+        m, best = r.metrics, r.facts.best
+        teacher = m.get("teacher") or {}
+        rows.append({"title": r.title, "id": r.id, "data set": m["dataset"],
+                     "teacher": teacher.get("arch", "none"),
+                     "teacher accuracy": teacher.get("test_accuracy"),
+                     "method": m["method"],
+                     "best student": best["label"] if best else None,
+                     "its agreement": best.get("agreement") if best else None,
+                     "kind": "demo" if r.bundled else "yours", "problem": None})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
         "teacher accuracy": st.column_config.NumberColumn(format="percent"),
         "its agreement": st.column_config.NumberColumn(format="percent")})
@@ -84,28 +85,36 @@ def tree_download(run, trees: list[str]) -> None:
         st.caption(f":orange[{INSTALL_HINT}.]")
 
 
-def manage(run) -> None:
+def manage(run, rename: bool = True) -> None:
     if run.bundled:
         st.caption(":material/lock: The bundled demo run cannot be renamed or deleted.")
         return
     if HOSTED:
         st.caption(":material/lock: Runs cannot be renamed or deleted on the public demo.")
         return
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    title = c1.text_input("Title", run.title, key=f"title-{run.id}", max_chars=80)
-    if c2.button("Rename", key=f"rename-{run.id}", width="stretch"):
-        try:
-            rename_run(run, title)
-            st.toast("Renamed.", icon=":material/check:")
-            st.rerun()
-        except RunError as err:
-            st.error(str(err))
+    if rename:
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        title = c1.text_input("Title", run.title, key=f"title-{run.id}", max_chars=80)
+        if c2.button("Rename", key=f"rename-{run.id}", width="stretch"):
+            try:
+                rename_run(run, title)
+                st.toast("Renamed.", icon=":material/check:")
+                st.rerun()
+            except RunError as err:
+                st.error(str(err))
     with st.popover("Delete this run", icon=":material/delete:"):
         st.write(f"Delete **{run.title}** and all its models? This cannot be undone.")
         if st.button("Yes, delete it", type="primary", key=f"delete-{run.id}"):
             delete_run(run)
             st.session_state.pop("run", None)
             st.rerun()
+
+
+def damaged(run, problem: str) -> None:
+    """A damaged run: what is wrong, and the way out (delete it)."""
+    st.subheader(f"{run.title} (damaged)", divider="gray")
+    st.error(f"This run cannot be shown: {problem}.", icon=":material/error:")
+    manage(run, rename=False)
 
 
 with ui.guard("the runs page"):
@@ -115,10 +124,15 @@ with ui.guard("the runs page"):
         ui.page_link("train", "Train one", icon=":material/model_training:")
         st.stop()
     overview_table(runs)
-    run = ui.current_run()
+    chosen = next((r for r in runs if r.id == st.session_state.get("run")), None)
+    try:
+        run = ui.current_run() if chosen is not None else None
+    except RunError as err:  # a damaged run must still be deletable, so not through the guard
+        damaged(chosen, str(err))
+        run = None
     if run is not None:
         st.subheader(run.title, divider="gray")
-        st.caption(f"{run.id} · {headline(run.metrics)} · {run.path}")
+        st.caption(f"{run.id} · {headline(run.metrics)}")
         downloads(run)
         manage(run)
         st.caption("Pick another run in the sidebar to manage it.")

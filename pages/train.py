@@ -16,6 +16,9 @@ from distill.data import DATASETS, dataset_available
 from distill.distillation import METHOD_HELP, METHODS, TRANSFER_LABELS
 from distill.hosting import LIMITS, hosted_problems
 from distill.jobs import ACTIVE
+from distill.memory import BASE_BYTES, GB, available_bytes
+from distill.memory import estimate as estimate_memory
+from distill.runs import RunError
 from distill.students import DEFAULT_STUDENTS, STUDENTS
 from distill.transfer import GENERATORS
 from pages import _charts as charts
@@ -33,11 +36,27 @@ st.caption("A teacher network learns the digits; each student then learns from t
 
 
 def number(where, label: str, param, default, key: str, fmt: str | None = None):
-    """A number field bounded by its parameter (and the demo's cap when hosted)."""
-    high = param.upper(HOSTED)
+    """A number field for ``param``. A value over its bound (in the demo, the demo's cap) is
+    set back to the bound with a note that says so, instead of lingering in red."""
+    cap = param.upper(HOSTED)
     cast = int if param.kind == "int" else float
-    return where.number_input(label, cast(param.low), cast(high), cast(min(default, high)),
-                              format=fmt, key=key, help=param.help, **KEEP)
+
+    def clamp() -> None:
+        value = st.session_state.get(key)
+        if value is not None and value > cap:
+            st.session_state[key] = cast(cap)
+            st.session_state[f"capped-{key}"] = value
+
+    value = where.number_input(
+        label, min_value=cast(param.low), max_value=None,
+        value=None if default is None else cast(min(default, cap)), key=key, help=param.help,
+        on_change=clamp, format=fmt or ("%d" if param.kind == "int" else "%.4g"),
+        step=1 if param.kind == "int" else None, placeholder=param.none, **KEEP)
+    asked = st.session_state.pop(f"capped-{key}", None)
+    if asked is not None:
+        limit = "the demo's limit" if HOSTED and param.hosted_high is not None else "the limit"
+        where.caption(f":orange[{asked:,g} is over {limit}; set to {cap:,g}.]")
+    return value
 
 
 def student_params(name: str, dataset: str) -> dict:
@@ -50,25 +69,17 @@ def student_params(name: str, dataset: str) -> dict:
     fields = {k: p for k, p in form.items() if p.kind != "bool"}
     params = {}
     for col, (k, p) in zip(st.columns(max(1, len(fields))), fields.items()):
-        key, label = f"p-{name}-{k}", p.label.capitalize()
-        high = p.upper(HOSTED)
-        default = defaults[k] if defaults[k] is None else min(defaults[k], high)
-        if p.kind == "int":
-            value = col.number_input(label, min_value=int(p.low), max_value=int(high),
-                                     value=default, step=1, key=key, help=p.help,
-                                     placeholder=p.none, **KEEP)
-        elif p.kind == "float":
-            value = col.number_input(label, min_value=float(p.low), max_value=float(high),
-                                     value=float(default), key=key, help=p.help,
-                                     format="%.4g", **KEEP)
+        label = ui.sentence(p.label)
+        if p.kind in ("int", "float"):
+            value = number(col, label, p, defaults[k], f"p-{name}-{k}")
         else:
-            value = col.selectbox(label, p.options, key=key, help=p.help, **KEEP)
+            value = col.selectbox(label, p.options, key=f"p-{name}-{k}", help=p.help, **KEEP)
         if value is not None or p.none:
             params[k] = value
     for k, p in form.items():
         if p.kind == "bool":  # a default that depends on the data set has a widget per set
             key = f"p-{name}-{k}" + (f"-{dataset}" if k in by_data else "")
-            params[k] = st.toggle(p.label.capitalize(), value=bool(defaults[k]), key=key,
+            params[k] = st.toggle(ui.sentence(p.label), value=bool(defaults[k]), key=key,
                                   help=p.help, **KEEP)
     return params
 
@@ -152,12 +163,11 @@ def start(cfg: RunConfig) -> None:
                  icon=":material/block:")
         return
     try:
-        job_id = ui.job_manager().submit(cfg, owner=st.session_state.get("owner"))
-    except ConfigError as err:
-        st.error(str(err), icon=":material/block:")
+        job_id = ui.job_manager().submit(cfg, owner=ui.owner())
+    except (ConfigError, RunError) as err:
+        st.error(f"Cannot start: {err}", icon=":material/block:")
         return
-    ui.my_job_ids().append(job_id)
-    st.query_params["job"] = job_id
+    ui.remember_job(job_id)
     st.rerun()
 
 
@@ -192,7 +202,7 @@ def draw_job(job: dict) -> None:
     if job["state"] in ACTIVE and job["state"] != "stopping" and st.button(
             "Cancel", key=f"cancel-{job['id']}", icon=":material/stop:",
             help="Stops within a couple of seconds; nothing is saved."):
-            ui.job_manager().cancel(job["id"])
+            ui.job_manager().cancel(job["id"], owner=ui.owner())
             st.rerun(scope="fragment")
     if job["state"] == "done":
         st.success(f"Saved run **{job['run_id']}** in {job['elapsed']:.0f} s. It is now the "
@@ -232,16 +242,27 @@ def live_progress() -> None:
     draw_job(job)
 
 
+def memory_note(cfg: RunConfig) -> None:
+    """What the settings need in memory, beside what there is (the demo's budget when hosted)."""
+    try:
+        need = estimate_memory(cfg)
+    except (KeyError, ValueError):
+        return  # settings the checks will refuse with a reason
+    room = LIMITS.memory_budget if HOSTED else available_bytes() + BASE_BYTES
+    fits = need.peak <= room
+    st.caption(f"{'' if fits else ':red['}:material/memory: Needs {need.words()} of memory; "
+               f"{room / GB:.1f} GB {'allowed on the demo' if HOSTED else 'available'}."
+               f"{'' if fits else ']'}")
+
+
 with ui.guard("the training page"):
-    if "owner" not in st.session_state:
-        import uuid
-        st.session_state["owner"] = uuid.uuid4().hex
     if HOSTED:
         st.info(f"Public demo: training is limited to {', '.join(LIMITS.datasets)}, "
                 f"{TEACHER_PARAMS['epochs'].hosted_high:g} epochs and "
                 f"{RUN_PARAMS['transfer_size'].hosted_high:g}x transfer sets; one job trains "
                 "at a time and the others wait in line.", icon=":material/public:")
     cfg = settings_form()
+    memory_note(cfg)
     active = ui.active_job()
     if st.button("Start training", type="primary", icon=":material/play_arrow:",
                  disabled=active is not None and HOSTED,
@@ -249,6 +270,7 @@ with ui.guard("the training page"):
         start(cfg)
 
     st.subheader("Progress", divider="gray")
+    ui.linked_job()  # says so when a link names another browser's job
     if active is not None:
         live_progress()
     else:

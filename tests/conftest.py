@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,30 @@ def tiny_soft_run(tmp_path_factory):
                                 StudentChoice("tree", {"max_leaf_nodes": 16})])
     out = tmp_path_factory.mktemp("runs") / "tiny-soft"
     return run_experiment(cfg, out=out)
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """``python -m distill ...`` run in this process (the same ``main``, without paying for a
+    new interpreter that imports torch each time): cli("runs", env={...}) -> CliResult."""
+    from distill.cli import main
+
+    def run(*args, env: dict | None = None) -> CliResult:
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as stop:  # argparse's own errors
+            code = stop.code
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return run

@@ -155,3 +155,44 @@ def test_draw_a_digit_with_the_mouse(server, page):
     shot(page, "draw")
     page.locator(".st-key-pad button.clear").click()
     page.get_by_text("Draw a digit in the square").wait_for(timeout=30_000)
+
+
+@pytest.fixture
+def hosted_server(tiny_run, tmp_path):
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_run.path, runs / "digits-run")
+    srv = AppServer(runs, env={"DISTILL_HOSTED": "1"}).wait()
+    yield srv
+    srv.stop()
+
+
+def test_a_job_link_gives_another_browser_nothing(hosted_server, browser, page):
+    """Alice starts a job; Bob, in another browser, opens its link: no details, no Cancel.
+    Alice reloads and still has her job (it is hers by a cookie, not by the link)."""
+    page.goto(hosted_server.url + "/train")
+    settle(page)
+    page.locator(".st-key-dataset").click()
+    page.get_by_role("option", name="Digits 8x8").click()
+    settle(page)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_role("button", name="Cancel").wait_for(timeout=60_000)
+    link = page.url
+    assert "job=job-" in link
+    job_id = link.split("job=")[1].split("&")[0]
+
+    bob_context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    bob = bob_context.new_page()
+    bob_errors = PageErrors().watch(bob)
+    bob.goto(link)
+    settle(bob)
+    bob.get_by_text("is not yours").first.wait_for()
+    assert bob.get_by_role("button", name="Cancel").count() == 0
+    assert bob.get_by_text(job_id).count() == 0
+    shot(bob, "job-link-in-another-browser")
+    bob_context.close()
+    assert bob_errors == [], bob_errors
+
+    page.reload()
+    settle(page)
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("cancelled").first.wait_for(timeout=30_000)

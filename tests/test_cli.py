@@ -1,6 +1,5 @@
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -10,13 +9,7 @@ import pytest
 from distill.runs import PROJECT_DIR
 
 
-def cli(*args, env=None, timeout=240):
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "distill", *args], cwd=PROJECT_DIR,
-                          capture_output=True, text=True, env=full_env, timeout=timeout)
-
-
-def test_train_then_list_show_and_export(tmp_path):
+def test_train_then_list_show_and_export(tmp_path, cli):
     env = {"DISTILL_RUNS_DIR": str(tmp_path / "runs")}
     out = tmp_path / "runs" / "cli-run"
     r = cli("train", "--dataset", "digits", "--epochs", "1", "--max-train", "150",
@@ -51,7 +44,7 @@ def test_train_then_list_show_and_export(tmp_path):
     (["show", "no-such-run"], "no run"),
     (["show", "../../etc"], "not a valid run id"),
 ])
-def test_bad_input_gets_one_line_and_status_2(args, words, tmp_path):
+def test_bad_input_gets_one_line_and_status_2(args, words, tmp_path, cli):
     r = cli(*args, env={"DISTILL_RUNS_DIR": str(tmp_path)})
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
@@ -59,7 +52,7 @@ def test_bad_input_gets_one_line_and_status_2(args, words, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_data_lists_every_dataset():
+def test_data_lists_every_dataset(cli):
     r = cli("data")
     assert r.returncode == 0
     for name in ("mnist5k", "digits", "fashion-mnist", "mnist"):
@@ -84,3 +77,10 @@ def test_progress_on_a_terminal_is_a_bar_a_stage():
     assert len(lines) == 2  # each stage's bar stays on its own line
     assert lines[0].startswith("data") and "100%" in lines[0]
     assert lines[1].startswith("teacher") and "epoch 1/2" in lines[1] and "loss 0.500" in lines[1]
+
+
+def test_the_module_runs_as_a_program_with_its_exit_codes():
+    """One real `python -m distill`: the entry point, and an error's status."""
+    r = subprocess.run([sys.executable, "-m", "distill", "show", "no-such-run"],
+                       cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error: no run 'no-such-run'")

@@ -7,13 +7,15 @@ import pytest
 from distill.data import DataError, dataset_available, load_dataset, subsample
 
 
-def write_idx(folder, n=30, h=28, w=28, gz=False, truncate=False, seed=0):
+def write_idx(folder, n=30, h=28, w=28, gz=False, truncate=False, seed=0, bad_label=None):
     """Write the four IDX files of a tiny fake data set (the format torchvision reads)."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     for prefix, count in (("train", n), ("t10k", n // 2)):
         images = rng.integers(0, 256, size=(count, h, w), dtype=np.uint8)
         labels = (np.arange(count) % 10).astype(np.uint8)
+        if bad_label is not None and prefix == "train":
+            labels[7] = bad_label
         img = struct.pack(">IIII", 0x00000803, count, h, w) + images.tobytes()
         lab = struct.pack(">II", 0x00000801, count) + labels.tobytes()
         if truncate and prefix == "train":
@@ -97,7 +99,17 @@ def test_fashion_loads_from_env_folder_with_its_class_names(tmp_path, monkeypatc
 def test_truncated_idx_file_gives_a_clear_error(tmp_path, monkeypatch, gz):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     write_idx(tmp_path / "bad", gz=gz, truncate=True)
-    with pytest.raises(DataError, match="truncated or corrupt"):
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.* truncated or corrupt"):
+        load_dataset("mnist", data_dir=tmp_path / "bad")
+    cached = list((tmp_path / "cache").rglob("*")) if gz else []
+    assert not [p for p in cached if p.suffix == ".part"]  # nothing half-unpacked is left
+
+
+def test_a_label_out_of_range_names_the_file_and_the_label(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_idx(tmp_path / "bad", bad_label=200)
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte: label 200 of image 7 is out "
+                                        r"of range \(the classes are 0 to 9\)"):
         load_dataset("mnist", data_dir=tmp_path / "bad")
 
 

@@ -1,8 +1,6 @@
 """Explanations are tested as properties over every test digit of small saved runs."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pydot
@@ -13,7 +11,6 @@ from distill.explain.drawing import HIGHLIGHT, tree_dot
 from distill.explain.evidence import evidence, weight_maps
 from distill.explain.saliency import logit_gap, saliency
 from distill.explain.tree import decision_path, path_in_words, path_overlay, rules
-from distill.runs import PROJECT_DIR
 
 TREES = ["tree.transfer", "tree.ground-truth", "pixel-tree.transfer"]
 EVIDENCE = ["gaussian-nb", "bernoulli-nb", "multinomial-nb", "linear"]
@@ -167,18 +164,18 @@ def lit_chain_in_svg(svg: bytes) -> list[str]:
     return chain
 
 
-def test_cli_exports_a_digits_path_and_the_whole_tree(tiny_mnist_run, tmp_path):
+def test_cli_exports_a_digits_path_and_the_whole_tree(tiny_mnist_run, tmp_path, cli):
     from PIL import Image
     tree = tiny_mnist_run.load_student("tree")
     path = decision_path(tree, tiny_mnist_run.predictions["x_test"][5])
     run = str(tiny_mnist_run.path)
-    r = cli_export(run, "--tree", "tree", "--sample", "5", "--format", "svg", "-o",
+    r = cli("export", run, "--tree", "tree", "--sample", "5", "--format", "svg", "-o",
                    str(tmp_path / "path.svg"))
     assert r.returncode == 0, r.stderr
     chain = lit_chain_in_svg((tmp_path / "path.svg").read_bytes())
     assert chain == [f"n{s.node}" for s in path.steps] + [f"n{path.leaf.node}"]
     for fmt in ("png", "pdf", "dot", "rules"):
-        r = cli_export(run, "--tree", "tree", "--format", fmt, "-o", str(tmp_path / f"t.{fmt}"))
+        r = cli("export", run, "--tree", "tree", "--format", fmt, "-o", str(tmp_path / f"t.{fmt}"))
         assert r.returncode == 0, r.stderr
     with Image.open(tmp_path / "t.png") as png:  # the whole tree: wide, yet not absurdly
         assert 400 < png.width < 12_000 and 100 < png.height < 4_000
@@ -190,14 +187,15 @@ def test_cli_exports_a_digits_path_and_the_whole_tree(tiny_mnist_run, tmp_path):
     assert len(rules_text.splitlines()) == tree.n_leaves_
 
 
-def test_without_dot_the_text_exports_still_work_and_pictures_say_how(tiny_mnist_run, tmp_path):
+def test_without_dot_the_text_exports_still_work_and_pictures_say_how(tiny_mnist_run, tmp_path,
+                                                                    cli):
     env = {"PATH": str(tmp_path)}  # no dot program on it
     run = str(tiny_mnist_run.path)
-    r = cli_export(run, "--tree", "tree", "--format", "svg", "-o", str(tmp_path / "t.svg"),
+    r = cli("export", run, "--tree", "tree", "--format", "svg", "-o", str(tmp_path / "t.svg"),
                    env=env)
     assert r.returncode == 2 and "apt-get install graphviz" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "t.svg").exists()
-    r = cli_export(run, "--tree", "tree", "--format", "dot", env=env)
+    r = cli("export", run, "--tree", "tree", "--format", "dot", env=env)
     assert r.returncode == 0 and r.stdout.startswith("digraph")
 
 
@@ -230,19 +228,8 @@ def test_explain_gives_json_for_every_kind(tiny_run):
         assert "prediction" in e and e["kind"] == tiny_run.student_entry(name)["kind"]
 
 
-def cli(*args, command="explain", env=None):
-    import os
-    return subprocess.run([sys.executable, "-m", "distill", command, *args], cwd=PROJECT_DIR,
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
-
-
-def cli_export(*args, env=None):
-    return cli(*args, command="export", env=env)
-
-
-def test_cli_explains_samples_as_json_lines(tiny_mnist_run):
-    r = cli(str(tiny_mnist_run.path), "--student", "tree", "--sample", "3,17,42", "--json")
+def test_cli_explains_samples_as_json_lines(tiny_mnist_run, cli):
+    r = cli("explain", tiny_mnist_run.path, "--student", "tree", "--sample", "3,17,42", "--json")
     assert r.returncode == 0, r.stderr
     objs = [json.loads(line) for line in r.stdout.splitlines()]
     assert [o["sample"] for o in objs] == [3, 17, 42]
@@ -251,7 +238,8 @@ def test_cli_explains_samples_as_json_lines(tiny_mnist_run):
         assert o["prediction"] == saved[o["sample"]]
         assert {"feature", "region", "threshold", "value", "goes"} <= set(o["path"][0])
         assert {"node", "distribution"} <= set(o["leaf"])
-    r = cli(str(tiny_mnist_run.path), "--student", "bernoulli-nb", "--sample", "all", "--json")
+    r = cli("explain", tiny_mnist_run.path, "--student", "bernoulli-nb", "--sample", "all",
+            "--json")
     objs = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(objs) == len(tiny_mnist_run.predictions["y_true"])
     o = objs[0]
@@ -259,11 +247,11 @@ def test_cli_explains_samples_as_json_lines(tiny_mnist_run):
     assert np.sum(o["evidence"]) + o["prior"] == pytest.approx(o["log_odds"], abs=1e-6)
 
 
-def test_cli_prints_dot_and_refuses_bad_samples(tiny_mnist_run):
-    r = cli(str(tiny_mnist_run.path), "--student", "tree", "--sample", "5", "--dot")
+def test_cli_prints_dot_and_refuses_bad_samples(tiny_mnist_run, cli):
+    r = cli("explain", tiny_mnist_run.path, "--student", "tree", "--sample", "5", "--dot")
     assert r.returncode == 0 and r.stdout.startswith("digraph")
     pydot.graph_from_dot_data(r.stdout)
-    r = cli(str(tiny_mnist_run.path), "--student", "tree", "--sample", "100000")
+    r = cli("explain", tiny_mnist_run.path, "--student", "tree", "--sample", "100000")
     assert r.returncode == 2 and "out of range" in r.stderr and "Traceback" not in r.stderr
-    r = cli(str(tiny_mnist_run.path), "--student", "linear", "--dot")
+    r = cli("explain", tiny_mnist_run.path, "--student", "linear", "--dot")
     assert r.returncode == 2 and "decision trees" in r.stderr

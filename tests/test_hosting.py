@@ -90,8 +90,17 @@ def test_hosted_train_form_is_bounded(hosted):
     at = hosted_app("train")
     assert any("Public demo" in i.value for i in at.info)
     assert set(at.selectbox(key="dataset").options) == {"MNIST 5k", "Digits 8x8"}
-    assert at.number_input(key="epochs").max == TEACHER_PARAMS["epochs"].hosted_high
     assert at.slider(key="size").max == RUN_PARAMS["transfer_size"].hosted_high
+    cap = TEACHER_PARAMS["epochs"].hosted_high
+    at.number_input(key="epochs").set_value(100).run()  # typed over the demo's cap
+    assert at.number_input(key="epochs").value == cap  # set back, not left in red
+    assert any(f"100 is over the demo's limit; set to {cap:g}" in c.value for c in at.caption)
+    at.multiselect(key="students").set_value(["tree"]).run()
+    at.number_input(key="p-tree-max_leaf_nodes").set_value(100_000).run()
+    assert at.number_input(key="p-tree-max_leaf_nodes").value == 512
+    assert any("100,000 is over the demo's limit; set to 512" in c.value for c in at.caption)
+    at.run()  # the note was for that change only
+    assert not any("over the demo's limit" in c.value for c in at.caption)
 
 
 def test_hosted_runs_cannot_be_renamed_or_deleted(hosted):
@@ -112,8 +121,19 @@ def test_hosted_jobs_belong_to_the_session_that_started_them(hosted):
     job = alice.query_params["job"]
     try:
         assert any(job in m.value for m in alice.markdown)  # alice sees her job
+        assert [b for b in alice.button if b.key == f"cancel-{job}"]
         bob = hosted_app("train")
         assert not any(job in m.value for m in bob.markdown)  # bob does not
         assert any("No training job yet" in c.value for c in bob.caption)
+        # nor does a link to it give him anything: no details, no Cancel
+        linked = AppTest.from_file(APP, default_timeout=60)
+        linked.query_params["job"] = job
+        linked.run()
+        linked.switch_page("pages/train.py").run()
+        assert any("is not yours" in w.value for w in linked.warning)
+        assert not [b for b in linked.button if (b.key or "").startswith("cancel-")]
+        assert not any(job in m.value for m in linked.markdown)
+        assert get_manager().snapshot(job, owner=alice.session_state["owner"])["state"] in (
+            "starting", "running")
     finally:
-        get_manager().cancel(job)
+        get_manager().cancel(job, owner=alice.session_state["owner"])

@@ -3,7 +3,8 @@ import time
 import pytest
 
 from distill.config import ConfigError, RunConfig, StudentChoice
-from distill.jobs import Job, JobManager
+from distill.jobs import Job, JobAccessError, LocalJobs
+from distill.runs import RunError
 from tests.conftest import tiny_config
 
 
@@ -22,7 +23,7 @@ def small():
 
 
 def test_a_job_trains_in_a_worker_and_saves_a_run(tmp_path):
-    m = JobManager(folder=tmp_path)
+    m = LocalJobs(folder=tmp_path)
     job = m.submit(small(), owner="alice")
     snap = wait(m, job, ("done", "failed"))
     assert snap["state"] == "done", snap["error"]
@@ -33,7 +34,7 @@ def test_a_job_trains_in_a_worker_and_saves_a_run(tmp_path):
 
 
 def test_jobs_queue_and_cancel_saves_nothing(tmp_path):
-    m = JobManager(folder=tmp_path, max_running=1)
+    m = LocalJobs(folder=tmp_path, max_running=1)
     first, second = m.submit(long_job()), m.submit(small())
     assert m.position(second) == 1 and m.snapshot(second)["state"] == "queued"
     wait(m, first, ("running",))
@@ -55,7 +56,7 @@ def long_job():
 
 
 def test_a_queued_job_cancels_at_once(tmp_path):
-    m = JobManager(folder=tmp_path, max_running=1)
+    m = LocalJobs(folder=tmp_path, max_running=1)
     a, b = m.submit(long_job()), m.submit(small())
     assert m.snapshot(b)["state"] == "queued"
     m.cancel(b)  # no waiting: a queued job has no worker to stop
@@ -68,14 +69,14 @@ def test_a_queued_job_cancels_at_once(tmp_path):
 
 
 def test_bad_settings_are_refused_and_nothing_is_queued(tmp_path):
-    m = JobManager(folder=tmp_path)
+    m = LocalJobs(folder=tmp_path)
     with pytest.raises(ConfigError):
         m.submit(RunConfig(students=[]))
     assert m.jobs() == []
 
 
 def test_one_active_job_per_owner_when_limited(tmp_path):
-    m = JobManager(folder=tmp_path, max_jobs_per_owner=1)
+    m = LocalJobs(folder=tmp_path, max_jobs_per_owner=1)
     a = m.submit(long_job(), owner="x")
     with pytest.raises(ConfigError, match="already have"):
         m.submit(small(), owner="x")
@@ -90,7 +91,7 @@ def test_one_active_job_per_owner_when_limited(tmp_path):
 
 
 def test_a_full_queue_refuses_politely(tmp_path):
-    m = JobManager(folder=tmp_path, max_running=1, max_waiting=1)
+    m = LocalJobs(folder=tmp_path, max_running=1, max_waiting=1)
     first, second = m.submit(small()), m.submit(small())
     with pytest.raises(ConfigError, match="queue is full"):
         m.submit(small())
@@ -100,7 +101,8 @@ def test_a_full_queue_refuses_politely(tmp_path):
 
 def test_the_eta_scales_the_plan_by_the_pace_since_the_first_stage(tmp_path):
     now = time.time()
-    job = Job(id="j", config=RunConfig(), owner=None, run_id="r", out=tmp_path, state="running",
+    job = Job(id="j", kind="run", config={}, owner=None, run_id="r", out=tmp_path,
+              state="running",
               started=now - 30, stages=["data", "teacher", "save"],
               estimate={"data": 2.0, "teacher": 20.0, "save": 8.0},
               fractions={"data": 1.0, "teacher": 0.5},
@@ -111,3 +113,47 @@ def test_the_eta_scales_the_plan_by_the_pace_since_the_first_stage(tmp_path):
     assert job.overall() == pytest.approx(12 / 30)
     job.state = "done"
     assert job.eta() is None
+
+
+def test_a_private_queue_shows_and_cancels_a_job_only_for_its_owner(tmp_path):
+    m = LocalJobs(folder=tmp_path, private=True)
+    job = m.submit(long_job(), owner="alice")
+    assert job.startswith("job-") and len(job) >= 16  # unguessable, not a counter
+    assert m.snapshot(job, owner="alice")["state"] in ("starting", "running")
+    for stranger in ("bob", None):
+        with pytest.raises(JobAccessError, match="not yours"):
+            m.snapshot(job, owner=stranger)
+        with pytest.raises(JobAccessError, match="not yours"):
+            m.cancel(job, owner=stranger)
+        assert m.jobs(owner=stranger) == []
+    assert m.snapshot(job, owner="alice")["state"] in ("starting", "running")  # still going
+    m.cancel(job, owner="alice")
+    assert wait_as(m, job, "alice", ("cancelled", "done", "failed"))["state"] == "cancelled"
+
+
+def wait_as(manager, job_id, owner, states, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end:
+        snap = manager.snapshot(job_id, owner=owner)
+        if snap["state"] in states:
+            return snap
+        time.sleep(0.1)
+    raise AssertionError(f"job stuck in {manager.snapshot(job_id, owner=owner)['state']}")
+
+
+def test_a_job_that_could_not_be_saved_is_refused_before_it_queues(tmp_path):
+    (tmp_path / "runs").write_text("a file where the runs folder should be")
+    m = LocalJobs(folder=tmp_path / "runs")
+    with pytest.raises(RunError, match="is a file, not a folder"):
+        m.submit(small())
+    assert m.jobs() == []
+
+
+def test_a_job_too_big_for_the_memory_budget_is_refused_with_what_fits(tmp_path):
+    m = LocalJobs(folder=tmp_path, memory_budget=2 * 2**30)
+    cfg = tiny_config("mnist5k", max_train=None, transfer_size=40)
+    with pytest.raises(ConfigError, match=r"needs about .* GB of memory and 2.0 GB are "
+                                          r"available; the largest transfer set that fits is "
+                                          r"\d+x"):
+        m.submit(cfg)
+    assert m.jobs() == []

@@ -186,6 +186,18 @@ def test_train_form_refuses_invalid_settings_with_reasons(runs_home):
     assert at.multiselect(key="students").value == []  # nothing the user set is lost
 
 
+def test_train_form_shows_the_memory_a_run_needs(runs_home, monkeypatch):
+    from distill.config import RunConfig
+    from distill.memory import estimate
+    at = app("train")
+    need = estimate(RunConfig()).words()
+    assert any(f"Needs {need} of memory" in c.value and "available" in c.value
+               for c in at.caption)
+    at.slider(key="size").set_value(30).run()
+    bigger = estimate(RunConfig(transfer_size=30)).words()
+    assert bigger != need and any(f"Needs {bigger}" in c.value for c in at.caption)
+
+
 def test_train_form_offers_every_dataset_teacher_and_student(runs_home):
     at = app("train")
     assert set(at.selectbox(key="dataset").options) >= {"MNIST 5k", "Digits 8x8"}
@@ -195,14 +207,14 @@ def test_train_form_offers_every_dataset_teacher_and_student(runs_home):
 
 def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, monkeypatch):
     from distill.config import ConfigError
-    from distill.jobs import JobManager
+    from distill.jobs import JobQueue
     sent = []
 
     def submit(self, config, owner=None):
         sent.append(config)
         raise ConfigError("held for the test")
 
-    monkeypatch.setattr(JobManager, "submit", submit)
+    monkeypatch.setattr(JobQueue, "submit", submit)
     at = app("train")
     at.multiselect(key="students").set_value(["soft-tree"]).run()
     toggle = at.toggle(key="p-soft-tree-deskew-mnist5k")
@@ -293,8 +305,72 @@ def test_draw_page_reads_an_uploaded_digit_with_every_model(runs_home, tiny_mnis
     assert graphviz(at)  # the tree's path for the drawing
 
 
-def test_draw_page_refuses_a_corrupt_upload_kindly(runs_home):
+@pytest.mark.parametrize("name, data, words", [
+    ("x.png", b"not a picture", "could not be read"),
+    ("x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "SVG drawing"),
+    ("big.png", b"0" * (6 * 2**20), "That file is 6.0 MB; please upload a picture under 5 MB"),
+])
+def test_draw_page_refuses_a_bad_upload_kindly(runs_home, name, data, words):
     at = app("draw", run="mnist-run")
-    at.get("file_uploader")[0].upload("x.png", b"not a picture", "image/png").run()
+    at.get("file_uploader")[0].upload(name, data, "application/octet-stream").run()
     assert not at.exception
-    assert at.warning and "could not be read" in at.warning[0].value
+    assert at.warning and words in at.warning[0].value
+
+
+@pytest.mark.parametrize("sample, words", [("5000", "there is no digit #5000"),
+                                           ("abc", "'abc' is not a digit number")])
+def test_a_link_to_a_digit_that_is_not_there_says_so(runs_home, sample, words):
+    at = app("explore", run="mnist-run", sample=sample)
+    assert not at.exception
+    (notice,) = [w.value for w in at.warning if "The link asked for digit" in w.value]
+    assert words in notice and "#0 to #99" in notice and "Showing digit #0" in notice
+    assert at.number_input(key="sample").value == 0
+    assert at.query_params.get("sample") in (None, "0")  # the default drops out of the URL
+    at.button(key="next").click().run()  # the notice was for the link; it does not come back
+    assert not any("The link asked" in w.value for w in at.warning)
+
+
+def test_a_link_to_a_run_that_is_not_there_says_so(runs_home):
+    at = app(run="nonexistent")
+    assert any("The run 'nonexistent' is not here" in w.value for w in at.sidebar.warning)
+    assert at.sidebar.selectbox(key="run").value in ("mnist-run", "digits-run")
+    assert at.query_params["run"] == at.sidebar.selectbox(key="run").value
+
+
+def test_a_run_deleted_while_it_is_viewed_says_so_and_offers_the_others(runs_home):
+    at = app("explore", run="digits-run")
+    R.delete_run(R.load_run("digits-run"))  # from another session, say
+    at.button(key="next").click().run()
+    assert not at.exception
+    notices = [w.value for w in [*at.warning, *at.sidebar.warning]]
+    assert any("'digits-run' was deleted" in w for w in notices), notices
+    assert not any("/" in w for w in notices)  # no server path
+    assert at.sidebar.selectbox(key="run").value == "mnist-run"
+
+
+def test_another_runs_damage_does_not_break_a_healthy_runs_pages(runs_home):
+    (runs_home / "digits-run" / "predictions.npz").write_bytes(b"truncated")
+    for page in ("compare", "explore", "runs"):
+        at = app(page, run="mnist-run")
+        assert not at.error, page
+    at = app("compare", run="mnist-run")
+    at.selectbox(key="other_run").select("digits-run").run()  # compares numbers, not files
+    assert not at.exception and len(at.dataframe) == 2
+
+
+@pytest.mark.parametrize("file, content, words", [
+    ("metrics.json", "{}", "metrics.json is damaged"),
+    ("predictions.npz", "truncated", "predictions.npz is damaged"),
+])
+def test_the_runs_page_says_what_is_wrong_with_a_run_and_deletes_it(runs_home, file, content,
+                                                                    words):
+    (runs_home / "digits-run" / file).write_text(content)
+    at = app("runs", run="digits-run")
+    assert not at.exception
+    assert any(words in e.value for e in at.error)
+    table = at.dataframe[0].value
+    assert table.set_index("id").loc["digits-run", "kind"] == ("damaged" if file ==
+                                                               "metrics.json" else "yours")
+    at.button(key="delete-digits-run").click().run()
+    assert not (runs_home / "digits-run").exists() and (runs_home / "mnist-run").exists()
+    assert not at.exception

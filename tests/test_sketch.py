@@ -110,8 +110,25 @@ def test_bad_uploads_are_refused_with_reasons():
         ink_from_picture(buf.getvalue())
     huge = io.BytesIO()
     Image.new("1", (6000, 6000)).save(huge, format="PNG")  # small file, 36 megapixels
-    with pytest.raises(SketchError, match="megapixels"):
+    with pytest.raises(SketchError, match="6000 x 6000 pixels; please upload one under 25"):
         ink_from_picture(huge.getvalue())
+    with pytest.raises(SketchError, match="400 megapixels; please upload one under 25"):
+        ink_from_picture(png_header(20_000, 20_000))  # refused before a pixel is decoded
+    svg = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0"/></svg>'
+    with pytest.raises(SketchError, match="SVG drawing .* export it as a PNG"):
+        ink_from_picture(svg)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares its size and holds nothing: what a decompression bomb looks like."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
 
 
 def test_the_pads_data_uri_reads_like_its_pixels_and_bad_ones_are_refused():

@@ -1,8 +1,6 @@
 """The soft decision tree: training, saving, and explanations true to the model."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -20,7 +18,7 @@ from distill.explain.soft_tree import (
     tree_reads,
 )
 from distill.progress import Cancelled
-from distill.runs import PROJECT_DIR, load_student, save_student
+from distill.runs import load_student, save_student
 from distill.students import SoftTreeStudent, epochs_for, make_student
 
 
@@ -163,20 +161,15 @@ def test_filters_and_layout_are_picture_ready(tiny_soft_run):
     assert e["kind"] == "soft-tree" and len(e["path"]) == tree.depth
 
 
-def test_cli_trains_and_explains_a_soft_tree(tmp_path):
+def test_cli_trains_and_explains_a_soft_tree(tmp_path, cli):
     out = tmp_path / "run"
-    r = subprocess.run([sys.executable, "-m", "distill", "train", "--dataset", "digits",
-                        "--epochs", "1", "--max-train", "150", "--max-test", "40",
-                        "--student", "soft-tree:depth=3,epochs=2,min_steps=0",
-                        "--transfer-size", "1",
-                        "--out", str(out)], cwd=PROJECT_DIR, capture_output=True, text=True,
-                       timeout=300)
+    r = cli("train", "--dataset", "digits", "--epochs", "1", "--max-train", "150",
+            "--max-test", "40", "--student", "soft-tree:depth=3,epochs=2,min_steps=0",
+            "--transfer-size", "1", "--out", out)
     assert r.returncode == 0, r.stderr
     assert "soft-tree.transfer" in r.stdout
     assert (out / "students" / "soft-tree.transfer.pt").exists()
-    r = subprocess.run([sys.executable, "-m", "distill", "explain", str(out), "--student",
-                        "soft-tree", "--sample", "0,1", "--json"], cwd=PROJECT_DIR,
-                       capture_output=True, text=True, timeout=120)
+    r = cli("explain", out, "--student", "soft-tree", "--sample", "0,1", "--json")
     assert r.returncode == 0, r.stderr
     objs = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(objs) == 2
@@ -185,10 +178,8 @@ def test_cli_trains_and_explains_a_soft_tree(tmp_path):
         assert o["leaf"]["distribution"] and o["prediction"] in range(10)
 
 
-def test_explain_in_words_says_the_digit_was_straightened(tiny_soft_run):
-    r = subprocess.run([sys.executable, "-m", "distill", "explain", str(tiny_soft_run.path),
-                        "--student", "soft-tree", "--sample", "0"], cwd=PROJECT_DIR,
-                       capture_output=True, text=True, timeout=120)
+def test_explain_in_words_says_the_digit_was_straightened(tiny_soft_run, cli):
+    r = cli("explain", tiny_soft_run.path, "--student", "soft-tree", "--sample", "0")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[1].startswith("read straightened: it leaned ")

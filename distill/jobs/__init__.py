@@ -1,10 +1,37 @@
 """Training jobs: run a configuration in a worker, follow its progress, cancel it.
 
-:mod:`.manager` holds the queue and the local worker processes; :mod:`.eta` the time model
-behind the progress bar.
+:mod:`.queue` holds the policy (who may see and cancel what, how many run at once),
+:mod:`.record` one job's state, :mod:`.local` the worker processes of this machine,
+:mod:`.worker` what a worker does, :mod:`.eta` the time model behind the progress bar.
 """
 
-from .eta import estimate_seconds
-from .manager import ACTIVE, FINISHED, Job, JobManager, get_manager
+from __future__ import annotations
 
-__all__ = ["ACTIVE", "FINISHED", "Job", "JobManager", "get_manager", "estimate_seconds"]
+import threading
+
+from .eta import estimate_seconds
+from .local import LocalJobs
+from .queue import JobAccessError, JobQueue, new_job_id
+from .record import ACTIVE, FINISHED, Job
+
+_MANAGER: JobQueue | None = None
+_MANAGER_LOCK = threading.Lock()
+
+
+def get_manager(**settings) -> JobQueue:
+    """The process-wide job queue (one per web server), created on first use with
+    ``settings`` (see :class:`JobQueue`)."""
+    global _MANAGER
+    with _MANAGER_LOCK:
+        if _MANAGER is None:
+            _MANAGER = LocalJobs(**settings)
+        return _MANAGER
+
+
+def started_manager() -> JobQueue | None:
+    """The job queue if one was started, without starting one."""
+    return _MANAGER
+
+
+__all__ = ["ACTIVE", "FINISHED", "Job", "JobAccessError", "JobQueue", "LocalJobs",
+           "get_manager", "started_manager", "estimate_seconds", "new_job_id"]

@@ -8,21 +8,20 @@ fit, measured once on 2 CPU cores (mnist5k). A running job rescales it by its ow
 from __future__ import annotations
 
 from ..config import RunConfig, params_for
+from ..data import DATASETS
 from ..students import STUDENTS, epochs_for
 
 EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
 STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.9, "pixel-tree": 0.06, "linear": 0.5,
                               "soft-tree": 0.09}  # the soft tree's is per epoch
 DESKEW_SECONDS_PER_MPIXEL = 0.1  # straightening a student's images, once
-# training images and pixels per image, for sets whose size is not known without loading
-SIZES = {"mnist5k": (4000, 784), "digits": (1437, 64), "fashion-mnist": (60000, 784),
-         "mnist": (60000, 784)}
 
 
 def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
     """A rough time for each stage, for the overall progress bar and its ETA."""
-    n_images, pixels = SIZES.get(cfg.dataset, SIZES["mnist5k"])
-    n = min(n_images, cfg.max_train or n_images)
+    info = DATASETS[cfg.dataset]
+    pixels = info.image_shape[0] * info.image_shape[1]
+    n = min(info.n_train, cfg.max_train or info.n_train)
     mpix = n * pixels / 1e6
     fit = {m: mpix * (1 + cfg.transfer_size if m == "transfer" else 1) for m in cfg.methods()}
     est = {"data": 1.0, "evaluate": 1.0, "save": 1.0,

@@ -1,0 +1,76 @@
+"""What a saved run's files must hold, checked when they are read.
+
+A file that parses is not yet a run: ``{}`` is valid JSON. Each check here names the file and
+what is wrong with it, so a damaged run is reported as damaged (and can be deleted) instead of
+failing somewhere deeper with a KeyError, or taking other runs down with it.
+"""
+
+from __future__ import annotations
+
+from numbers import Number
+
+import numpy as np
+
+
+class LayoutError(ValueError):
+    """A run file that does not hold what the layout says, in words."""
+
+
+def _need(cond: bool, file: str, what: str) -> None:
+    if not cond:
+        raise LayoutError(f"{file} is damaged: {what}")
+
+
+def check_metrics(m) -> None:
+    """``metrics.json``: the data set, the teacher (or none) and a list of students."""
+    f = "metrics.json"
+    _need(isinstance(m, dict), f, "it is not an object")
+    missing = [k for k in ("dataset", "class_names", "n_test", "method", "students",
+                           "image_shape") if k not in m]
+    _need(not missing, f, f"it lacks {', '.join(missing)}")
+    _need(isinstance(m["class_names"], list) and len(m["class_names"]) >= 2, f,
+          "class_names is not a list of at least two names")
+    _need(isinstance(m["n_test"], int) and m["n_test"] > 0, f, "n_test is not a count")
+    _need(isinstance(m["image_shape"], list) and len(m["image_shape"]) == 2, f,
+          "image_shape is not [height, width]")
+    teacher = m.get("teacher")
+    if teacher is not None:
+        _need(isinstance(teacher, dict) and isinstance(teacher.get("arch"), str)
+              and isinstance(teacher.get("test_accuracy"), Number), f,
+              "the teacher entry lacks its network or accuracy")
+    students = m["students"]
+    _need(isinstance(students, list) and students, f, "it has no students")
+    names = set()
+    for s in students:
+        _need(isinstance(s, dict) and all(isinstance(s.get(k), str)
+                                          for k in ("name", "kind", "method")), f,
+              "a student entry lacks its name, kind or method")
+        _need(isinstance(s.get("test_accuracy"), Number), f,
+              f"student {s['name']} has no accuracy")
+        names.add(s["name"])
+    _need(len(names) == len(students), f, "two students share a name")
+
+
+def check_predictions(p: dict[str, np.ndarray], m: dict) -> None:
+    """``predictions.npz``: test digits, labels and every model's probabilities, one row each."""
+    f = "predictions.npz"
+    n, c = m["n_test"], len(m["class_names"])
+    wanted = ["y_true", "x_test"] + (["teacher_proba"] if m.get("teacher") else [])
+    wanted += [f"proba_{s['name']}" for s in m["students"]]
+    missing = [k for k in wanted if k not in p]
+    _need(not missing, f, f"it lacks {', '.join(missing)}")
+    _need(p["y_true"].shape == (n,), f, f"y_true has shape {p['y_true'].shape}, not ({n},)")
+    _need(p["x_test"].shape == (n, *m["image_shape"]), f,
+          f"x_test has shape {p['x_test'].shape}, not ({n}, {m['image_shape'][0]}, "
+          f"{m['image_shape'][1]})")
+    for k in wanted[2:]:
+        _need(p[k].shape == (n, c), f, f"{k} has shape {p[k].shape}, not ({n}, {c})")
+        _need(bool(np.isfinite(p[k]).all()), f, f"{k} holds values that are not numbers")
+
+
+def check_meta(meta) -> None:
+    """``meta.json``: the title and when the run was made."""
+    f = "meta.json"
+    _need(isinstance(meta, dict), f, "it is not an object")
+    _need(isinstance(meta.get("title", ""), str), f, "its title is not text")
+    _need(isinstance(meta.get("created", 0), Number), f, "its creation time is not a number")
