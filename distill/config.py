@@ -183,4 +183,5 @@ class RunConfig:
 def plan(cfg: RunConfig) -> list[str]:
     """The stage names of a run, in order, for progress displays."""
     models = [f"{label}.{m}" for m in cfg.methods() for label in cfg.labels()]
-    return ["data", "teacher", "targets", *[f"student:{m}" for m in models], "evaluate", "save"]
+    return ["data", "teacher", "targets", *[f"student:{m}" for m in models], "evaluate",
+            "saliency", "save"]

@@ -74,3 +74,9 @@ def check_meta(meta) -> None:
     _need(isinstance(meta, dict), f, "it is not an object")
     _need(isinstance(meta.get("title", ""), str), f, "its title is not text")
     _need(isinstance(meta.get("created", 0), Number), f, "its creation time is not a number")
+
+
+def check_saliency(maps: np.ndarray, m: dict) -> None:
+    """``saliency.npz``: one teacher evidence map per test digit."""
+    shape = (m["n_test"], *m["image_shape"])
+    _need(maps.shape == shape, "saliency.npz", f"its maps have shape {maps.shape}, not {shape}")

@@ -31,6 +31,7 @@ from .runs import (
     save_student,
     write_atomically,
     write_json,
+    write_saliency,
 )
 from .students import STUDENTS, make_student
 
@@ -93,6 +94,12 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     teacher_entry["test_accuracy"] = float(np.mean(teacher_proba.argmax(1) == data.y_test))
     stage("evaluate", 1.0)
 
+    stage("saliency")  # every test digit's teacher evidence, once, so pages need no network
+    from .explain.saliency import saliency_maps  # torch, like the teacher
+    saliency = saliency_maps(teacher, data.x_test, teacher_proba.argmax(1),
+                             progress=progress, should_stop=should_stop)
+    stage("saliency", 1.0)
+
     stage("save")
     metrics = {"dataset": data.name, "class_names": data.class_names,
                "n_train": len(data.x_train), "n_test": len(data.x_test),
@@ -104,6 +111,7 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
                "total_seconds": round(clock.elapsed(), 2)}
     def fill(folder: Path) -> None:
         _save(folder, cfg, metrics, history, predictions, teacher, students, should_stop)
+        write_saliency(folder, saliency)
 
     try:
         write_atomically(target, fill)

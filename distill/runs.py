@@ -7,6 +7,7 @@ Layout of a run directory::
     history.json      the teacher's training curves
     meta.json         title and creation time (rename rewrites only this)
     predictions.npz   y_true, x_test, teacher_proba, proba_<student> (test split order)
+    saliency.npz      the teacher's integrated gradients of every test digit, for its answer
     teacher.pt        the teacher's weights (loaded with weights_only=True)
     students/<name>.npz  each student's parameters and learned arrays, no pickle
 
@@ -16,6 +17,7 @@ Nothing here unpickles: numpy loads with ``allow_pickle=False``, torch with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .layout import LayoutError, check_meta, check_metrics, check_predictions
+from .layout import LayoutError, check_meta, check_metrics, check_predictions, check_saliency
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BUNDLED_RUNS_DIR = Path(os.environ.get("DISTILL_BUNDLED_RUNS_DIR") or
@@ -148,6 +150,14 @@ def read_json(path: Path) -> dict:
         raise RunError(f"{path} is missing: the run is incomplete") from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise RunError(f"{path} is damaged ({err})") from err
+
+
+def write_saliency(folder: Path, maps: np.ndarray) -> None:
+    """The teacher's evidence maps beside a run's files, written atomically (float16)."""
+    from .explain.saliency import STEPS
+    tmp = folder / f"{TMP_PREFIX}saliency-{os.getpid()}.npz"
+    np.savez_compressed(tmp, teacher_ig=maps.astype(np.float16), steps=np.array(STEPS))
+    os.replace(tmp, folder / "saliency.npz")
 
 
 # --------------------------------------------------------------------------------------
@@ -322,6 +332,35 @@ class Run:
             return matches[0]
         self.student_entry(name)  # raises with the list of names
         return name
+
+    @cached_property
+    def saliency(self) -> np.ndarray | None:
+        """(N, H, W) float16 integrated gradients of every test digit for the teacher's answer
+        (None for a run saved before they were stored: see :meth:`ensure_saliency`)."""
+        path = self.path / "saliency.npz"
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                maps = z["teacher_ig"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            raise RunError(f"run {self.id}: saliency.npz is damaged ({_what(err)})") from None
+        self._checked(check_saliency, maps, self.metrics)
+        return maps
+
+    def ensure_saliency(self) -> np.ndarray:
+        """The stored maps; a run saved before they were stored computes them once now and
+        keeps them (a bundled run only in memory)."""
+        if self.saliency is not None:
+            return self.saliency
+        from .explain.saliency import saliency_maps
+        p = self.predictions
+        maps = saliency_maps(self.load_teacher(), p["x_test"], p["teacher_proba"].argmax(1))
+        if not self.bundled:
+            with contextlib.suppress(OSError):  # a folder we may not write: memory will do
+                write_saliency(self.path, maps)
+        self.__dict__["saliency"] = maps
+        return maps
 
     def student_proba(self, name: str) -> np.ndarray:
         return self.predictions[f"proba_{name}"]

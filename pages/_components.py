@@ -6,14 +6,10 @@ instead of 24 images and 24 buttons that the browser would redraw on every click
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import streamlit as st
-from PIL import Image
 
-from pages._pictures import ink
+from pages._pictures import ink_pixels, png_uri
 
 GRID_CSS = """
 .grid { display: grid; grid-template-columns: repeat(var(--cols), 1fr); gap: 6px; }
@@ -24,6 +20,13 @@ GRID_CSS = """
 .cell.on { border: 2px solid #d62728; background: #fde0dd; }
 .cell img { width: 100%; max-width: 72px; image-rendering: pixelated; aspect-ratio: 1; }
 .cell .off { color: #d62728; font-weight: 600; }
+.pager { display: flex; align-items: center; gap: 8px; margin-top: 8px;
+         font: 13px sans-serif; color: #666; }
+.pager span { flex: 1; text-align: center; }
+.pager button { border: 1px solid #ccc; background: white; border-radius: 8px;
+                padding: 4px 14px; font: 13px sans-serif; cursor: pointer; color: #333; }
+.pager button:hover:not(:disabled) { border-color: #d62728; color: #d62728; }
+.pager button:disabled { color: #bbb; cursor: default; }
 """
 
 GRID_JS = """
@@ -33,8 +36,19 @@ export default function(component) {
   if (!root) {
     root = document.createElement('div');
     root.className = 'grid';
-    parentElement.appendChild(root);
+    const pager = document.createElement('div');
+    pager.className = 'pager';
+    pager.innerHTML = '<button class="prev" type="button">◀ Page</button><span></span>' +
+                      '<button class="next" type="button">Page ▶</button>';
+    parentElement.append(root, pager);
   }
+  const pager = parentElement.querySelector('.pager');
+  const prev = pager.querySelector('.prev'), next = pager.querySelector('.next');
+  prev.disabled = data.page <= 0;
+  next.disabled = data.page >= data.pages - 1;
+  prev.onclick = () => setTriggerValue('page', data.page - 1);
+  next.onclick = () => setTriggerValue('page', data.page + 1);
+  pager.querySelector('span').textContent = data.caption;
   root.style.setProperty('--cols', data.columns);
   root.replaceChildren(...data.cells.map((c) => {
     const b = document.createElement('button');
@@ -60,17 +74,17 @@ _grid = st.components.v2.component("distill_digit_grid", css=GRID_CSS, js=GRID_J
 
 def png_data_uri(image: np.ndarray) -> str:
     """A small grey PNG (dark ink on white) as a data: URI."""
-    grey = ink(image, 1)[..., 0]  # (H, W) uint8, the same ink as every other picture
-    buf = io.BytesIO()
-    Image.fromarray(grey, mode="L").save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return png_uri(ink_pixels(image))  # the same ink as every other picture
 
 
-def digit_grid(cells: list[dict], selected: int, columns: int, key: str, on_click) -> None:
-    """``cells``: [{"index", "src", "label", "differ", "title"}]; ``on_click`` reads
-    ``st.session_state[key]["clicked"]``."""
-    _grid(data={"cells": cells, "selected": int(selected), "columns": columns}, key=key,
-          on_clicked_change=on_click)
+def digit_grid(cells: list[dict], selected: int, columns: int, page: int, pages: int,
+               caption: str, key: str, on_click, on_page) -> None:
+    """A page of the grid with its own page buttons: ``cells`` are [{"index", "src",
+    "label", "differ", "title"}]; ``on_click`` reads ``st.session_state[key]["clicked"]``,
+    ``on_page`` ``st.session_state[key]["page"]`` (the page asked for)."""
+    _grid(data={"cells": cells, "selected": int(selected), "columns": columns, "page": page,
+                "pages": pages, "caption": caption}, key=key, on_clicked_change=on_click,
+          on_page_change=on_page)
 
 
 PAD_CSS = """

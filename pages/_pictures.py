@@ -1,125 +1,200 @@
-"""Pictures as plain RGB arrays: digits, explanation maps, region overlays, small multiples.
+"""Pictures as small SVG documents, ready for ``st.image`` as ``data:`` URIs.
 
-Drawn with numpy and Pillow rather than plotly because the Explore page redraws them on
-every click: a PNG of a 28 x 28 map costs about a millisecond to make and to show, a plotly
-heatmap with shapes tens of milliseconds on the server and more in the browser.
+Explore redraws its pictures on every click, and every viewer's click costs the server CPU,
+so a picture is made as cheaply as it can be: a map of pixels is a PNG at its own size (28 x
+28 pixels, a few hundred bytes) inside an SVG that the browser scales up with crisp pixels;
+rectangles, numbers, bars and labels are SVG elements, drawn by the browser in its own
+fonts. No picture is kept on the server or fetched over HTTP: the page embeds it.
 """
 
 from __future__ import annotations
 
+import base64
+import io
+from html import escape
+
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 RED = np.array([178, 24, 43], float)
 BLUE = np.array([33, 102, 172], float)
 WHITE = np.array([255, 255, 255], float)
-MORE_INK = (255, 127, 14)  # orange: the digit had more ink than the threshold
-LESS_INK = (31, 119, 180)  # blue: less ink
-HIGHLIGHT = (214, 39, 40)
-TEACHER = (76, 76, 76)
+NAVY = np.array([8, 48, 107], float)
+MORE_INK = "#ff7f0e"  # orange: the digit had more ink than the threshold
+LESS_INK = "#1f77b4"  # blue: less ink
+HIGHLIGHT = "#d62728"
+TEACHER = "#4c4c4c"
+FONT = 'font-family="Helvetica, Arial, sans-serif"'
 
 
-def _font(size: int):
-    try:
-        return ImageFont.truetype("DejaVuSans-Bold.ttf", size)
-    except OSError:
-        return ImageFont.load_default(size)
+# --------------------------------------------------------------------------------------
+# maps of pixels: (H, W) values -> (H, W, 3) uint8 colours, at their own size
 
 
-def upscale(rgb: np.ndarray, scale: int) -> np.ndarray:
-    """Whole-pixel enlargement (no blur): (H, W, 3) -> (H*s, W*s, 3)."""
-    return np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
+def ink_pixels(image: np.ndarray) -> np.ndarray:
+    """A digit as dark ink on white: (H, W) uint8 grey."""
+    return (255 * (1 - np.clip(image, 0, 1))).astype(np.uint8)
 
 
-def ink(image: np.ndarray, scale: int = 8) -> np.ndarray:
-    """A digit as dark ink on white."""
-    grey = 255 * (1 - np.clip(image, 0, 1))
-    return upscale(np.repeat(grey[..., None], 3, axis=2).astype(np.uint8), scale)
-
-
-def diverging(values: np.ndarray, scale: int = 8, zmax: float | None = None) -> np.ndarray:
+def diverging_pixels(values: np.ndarray, zmax: float | None = None) -> np.ndarray:
     """Blue below zero, white at zero, red above; symmetric around 0 up to ``zmax``."""
     m = zmax or float(np.abs(values).max()) or 1.0
     v = np.clip(values / m, -1, 1)[..., None]
-    rgb = np.where(v > 0, WHITE + (RED - WHITE) * v, WHITE + (BLUE - WHITE) * (-v))
-    return upscale(rgb.astype(np.uint8), scale)
+    return np.where(v > 0, WHITE + (RED - WHITE) * v, WHITE + (BLUE - WHITE) * (-v)).astype(
+        np.uint8)
 
 
-def sequential(values: np.ndarray, scale: int = 8, lo: float | None = None,
-               hi: float | None = None) -> np.ndarray:
+def sequential_pixels(values: np.ndarray, lo: float | None = None,
+                      hi: float | None = None) -> np.ndarray:
     """White (low) to dark blue (high)."""
     lo = float(values.min()) if lo is None else lo
     hi = float(values.max()) if hi is None else hi
     v = np.clip((values - lo) / ((hi - lo) or 1.0), 0, 1)[..., None]
-    rgb = WHITE + (np.array([8, 48, 107], float) - WHITE) * v
-    return upscale(rgb.astype(np.uint8), scale)
+    return (WHITE + (NAVY - WHITE) * v).astype(np.uint8)
 
 
-def with_regions(image: np.ndarray, overlay: list[dict], scale: int = 14) -> np.ndarray:
+def ink_rgb(image: np.ndarray) -> np.ndarray:
+    """The digit's ink as (H, W, 3), to sit among colour maps."""
+    return np.repeat(ink_pixels(image)[..., None], 3, axis=2)
+
+
+def png_uri(pixels: np.ndarray) -> str:
+    """(H, W) grey or (H, W, 3) RGB uint8 pixels as a PNG ``data:`` URI, at their own size."""
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(pixels, np.uint8)).save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _pixels(pixels: np.ndarray, x: float = 0, y: float = 0) -> str:
+    """An <image> of a pixel map, one user unit a pixel, drawn with crisp pixels."""
+    h, w = pixels.shape[:2]
+    return (f'<image x="{x}" y="{y}" width="{w}" height="{h}" href="{png_uri(pixels)}" '
+            'preserveAspectRatio="none" style="image-rendering:pixelated"/>')
+
+
+def _svg(width: float, height: float, body: str, scale: float = 1.0) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width * scale:g}" '
+            f'height="{height * scale:g}" viewBox="0 0 {width:g} {height:g}" {FONT}>{body}</svg>')
+
+
+def picture(pixels: np.ndarray, scale: int = 8) -> str:
+    """A map of pixels as a ``data:`` URI, shown ``scale`` times its size."""
+    h, w = pixels.shape[:2]
+    return svg_uri(_svg(w, h, _pixels(pixels), scale))
+
+
+def ink(image: np.ndarray, scale: int = 8) -> str:
+    return picture(ink_pixels(image), scale)
+
+
+def diverging(values: np.ndarray, scale: int = 8, zmax: float | None = None) -> str:
+    return picture(diverging_pixels(values, zmax), scale)
+
+
+# --------------------------------------------------------------------------------------
+# drawings
+
+
+def with_regions(image: np.ndarray, overlay: list[dict], scale: int = 14) -> str:
     """The digit with each split's rectangle outlined and numbered in path order."""
-    canvas = Image.fromarray(ink(image, scale))
-    tint = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(tint)
-    font = _font(max(10, scale - 2))
+    h, w = image.shape
+    parts = [_pixels(ink_pixels(image))]
+    label = 1.1  # a label's height, in pixels of the digit
     for o in overlay:
         t, l, b, r = o["region"]
         colour = MORE_INK if o["more_ink"] else LESS_INK
-        box = [l * scale, t * scale, r * scale - 1, b * scale - 1]
-        draw.rectangle(box, fill=colour + (45,), outline=colour + (255,), width=2)
-        label = str(o["order"])
-        w = draw.textlength(label, font=font)
-        draw.rectangle([box[0], box[1], box[0] + w + 4, box[1] + scale], fill=colour + (255,))
-        draw.text((box[0] + 2, box[1]), label, fill=(255, 255, 255, 255), font=font)
-    return np.asarray(Image.alpha_composite(canvas.convert("RGBA"), tint).convert("RGB"))
+        parts.append(f'<rect x="{l + 0.06}" y="{t + 0.06}" width="{r - l - 0.12}" '
+                     f'height="{b - t - 0.12}" fill="{colour}" fill-opacity="0.18" '
+                     f'stroke="{colour}" stroke-width="0.14"/>')
+        text = str(o["order"])
+        parts.append(f'<rect x="{l}" y="{t}" width="{0.25 + 0.62 * label * len(text)}" '
+                     f'height="{label}" fill="{colour}"/>')
+        parts.append(f'<text x="{l + 0.12}" y="{t + 0.9 * label}" font-size="{label}" '
+                     f'font-weight="bold" fill="white">{text}</text>')
+    return svg_uri(_svg(w, h, "".join(parts), scale))
 
 
 def grid(tiles: list[np.ndarray], labels: list[str], columns: int = 5,
-         bold: set[int] | None = None, pad: int = 6) -> np.ndarray:
-    """Small multiples: equally sized RGB tiles with a label (one or more lines) above each."""
+         bold: set[int] | None = None, scale: int = 4, pad: int = 6) -> str:
+    """Small multiples: maps of pixels with a label (one or more lines) above each."""
     h, w = tiles[0].shape[:2]
+    tw, th = w * scale, h * scale
+    lines = max(label.count("\n") + 1 for label in labels)
+    head = 4 + 15 * lines
     rows = -(-len(tiles) // columns)
-    head = 4 + 15 * max(label.count("\n") + 1 for label in labels)
-    out = Image.new("RGB", (columns * (w + pad) - pad, rows * (h + head + pad) - pad), "white")
-    draw = ImageDraw.Draw(out)
+    width, height = columns * (tw + pad) - pad, rows * (th + head + pad) - pad
+    parts = []
     for i, (tile, label) in enumerate(zip(tiles, labels)):
-        x, y = (i % columns) * (w + pad), (i // columns) * (h + head + pad)
-        out.paste(Image.fromarray(tile), (x, y + head))
-        marked = bold and i in bold
-        draw.multiline_text((x + w / 2, y + 2), label, anchor="ma", align="center",
-                            font=_font(13), spacing=2,
-                            fill=HIGHLIGHT if marked else (60, 60, 60))
+        x, y = (i % columns) * (tw + pad), (i // columns) * (th + head + pad)
+        marked = bool(bold) and i in bold
+        colour = HIGHLIGHT if marked else "#3c3c3c"
+        for k, line in enumerate(label.split("\n")):
+            parts.append(f'<text x="{x + tw / 2}" y="{y + 13 + 15 * k}" font-size="13" '
+                         f'font-weight="bold" text-anchor="middle" fill="{colour}">'
+                         f'{escape(line)}</text>')
+        parts.append(f'<g transform="translate({x},{y + head}) scale({scale})">'
+                     f'{_pixels(tile)}</g>')
         if marked:
-            draw.rectangle([x - 2, y + head - 2, x + w + 1, y + head + h + 1], outline=HIGHLIGHT,
-                           width=2)
-    return np.asarray(out)
+            parts.append(f'<rect x="{x - 1}" y="{y + head - 1}" width="{tw + 2}" '
+                         f'height="{th + 2}" fill="none" stroke="{HIGHLIGHT}" '
+                         'stroke-width="2"/>')
+    return svg_uri(_svg(width, height, "".join(parts)))
 
 
-def proba_bars(series: list[tuple[str, np.ndarray, tuple]], names: list[str],
-               width: int = 520, height: int = 170) -> np.ndarray:
-    """Grouped probability bars per class, with a legend: [(label, probs, rgb), ...]."""
-    out = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(out)
-    font, small = _font(12), _font(10)
+def proba_bars(series: list[tuple[str, np.ndarray, str]], names: list[str],
+               width: int = 520, height: int = 170) -> str:
+    """Grouped probability bars per class, with a legend: [(label, probs, colour), ...]."""
+    return svg_uri(_svg(width, height, _bars(series, names, width, height)))
+
+
+def digit_card(image: np.ndarray, evidence: np.ndarray, captions: tuple[str, str],
+               series: list[tuple[str, np.ndarray, str]], names: list[str],
+               width: int = 520) -> str:
+    """One picture for a digit: the digit and the teacher's evidence side by side, each with
+    its caption, and both models' probabilities below (one element for the page to send)."""
+    side = (width - 20) / 2
+    parts = []
+    for k, (pixels, caption) in enumerate(((ink_pixels(image), captions[0]),
+                                           (diverging_pixels(evidence), captions[1]))):
+        x = k * (side + 20)
+        h, w = pixels.shape[:2]
+        parts.append(f'<g transform="translate({x},0) scale({side / w})">{_pixels(pixels)}</g>')
+        parts.append(f'<text x="{x + side / 2}" y="{side + 16}" font-size="12" '
+                     f'text-anchor="middle" fill="#787878">{escape(caption)}</text>')
+    top = side + 28
+    parts.append(f'<g transform="translate(0,{top})">{_bars(series, names, width, 170)}</g>')
+    return svg_uri(_svg(width, top + 170, "".join(parts)))
+
+
+def _bars(series: list[tuple[str, np.ndarray, str]], names: list[str], width: int,
+          height: int) -> str:
     top, bottom, left = 26, height - 20, 34
-    plot_w = width - left - 6
-    slot = plot_w / len(names)
+    slot = (width - left - 6) / len(names)
     bar = slot * 0.8 / len(series)
+    parts = []
     for frac in (0.0, 0.5, 1.0):
         y = bottom - frac * (bottom - top)
-        draw.line([left, y, width - 6, y], fill=(230, 230, 230))
-        draw.text((left - 4, y), f"{frac:.0%}", anchor="rm", font=small, fill=(120, 120, 120))
+        parts.append(f'<line x1="{left}" y1="{y}" x2="{width - 6}" y2="{y}" stroke="#e6e6e6"/>')
+        parts.append(f'<text x="{left - 4}" y="{y + 3}" font-size="10" text-anchor="end" '
+                     f'fill="#787878">{frac:.0%}</text>')
     for k, (label, probs, colour) in enumerate(series):
         for c, p in enumerate(probs):
             x0 = left + c * slot + slot * 0.1 + k * bar
             y0 = bottom - float(p) * (bottom - top)
-            draw.rectangle([x0, y0, x0 + bar - 1, bottom], fill=colour)
+            parts.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{bar - 1:.1f}" '
+                         f'height="{bottom - y0:.1f}" fill="{colour}"/>')
             if p >= 0.15:
-                draw.text((x0 + bar / 2, y0 - 1), f"{p:.0%}", anchor="mb", font=small,
-                          fill=colour)
+                parts.append(f'<text x="{x0 + bar / 2:.1f}" y="{y0 - 2:.1f}" font-size="10" '
+                             f'text-anchor="middle" fill="{colour}">{p:.0%}</text>')
         lx = width - 6 - (len(series) - k) * 150
-        draw.rectangle([lx, 6, lx + 10, 16], fill=colour)
-        draw.text((lx + 14, 11), label, anchor="lm", font=font, fill=(60, 60, 60))
+        parts.append(f'<rect x="{lx}" y="6" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{lx + 14}" y="15" font-size="12" fill="#3c3c3c">'
+                     f'{escape(label)}</text>')
     for c, name in enumerate(names):
-        draw.text((left + (c + 0.5) * slot, bottom + 3), str(name)[:10], anchor="mt", font=font,
-                  fill=(60, 60, 60))
-    return np.asarray(out)
+        parts.append(f'<text x="{left + (c + 0.5) * slot:.1f}" y="{bottom + 14}" font-size="12" '
+                     f'text-anchor="middle" fill="#3c3c3c">{escape(str(name)[:10])}</text>')
+    return "".join(parts)

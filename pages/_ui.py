@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -84,6 +85,7 @@ def _stamp(run: Run) -> tuple[str, float]:
 def _load_run(path: str, stamp: tuple[str, float]) -> Run:
     run = load_run(Path(path))
     run.metrics, run.predictions  # noqa: B018  read once, shared by every session
+    run.key = stamp  # the cache key of everything computed from it, without a stat a click
     return run
 
 
@@ -93,7 +95,7 @@ def all_runs() -> list[Run]:
 
 def run_key(run: Run) -> tuple[str, float]:
     """A cache key for anything computed from a run's saved files."""
-    return _stamp(run)
+    return getattr(run, "key", None) or _stamp(run)
 
 
 def run_from_key(key: tuple[str, float]) -> Run:
@@ -113,7 +115,7 @@ def _load_student(stamp: tuple[str, float], name: str):
 
 
 def get_student(run: Run, name: str):
-    return _load_student(_stamp(run), name)
+    return _load_student(run_key(run), name)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -124,7 +126,22 @@ def _load_teacher(stamp: tuple[str, float]):
 
 
 def get_teacher(run: Run):
-    return _load_teacher(_stamp(run))
+    return _load_teacher(run_key(run))
+
+
+_SALIENCY_STARTED: set[tuple] = set()
+_SALIENCY_LOCK = threading.Lock()
+
+
+def store_saliency_in_background(run: Run) -> None:
+    """Compute and keep the teacher's maps of every test digit of a run saved before they
+    were stored: once a process, in a thread, so no click waits for the whole run."""
+    key = run_key(run)
+    with _SALIENCY_LOCK:
+        if key in _SALIENCY_STARTED:
+            return
+        _SALIENCY_STARTED.add(key)
+    threading.Thread(target=run.ensure_saliency, name="saliency", daemon=True).start()
 
 
 def current_run() -> Run | None:

@@ -1,5 +1,11 @@
 """Why a student decided as it did, drawn for any image: a test digit on Explore or a drawing
-on Draw. Each view shows exactly what :mod:`distill.explain` computes."""
+on Draw. Each view shows exactly what :mod:`distill.explain` computes.
+
+A click costs every viewer of the server CPU, so each view is split in two: what it draws
+for an image (pictures as data URIs, the tree's DOT text, the words) is built once per (run,
+student, image) in a bounded cache, and drawing it is cheap. Images are keyed by a digest of
+their pixels; the image itself is passed unhashed (``_image``).
+"""
 
 from __future__ import annotations
 
@@ -9,29 +15,25 @@ import numpy as np
 import streamlit as st
 
 from distill.explain import explain
-from distill.explain.drawing import tree_graph
+from distill.explain.drawing import tree_dot
 from distill.explain.evidence import weight_maps
 from distill.explain.tree import decision_path, path_in_words, path_overlay
 from pages import _charts as charts
 from pages import _pictures as pics
 from pages import _ui as ui
 
+PER_DIGIT = 4000  # cached entries of what a digit draws: 1,000 test digits x a few students
 
-@st.cache_data(max_entries=4000, show_spinner=False)
-def explanation(key: tuple, name: str, image: np.ndarray, versus: int | None) -> dict:
+
+def image_digest(image: np.ndarray) -> str:
+    """A short name for an image, to key caches, widgets and drawings to it."""
+    return hashlib.md5(np.ascontiguousarray(image).tobytes()).hexdigest()[:10]
+
+
+@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+def explanation(key: tuple, name: str, digest: str, versus: int | None, _image) -> dict:
     run = ui.run_from_key(key)
-    return explain(ui.get_student(run, name), image, versus=versus)
-
-
-# Integrated-gradients steps for the pages: few enough to answer a click at once, close
-# enough (L1) to a fine integral (bench/results/ui.md).
-SALIENCY_STEPS = 16
-
-
-@st.cache_data(max_entries=2000, show_spinner=False)
-def saliency_map(key: tuple, image: np.ndarray, target: int) -> np.ndarray:
-    from distill.explain.saliency import saliency
-    return saliency(ui.get_teacher(ui.run_from_key(key)), image, target, steps=SALIENCY_STEPS)
+    return explain(ui.get_student(run, name), _image, versus=versus)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -40,27 +42,66 @@ def class_maps(key: tuple, name: str):
     return wm.maps, wm.description
 
 
-def image_digest(image: np.ndarray) -> str:
-    """A short name for an image, to key widgets and drawings to it."""
-    return hashlib.md5(np.ascontiguousarray(image).tobytes()).hexdigest()[:10]
-
-
 def student_proba(run, name: str, image: np.ndarray) -> np.ndarray:
     return ui.get_student(run, name).predict_proba(image[None])[0]
 
 
+# --------------------------------------------------------------------------------------
+# the teacher
+
+
+@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+def _saliency(key: tuple, digest: str, target: int, index: int | None, _image) -> np.ndarray:
+    run = ui.run_from_key(key)
+    stored = index is not None and target == int(
+        run.predictions["teacher_proba"][index].argmax())
+    if stored and run.saliency is not None:
+        return run.saliency[index].astype(np.float32)
+    from distill.explain.saliency import saliency
+    if stored:
+        ui.store_saliency_in_background(run)  # a run saved before the maps were stored
+    return saliency(ui.get_teacher(run), _image, target)
+
+
+def teacher_saliency(run, image: np.ndarray, target: int, index: int | None = None
+                     ) -> np.ndarray:
+    """The teacher's integrated gradients for ``target``: the run's stored map of test digit
+    ``index``, else computed for this image (and kept, a bounded number of them)."""
+    return _saliency(ui.run_key(run), image_digest(image), target, index, image)
+
+
+def evidence_caption(run, evidence: np.ndarray, target: int) -> str:
+    return (f"teacher's evidence for {run.metrics['class_names'][target]} "
+            f"(±{np.abs(evidence).max():.2f})")
+
+
 def teacher_evidence(run, image: np.ndarray, target: int) -> None:
-    """The teacher's integrated-gradients map for ``target``, as a picture with its caption."""
+    """The teacher's integrated-gradients map for ``target`` on any image, with its caption."""
+    sal = teacher_saliency(run, image, target)
+    st.image(pics.diverging(sal, 8), width="stretch", caption=evidence_caption(run, sal, target))
+
+
+# --------------------------------------------------------------------------------------
+# decision trees
+
+
+@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+def _tree_parts(key: tuple, student: str, digest: str, view: str, depth: int,
+                _image) -> dict:
+    """What the tree view draws for one image: the DOT text, the regions on the digit, the
+    path in words, and the tree's size."""
+    run = ui.run_from_key(key)
+    tree = ui.get_student(run, student)
+    path = decision_path(tree, _image)
     names = run.metrics["class_names"]
-    sal = saliency_map(ui.run_key(run), image, target)
-    st.image(pics.diverging(sal, 8), width="stretch",
-             caption=f"teacher's evidence for {names[target]} (±{np.abs(sal).max():.2f})")
+    return {"dot": tree_dot(tree, path, view=view, max_depth=depth, class_names=names,
+                            key=f"d{digest}_"),
+            "regions": pics.with_regions(_image, path_overlay(path)),
+            "words": "  \n".join(path_in_words(path, names)),
+            "size": f"{tree.n_leaves_} leaves, depth {tree.depth_}"}
 
 
 def tree_view(run, student: str, image: np.ndarray, where: str) -> None:
-    tree = ui.get_student(run, student)
-    path = decision_path(tree, image)
-    names = run.metrics["class_names"]
     view = st.segmented_control("Tree view", ["path", "top"], default="path", key="tree_view",
                                 format_func={"path": "This digit's path",
                                              "top": "Top of the whole tree"}.get,
@@ -68,17 +109,45 @@ def tree_view(run, student: str, image: np.ndarray, where: str) -> None:
     depth = 3
     if view == "top":
         depth = st.slider("Levels shown", 2, 6, 3, key="tree_depth", persist_state="session")
+    parts = _tree_parts(ui.run_key(run), student, image_digest(image), view, depth, image)
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.graphviz_chart(tree_graph(tree, path, view=view, max_depth=depth, class_names=names,
-                                     key=f"d{image_digest(image)}_"), width="content")
-        st.caption(f"{tree.n_leaves_} leaves, depth {tree.depth_}. Red: the path this digit "
-                   "took. 'yes' means more ink than the threshold.")
+        st.graphviz_chart(parts["dot"], width="content")
+        st.caption(f"{parts['size']}. Red: the path this digit took. 'yes' means more ink "
+                   "than the threshold.")
     with right:
-        st.image(pics.with_regions(image, path_overlay(path)), width="stretch")
+        st.image(parts["regions"], width="stretch")
         st.caption("Each question's rectangle, numbered in path order: orange where this digit "
                    "had more ink than the threshold, blue where it had less.")
-        st.markdown("  \n".join(path_in_words(path, names)))
+        st.markdown(parts["words"])
+
+
+# --------------------------------------------------------------------------------------
+# naive Bayes and logistic regression
+
+
+@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+def _evidence_parts(key: tuple, student: str, digest: str, versus: int, _image) -> dict:
+    e = explanation(key, student, digest, versus, _image)
+    ev = np.asarray(e["evidence"])
+    return {"prediction": e["prediction"], "versus": e["versus"], "log_odds": e["log_odds"],
+            "prior": e["prior"], "sum": float(ev.sum()), "extent": float(np.abs(ev).max()),
+            "picture": pics.diverging(ev, 10)}
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _class_maps_picture(key: tuple, student: str, shown: str, marked: tuple[int, ...]) -> str:
+    """Every class's weight image of one kind, with the two compared classes marked."""
+    maps, _ = class_maps(key, student)
+    values = maps[shown]
+    if shown in ("log-odds of ink", "coefficient"):
+        m = float(np.percentile(np.abs(values), 99)) or 1.0  # robust: the border saturates
+        tiles = [pics.diverging_pixels(v, zmax=m) for v in values]
+    else:
+        lo, hi = np.percentile(values, [1, 99])
+        tiles = [pics.sequential_pixels(v, lo, hi) for v in values]
+    names = ui.run_from_key(key).metrics["class_names"]
+    return pics.grid(tiles, names, columns=5, bold=set(marked))
 
 
 def evidence_view(run, student: str, image: np.ndarray, where: str) -> None:
@@ -92,58 +161,69 @@ def evidence_view(run, student: str, image: np.ndarray, where: str) -> None:
         format_func=lambda c: f"{names[c]} ({probs[c]:.1%})",
         help="Default: the runner-up class. The map shows each pixel's push towards the "
         "prediction (red) or this class (blue).")
-    e = explanation(ui.run_key(run), student, image, int(versus))
-    ev = np.asarray(e["evidence"])
+    e = _evidence_parts(ui.run_key(run), student, digest, int(versus), image)
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.markdown(f"**Evidence: {names[e['prediction']]} vs {names[e['versus']]}**")
-        st.image(pics.diverging(ev, 10), width="stretch",
-                 caption=f"strongest pixel ±{np.abs(ev).max():.2f} log-odds")
+        st.image(e["picture"], width="stretch",
+                 caption=f"strongest pixel ±{e['extent']:.2f} log-odds")
         st.caption(f"Red pixels argue for {names[e['prediction']]}, blue ones for "
                    f"{names[e['versus']]}. Log-odds {e['log_odds']:.2f} = prior "
-                   f"{e['prior']:.2f} + pixels {ev.sum():.2f}.")
+                   f"{e['prior']:.2f} + pixels {e['sum']:.2f}.")
     with right:
         maps, description = class_maps(ui.run_key(run), student)
         which = list(maps)
         shown = (st.segmented_control("Per-class weights", which, default=which[0],
                                       key="map_kind") if len(which) > 1 else which[0])
         shown = shown or which[0]
-        values = maps[shown]
-        if shown in ("log-odds of ink", "coefficient"):
-            m = float(np.percentile(np.abs(values), 99)) or 1.0  # robust: the border saturates
-            tiles = [pics.diverging(v, 4, zmax=m) for v in values]
-        else:
-            lo, hi = np.percentile(values, [1, 99])
-            tiles = [pics.sequential(v, 4, lo, hi) for v in values]
         st.markdown(f"**{shown}, per class**")
-        st.image(pics.grid(tiles, names, columns=5, bold={e["prediction"], e["versus"]}),
-                 width="stretch")
+        st.image(_class_maps_picture(ui.run_key(run), student, shown,
+                                     (e["prediction"], e["versus"])), width="stretch")
         st.caption(description)
+
+
+# --------------------------------------------------------------------------------------
+# the soft decision tree
+
+
+@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+def _soft_tree_parts(key: tuple, student: str, digest: str, _image) -> dict:
+    from distill.explain.soft_tree import filter_image, node_evidence, tree_reads
+    run = ui.run_from_key(key)
+    tree = ui.get_student(run, student)
+    names = run.metrics["class_names"]
+    e = explanation(key, student, digest, None, _image)
+    nodes = [s["node"] for s in e["path"]]
+    filters = [pics.diverging_pixels(filter_image(tree, n)) for n in nodes]
+    evidence = [pics.diverging_pixels(node_evidence(tree, n, _image)) for n in nodes]
+    labels = [f"{i + 1}. node {s['node']}" for i, s in enumerate(e["path"])]
+    stats = [f"{s['response']:+.2f} → p={s['p_right']:.2f}\ngoes {s['goes']}"
+             for s in e["path"]]
+    if e.get("straightened"):
+        filters, labels = [pics.ink_rgb(_image), *filters], ["the digit", *labels]
+        evidence = [pics.ink_rgb(tree_reads(tree, _image)), *evidence]
+        stats = ["as read:\nstraightened", *stats]
+    leaf = np.asarray(e["leaf"]["distribution"])
+    bars = pics.proba_bars([("the leaf reached", leaf, pics.TEACHER),
+                            ("all leaves, mixed", np.asarray(e["mixture"]), pics.HIGHLIGHT)],
+                           names, width=420)
+    return {"e": e, "nodes": nodes, "cards": pics.grid(filters + evidence, labels + stats,
+                                                       columns=len(filters)), "bars": bars}
 
 
 def soft_tree_view(run, student: str, image: np.ndarray, where: str) -> None:
     from distill.deskew import lean_in_words
-    from distill.explain.soft_tree import filter_image, node_evidence, tree_layout, tree_reads
+    from distill.explain.soft_tree import tree_layout
     tree = ui.get_student(run, student)
     names = run.metrics["class_names"]
-    e = explanation(ui.run_key(run), student, image, None)
-    nodes = [s["node"] for s in e["path"]]
+    parts = _soft_tree_parts(ui.run_key(run), student, image_digest(image), image)
+    e = parts["e"]
     straight = e.get("straightened")
     reads = ("The digit takes" if not straight else "The tree reads the digit straightened "
              f"(it leaned {lean_in_words(straight['degrees'])}) and centred, then takes")
     st.markdown(f"{reads} the likelier branch at each of the {tree.depth} nodes; every node "
                 "asks how well the digit matches its filter.")
-    filters = [pics.diverging(filter_image(tree, n), 4) for n in nodes]
-    evidence = [pics.diverging(node_evidence(tree, n, image), 4) for n in nodes]
-    labels = [f"{i + 1}. node {s['node']}" for i, s in enumerate(e["path"])]
-    stats = [f"{s['response']:+.2f} → p={s['p_right']:.2f}\ngoes {s['goes']}"
-             for s in e["path"]]
-    if straight:
-        filters, labels = [pics.ink(image, 4)] + filters, ["the digit"] + labels
-        evidence = [pics.ink(tree_reads(tree, image), 4)] + evidence
-        stats = ["as read:\nstraightened"] + stats
-    st.image(pics.grid(filters + evidence, labels + stats, columns=len(filters)),
-             width="stretch")
+    st.image(parts["cards"], width="stretch")
     st.caption(("Left: the digit, and below it the digit as the tree reads it, sheared upright "
                 "and centred. " if straight else "")
                + "Top row: each node's filter (red: ink here pushes right, blue: pushes left). "
@@ -153,9 +233,7 @@ def soft_tree_view(run, student: str, image: np.ndarray, where: str) -> None:
     with left:
         leaf = np.asarray(e["leaf"]["distribution"])
         st.markdown(f"**Leaf {e['leaf']['index']}**")
-        st.image(pics.proba_bars([("the leaf reached", leaf, pics.TEACHER),
-                                  ("all leaves, mixed", np.asarray(e["mixture"]),
-                                   pics.HIGHLIGHT)], names, width=420), width="stretch")
+        st.image(parts["bars"], width="stretch")
         st.caption(f"The leaf predicts **{names[e['prediction']]}** ({leaf.max():.0%}); the "
                    "mixture weights every leaf by the probability of its path. Distilled "
                    "leaves carry the teacher's probabilities softened by the temperature T.")
@@ -164,7 +242,8 @@ def soft_tree_view(run, student: str, image: np.ndarray, where: str) -> None:
             layout = tree_layout(tree.depth)
             all_filters = tree.filters_.reshape(-1, *tree.image_shape_)
             st.plotly_chart(charts.soft_tree_drawing(all_filters, tree.leaf_distributions(),
-                                                     layout, nodes, e["leaf"]["index"], names),
+                                                     layout, parts["nodes"],
+                                                     e["leaf"]["index"], names),
                             key=f"soft-tree-{where}")
             st.caption("The whole tree: every node's filter, the path of this digit in red, "
                        "each leaf's class.")

@@ -66,8 +66,29 @@ def controls(run) -> tuple[str, str, int | None]:
     return student, kind, true_class
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def grid_cells(key: tuple, student: str, shown: tuple[int, ...]) -> list[dict]:
+    """The cells of a page of the grid: each digit's picture, both answers, a tooltip."""
+    run = ui.run_from_key(key)
+    p = run.predictions
+    t_pred, s_pred = p["teacher_proba"].argmax(1), run.student_proba(student).argmax(1)
+    names = run.metrics["class_names"]
+    uris = thumbnails(key)
+    return [{"index": i, "src": uris[i], "differ": bool(t_pred[i] != s_pred[i]),
+             "label": f"{names[t_pred[i]]}{'≠' if t_pred[i] != s_pred[i] else '='}"
+                      f"{names[s_pred[i]]}",
+             "title": f"Digit #{i}: true {names[p['y_true'][i]]}, teacher "
+                      f"{names[t_pred[i]]}, student {names[s_pred[i]]}"} for i in shown]
+
+
+def turned_page() -> None:
+    page = (st.session_state.get("digit_grid") or {}).get("page")
+    if page is not None:
+        st.session_state["grid_page"] = int(page)
+
+
 def grid(run, student: str, indices: np.ndarray, current: int) -> None:
-    """A page of thumbnails (one element); a click opens that digit."""
+    """A page of thumbnails with its page buttons (one element); a click opens that digit."""
     if len(indices) == 0:
         st.info("No test digit matches this filter.", icon=":material/filter_alt_off:")
         return
@@ -75,27 +96,12 @@ def grid(run, student: str, indices: np.ndarray, current: int) -> None:
     if st.session_state.get("grid_page_for") != (student, len(indices), current):
         st.session_state["grid_page"] = page_of(indices, current, PER_PAGE)
         st.session_state["grid_page_for"] = (student, len(indices), current)
-    page = min(st.session_state.get("grid_page", 0), pages - 1)
-    p = run.predictions
-    t_pred, s_pred = p["teacher_proba"].argmax(1), run.student_proba(student).argmax(1)
-    names = run.metrics["class_names"]
-    uris = thumbnails(ui.run_key(run))
-    cells = [{"index": int(i), "src": uris[i], "differ": bool(t_pred[i] != s_pred[i]),
-              "label": f"{names[t_pred[i]]}{'≠' if t_pred[i] != s_pred[i] else '='}"
-                       f"{names[s_pred[i]]}",
-              "title": f"Digit #{i}: true {names[p['y_true'][i]]}, teacher "
-                       f"{names[t_pred[i]]}, student {names[s_pred[i]]}"}
-             for i in indices[page * PER_PAGE:(page + 1) * PER_PAGE]]
-    comp.digit_grid(cells, current, COLUMNS, key="digit_grid", on_click=clicked_in_grid)
-    c1, c2, c3 = st.columns([1, 2, 1])
-    if c1.button("◀ Page", disabled=page == 0, key="page-prev", width="stretch"):
-        st.session_state["grid_page"] = page - 1
-        st.rerun(scope="fragment")
-    c2.caption(f"Page {page + 1} of {pages} · {len(indices)} digits · teacher = student "
-               "under each digit")
-    if c3.button("Page ▶", disabled=page >= pages - 1, key="page-next", width="stretch"):
-        st.session_state["grid_page"] = page + 1
-        st.rerun(scope="fragment")
+    page = max(0, min(st.session_state.get("grid_page", 0), pages - 1))
+    shown = tuple(int(i) for i in indices[page * PER_PAGE:(page + 1) * PER_PAGE])
+    caption = (f"Page {page + 1} of {pages} · {len(indices)} digits · teacher = student under "
+               "each digit")
+    comp.digit_grid(grid_cells(ui.run_key(run), student, shown), current, COLUMNS, page, pages,
+                    caption, key="digit_grid", on_click=clicked_in_grid, on_page=turned_page)
 
 
 def stepper(run, indices: np.ndarray) -> int:
@@ -138,24 +144,34 @@ def linked_sample_notice(n: int) -> None:
     st.session_state["sample_link_seen"] = raw
 
 
-def header(run, student: str, index: int) -> None:
-    """The digit, the teacher's view of it and both models' probabilities."""
+@st.cache_data(max_entries=views.PER_DIGIT, show_spinner=False)
+def header_parts(key: tuple, student: str, index: int) -> tuple[str, str]:
+    """What the header draws for one digit: its words, and one picture of the digit, the
+    teacher's evidence and both models' probabilities."""
+    run = ui.run_from_key(key)
     p = run.predictions
     names = run.metrics["class_names"]
     image, y = p["x_test"][index], int(p["y_true"][index])
     tp, sp = p["teacher_proba"][index], run.student_proba(student)[index]
     t, s = int(tp.argmax()), int(sp.argmax())
     verdict = ":green[they agree]" if t == s else ":red[they disagree]"
-    st.markdown(f"**Digit #{index}** · true **{names[y]}** · teacher says **{names[t]}** "
-                f"({tp[t]:.0%}) · student says **{names[s]}** ({sp[s]:.0%}) · {verdict}")
-    c1, c2 = st.columns(2)
-    c1.image(pics.ink(image, 8), caption="as the models see it", width="stretch")
-    with c2:
-        views.teacher_evidence(run, image, t)
+    words = (f"**Digit #{index}** · true **{names[y]}** · teacher says **{names[t]}** "
+             f"({tp[t]:.0%}) · student says **{names[s]}** ({sp[s]:.0%}) · {verdict}")
+    evidence = views.teacher_saliency(run, image, t, index)
+    card = pics.digit_card(image, evidence, ("as the models see it",
+                                             views.evidence_caption(run, evidence, t)),
+                           [("teacher", tp, pics.TEACHER), ("student", sp, pics.HIGHLIGHT)],
+                           names)
+    return words, card
+
+
+def header(run, student: str, index: int) -> None:
+    """The digit, the teacher's view of it and both models' probabilities."""
+    words, card = header_parts(ui.run_key(run), student, index)
+    st.markdown(words)
+    st.image(card, width="stretch")
     st.caption("Right: integrated gradients, how much each pixel's ink raised (red) or lowered "
-               "(blue) the teacher's score for its answer.")
-    st.image(pics.proba_bars([("teacher", tp, pics.TEACHER), ("student", sp, pics.HIGHLIGHT)],
-                             names), width="stretch")
+               "(blue) the teacher's score for its answer. Below: what each model believes.")
 
 
 @st.fragment

@@ -72,9 +72,18 @@ def test_hosted_limits_refuse_big_jobs_with_reasons():
 
 @pytest.fixture
 def hosted(tmp_path, monkeypatch, tiny_run):
+    """A public demo server: its own job queue (private, one job at a time), not one that an
+    earlier test in this process made with a laptop's settings."""
+    import streamlit as st
+
+    from distill import jobs
     monkeypatch.setenv("DISTILL_HOSTED", "1")
     shutil.copytree(tiny_run.path, tmp_path / "runs" / "visitor-run")
     monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setattr(jobs, "_MANAGER", None)
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
 
 
 def hosted_app(page: str) -> AppTest:

@@ -15,6 +15,7 @@ EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 
 STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.9, "pixel-tree": 0.06, "linear": 0.5,
                               "soft-tree": 0.09}  # the soft tree's is per epoch
 DESKEW_SECONDS_PER_MPIXEL = 0.1  # straightening a student's images, once
+SALIENCY_SECONDS_PER_DIGIT = 0.02  # the teacher's integrated gradients of a test digit
 
 
 def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
@@ -24,7 +25,9 @@ def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
     n = min(info.n_train, cfg.max_train or info.n_train)
     mpix = n * pixels / 1e6
     fit = {m: mpix * (1 + cfg.transfer_size if m == "transfer" else 1) for m in cfg.methods()}
+    n_test = min(info.n_test, cfg.max_test or info.n_test)
     est = {"data": 1.0, "evaluate": 1.0, "save": 1.0,
+           "saliency": 0.5 + n_test * SALIENCY_SECONDS_PER_DIGIT,
            "teacher": 2.0 + cfg.teacher.epochs * mpix * EPOCH_SECONDS_PER_MPIXEL.get(
                cfg.teacher.arch, 1.0),
            "targets": 0.5 + (fit["transfer"] * 0.15 if "transfer" in fit else 0.2)}
