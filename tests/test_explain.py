@@ -255,3 +255,32 @@ def test_cli_prints_dot_and_refuses_bad_samples(tiny_mnist_run, cli):
     assert r.returncode == 2 and "out of range" in r.stderr and "Traceback" not in r.stderr
     r = cli("explain", tiny_mnist_run.path, "--student", "linear", "--dot")
     assert r.returncode == 2 and "decision trees" in r.stderr
+
+
+def test_a_run_keeps_the_teachers_evidence_for_every_test_digit(tiny_mnist_run):
+    x = tiny_mnist_run.predictions["x_test"]
+    answers = tiny_mnist_run.predictions["teacher_proba"].argmax(1)
+    maps = tiny_mnist_run.saliency
+    assert maps.shape == x.shape and maps.dtype == np.float16
+    teacher = tiny_mnist_run.load_teacher()
+    for i in range(4):  # the stored map is the integral computed live, in half precision
+        live = saliency(teacher, x[i], int(answers[i]))
+        np.testing.assert_allclose(maps[i].astype(np.float32), live, atol=2e-3 * np.abs(live)
+                                   .max() + 1e-4)
+
+
+def test_a_run_saved_before_the_maps_computes_and_keeps_them_once(tiny_mnist_run, tmp_path):
+    import shutil
+
+    from distill.runs import Run
+    shutil.copytree(tiny_mnist_run.path, tmp_path / "old")
+    (tmp_path / "old" / "saliency.npz").unlink()
+    old = Run(tmp_path / "old")
+    assert old.saliency is None
+    maps = old.ensure_saliency()
+    assert (tmp_path / "old" / "saliency.npz").exists()
+    assert not list((tmp_path / "old").glob(".tmp-*"))  # written atomically
+    np.testing.assert_array_equal(Run(tmp_path / "old").saliency, maps)
+    # the same maps as at save time (the reloaded network rounds a hair differently)
+    np.testing.assert_allclose(maps.astype(np.float32), tiny_mnist_run.saliency.astype(
+        np.float32), atol=1e-3 * np.abs(maps).max())
