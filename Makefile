@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8501
+REPLICAS ?= 2
 
-.PHONY: setup run test test-fast lint system-deps browser-deps data demo bench clean
+.PHONY: setup run serve test test-fast lint system-deps browser-deps nginx-deps data demo bench \
+	clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,8 +37,16 @@ system-deps:
 browser-deps: system-deps
 	$(call need,chromium,chromium fonts-dejavu-core)
 
+## nginx-deps: nginx, the proxy in front of several app processes
+nginx-deps:
+	$(call need,nginx,nginx)
+
+## serve: REPLICAS app processes behind nginx on PORT (session affinity; dead ones restarted)
+serve: setup system-deps nginx-deps
+	$(PY) -m distill serve --replicas $(REPLICAS) --port $(PORT)
+
 ## test: set up, lint, and run every test (engine, pages, browser journeys)
-test: setup browser-deps
+test: setup browser-deps nginx-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -q
 

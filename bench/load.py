@@ -434,7 +434,7 @@ def main() -> None:
     parser.add_argument("--pids", default="", help="the server's process ids, for CPU and "
                         "memory (default: the ones this script starts)")
     parser.add_argument("--replicas", type=int, default=0, help="start N app processes "
-                        "behind nginx (deploy/serve.py); 0: one app process, no proxy")
+                        "behind nginx (distill.serving); 0: one app process, no proxy")
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--clicks", type=int, default=10, help="clicks per session")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between a "
@@ -491,7 +491,7 @@ class serving:
             return self.url.rstrip("/"), self.pids
         runs = Path(tempfile.mkdtemp()) / "runs"
         if self.replicas:
-            from deploy.serve import Deployment
+            from distill.serving import Deployment
             deployment = Deployment(self.replicas, runs=runs).start()
             self.stack.append(deployment.stop)
             return deployment.url, deployment.pids()

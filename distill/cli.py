@@ -1,4 +1,5 @@
-"""Command line: ``python -m distill train | runs | show | export | explain | delete | data``.
+"""Command line: ``python -m distill train | runs | show | export | explain | delete | data |
+serve``.
 
 Errors a user can cause (bad options, missing data, unknown runs) print one line starting
 with ``error:`` and exit with status 2; Ctrl-C exits with 130 and saves nothing.
@@ -139,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--view", choices=["path", "top"], default="path",
                    help="--dot: the path alone (default) or the top levels of the whole tree")
 
+    v = sub.add_parser("serve", help="serve the dashboard: several app processes behind nginx",
+                       description="N identical app processes on one runs folder, behind nginx "
+                       "with session affinity; a replica that dies is restarted.")
+    v.add_argument("--replicas", type=int, default=2)
+    v.add_argument("--port", type=int, default=8501, help="the port nginx listens on")
+    v.add_argument("--runs", help="the runs folder every replica shares (default: "
+                   "$DISTILL_RUNS_DIR or ./runs)")
+    v.add_argument("--hosted", action="store_true", help="the public demo's limits")
+
     k = sub.add_parser("delete", help="delete a saved run (also a damaged one)")
     k.add_argument("run", help="run id or folder")
     k.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -194,6 +204,15 @@ def cmd_runs(args) -> int:
     print(format_table(rows, ["id", "title", "summary", "bundled"]))
     if any(r.problem() for r in runs):
         print("\na damaged run can be deleted: python -m distill delete RUN")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .serving import serve
+    if not 1 <= args.replicas <= 64:
+        raise UsageError("--replicas must be between 1 and 64")
+    serve(args.replicas, args.port, Path(args.runs).resolve() if args.runs else runs_dir(),
+          args.hosted)
     return 0
 
 
@@ -295,7 +314,7 @@ def cmd_data(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "runs": cmd_runs, "show": cmd_show, "export": cmd_export,
-            "explain": cmd_explain, "data": cmd_data, "delete": cmd_delete}
+            "explain": cmd_explain, "data": cmd_data, "delete": cmd_delete, "serve": cmd_serve}
 
 
 class StageProgress:
@@ -358,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, DataError, RunError, RenderError, ValueError) as err:
+    except (UsageError, DataError, RunError, RenderError, ValueError, RuntimeError) as err:
         if os.environ.get("DISTILL_DEBUG"):
             raise
         print(f"error: {err}", file=sys.stderr)
