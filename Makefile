@@ -26,7 +26,8 @@ run: setup system-deps
 # Debian packages, installed when a command they provide is missing
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q
 define need
-	@command -v $(1) >/dev/null 2>&1 || ($(SUDO) apt-get update -q && $(APT) $(2))
+	@command -v $(1) >/dev/null 2>&1 || test -x /usr/sbin/$(1) || \
+		($(SUDO) apt-get update -q && $(APT) $(2))
 endef
 
 ## system-deps: Graphviz, which draws trees as SVG, PDF and PNG files

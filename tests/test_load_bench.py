@@ -1,0 +1,44 @@
+"""The browserless load generator (bench/load.py) against a real server: its sessions speak
+Streamlit's protocol, time their clicks and count what goes wrong."""
+
+import asyncio
+import shutil
+
+import pytest
+
+from bench.load import ExploreSession, run_load
+from distill.testing import AppServer
+
+
+@pytest.fixture
+def server(tiny_mnist_run, tmp_path):
+    shutil.copytree(tiny_mnist_run.path, tmp_path / "runs" / "mnist-run")
+    srv = AppServer(tmp_path / "runs").wait()
+    yield srv
+    srv.stop()
+
+
+def test_a_session_opens_explore_and_clicks_digits(server):
+    async def clicks():
+        session = ExploreSession(server.url, timeout=60)
+        opened = await session.open()
+        done = [await session.click(d) for d in (5, 9)]
+        await session.close()
+        return session, opened, done
+
+    session, opened, done = asyncio.run(clicks())
+    assert opened.error is None and session.n_digits == 100  # the tiny run's test digits
+    assert session.grid_id and session.fragment_id and session.page_hash
+    for click, digit in zip(done, (5, 9)):
+        assert click.error is None and f"Digit #{digit}" in click.header
+        assert 0 < click.script_ms <= click.media_ms
+        assert "graphviz_chart" in click.kinds and "bidi_component" in click.kinds
+
+
+def test_the_load_run_times_clicks_and_counts_a_bad_digit_as_an_error(server):
+    report = asyncio.run(run_load(server.url, sessions=2, clicks=3, interval=0.1,
+                                  pids=[server.pid], ramp=0.5, bad_digit=5000))
+    assert len(report.clicks) == 6 and len(report.opens) == 2
+    assert report.errors() == {"the digit was not drawn": 2}  # each session's last click
+    assert len(report.ok()) == 4 and set(report.percentiles()) == {"p50", "p95", "p99", "max"}
+    assert report.server_cpu_clicking > 0 and report.server_peak_mb > 50
