@@ -23,6 +23,7 @@ from .progress import Cancelled
 from .runs import RunError, clean_temporary, delete_run, list_runs, load_run, runs_dir
 from .students import DEFAULT_STUDENTS, STUDENTS, spec_of
 from .summary import COLUMNS, format_table, headline, model_rows, rows_csv
+from .sweep import DEFAULT_GRID, SWEEP_PARAMS, SweepConfig, parse_grid
 from .transfer import GENERATORS
 
 
@@ -46,6 +47,35 @@ def parse_student(spec: str):
         else:
             params[key.strip()] = student.parse(key.strip(), value)
     return StudentChoice(student.name, params, label)
+
+
+def _training_options(t: argparse.ArgumentParser) -> None:
+    """What train and sweep share: the data, the teacher, how it teaches, where it runs."""
+    run, teacher = RunConfig(), TeacherConfig()
+    t.add_argument("--dataset", default=run.dataset, choices=list(DATASETS))
+    t.add_argument("--data-dir", help="folder with IDX files (fashion-mnist, mnist)")
+    t.add_argument("--teacher", default=teacher.arch, choices=list(NETS))
+    _param_option(t, "--epochs", TEACHER_PARAMS, "epochs", teacher.epochs)
+    _param_option(t, "--lr", TEACHER_PARAMS, "lr", teacher.lr)
+    t.add_argument("--no-augment", action="store_true", help="train the teacher without jitter")
+    _param_option(t, "--temperature", RUN_PARAMS, "temperature", run.temperature)
+    t.add_argument("--transfer", default=run.transfer, choices=GENERATORS,
+                   help=RUN_PARAMS["transfer"].help)
+    _param_option(t, "--transfer-size", RUN_PARAMS, "transfer_size", run.transfer_size)
+    t.add_argument("--transfer-labels", choices=TRANSFER_LABELS, default=run.transfer_labels,
+                   help=RUN_PARAMS["transfer_labels"].help)
+    _param_option(t, "--seed", RUN_PARAMS, "seed", run.seed)
+    _param_option(t, "--max-train", RUN_PARAMS, "max_train", None,
+                  "train on a stratified subset (quick runs)")
+    _param_option(t, "--max-test", RUN_PARAMS, "max_test", None,
+                  "evaluate on a stratified subset")
+    t.add_argument("--title", help="a name for the run")
+    t.add_argument("--out", help="write the run to this folder (default: a new folder under "
+                   "$DISTILL_RUNS_DIR or ./runs)")
+    t.add_argument("--ray", metavar="ADDRESS", default=os.environ.get("DISTILL_RAY_ADDRESS"),
+                   help="run on this Ray cluster ('auto': the one running here; default "
+                   "$DISTILL_RAY_ADDRESS); the runs folder must be shared by its nodes")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 class Parser(argparse.ArgumentParser):
@@ -81,33 +111,26 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a teacher and distil it into students",
                        description="Train a teacher, distil it into each student with the chosen "
                        "method and with the ground-truth baseline, evaluate and save the run.")
-    run, teacher = RunConfig(), TeacherConfig()
-    t.add_argument("--dataset", default=run.dataset, choices=list(DATASETS))
-    t.add_argument("--data-dir", help="folder with IDX files (fashion-mnist, mnist)")
-    t.add_argument("--teacher", default=teacher.arch, choices=list(NETS))
-    _param_option(t, "--epochs", TEACHER_PARAMS, "epochs", teacher.epochs)
-    _param_option(t, "--lr", TEACHER_PARAMS, "lr", teacher.lr)
-    t.add_argument("--no-augment", action="store_true", help="train the teacher without jitter")
+    _training_options(t)
     t.add_argument("--student", action="append", metavar="NAME[:k=v,...]",
                    help=f"a student, repeatable; names: {', '.join(STUDENTS)}; e.g. "
                    "tree:max_leaf_nodes=64 (default: " + " ".join(DEFAULT_STUDENTS) + ")")
-    t.add_argument("--method", default=run.method, choices=METHODS,
+    t.add_argument("--method", default=RunConfig().method, choices=METHODS,
                    help=RUN_PARAMS["method"].help)
-    _param_option(t, "--temperature", RUN_PARAMS, "temperature", run.temperature)
-    t.add_argument("--transfer", default=run.transfer, choices=GENERATORS,
-                   help=RUN_PARAMS["transfer"].help)
-    _param_option(t, "--transfer-size", RUN_PARAMS, "transfer_size", run.transfer_size)
-    t.add_argument("--transfer-labels", choices=TRANSFER_LABELS, default=run.transfer_labels,
-                   help=RUN_PARAMS["transfer_labels"].help)
-    _param_option(t, "--seed", RUN_PARAMS, "seed", run.seed)
-    _param_option(t, "--max-train", RUN_PARAMS, "max_train", None,
-                  "train on a stratified subset (quick runs)")
-    _param_option(t, "--max-test", RUN_PARAMS, "max_test", None,
-                  "evaluate on a stratified subset")
-    t.add_argument("--title", help="a name for the run")
-    t.add_argument("--out", help="write the run to this folder (default: a new folder under "
-                   "$DISTILL_RUNS_DIR or ./runs)")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    w = sub.add_parser("sweep", help="one teacher, many students of many sizes, in parallel",
+                       description="Train one teacher, then fit every student x size x method "
+                       "x seed in parallel (this machine's cores, or a Ray cluster with --ray), "
+                       "and save them as one run whose fidelity frontier Compare draws.")
+    _training_options(w)
+    w.add_argument("--student", action="append", metavar="NAME[:k=v1,v2,...]",
+                   help="a student and the values to sweep, repeatable; e.g. "
+                   "tree:max_leaf_nodes=8,16,32 or soft-tree:depth=2,4,6 (default: "
+                   + " ".join(DEFAULT_GRID) + ")")
+    w.add_argument("--method", default="ground-truth,transfer", help="methods, comma-separated, "
+                   f"from {', '.join(METHODS)} (default: ground-truth,transfer)")
+    _param_option(w, "--seeds", SWEEP_PARAMS, "seeds", 1)
+    w.add_argument("--workers", type=int, help="processes on this machine (default: one a core)")
 
     r = sub.add_parser("runs", help="list saved runs, newest first")
     r.add_argument("--json", action="store_true")
@@ -163,25 +186,55 @@ def build_parser() -> argparse.ArgumentParser:
 # commands
 
 
-def cmd_train(args) -> int:
-    from .pipeline import run_experiment
+def _common(args) -> dict:
+    """The settings train and sweep share, from their options."""
     teacher = TeacherConfig(arch=args.teacher, epochs=args.epochs, lr=args.lr,
                             augment=not args.no_augment)
+    return dict(dataset=args.dataset, data_dir=args.data_dir, max_train=args.max_train,
+                max_test=args.max_test, teacher=teacher, temperature=args.temperature,
+                transfer=args.transfer, transfer_size=args.transfer_size,
+                transfer_labels=args.transfer_labels, seed=args.seed, title=args.title)
+
+
+def cmd_train(args) -> int:
     students = [parse_student(s) for s in (args.student or DEFAULT_STUDENTS)]
-    cfg = RunConfig(dataset=args.dataset, data_dir=args.data_dir, max_train=args.max_train,
-                    max_test=args.max_test, teacher=teacher, students=students,
-                    method=args.method, temperature=args.temperature, transfer=args.transfer,
-                    transfer_size=args.transfer_size, transfer_labels=args.transfer_labels,
-                    seed=args.seed, title=args.title)
-    cfg.validate()
-    progress = StageProgress(enabled=not args.quiet)
-    try:
-        run = run_experiment(cfg, progress=progress, out=args.out)
-    finally:
-        progress.close()
+    cfg = RunConfig(students=students, method=args.method, **_common(args))
+    run = _execute(cfg, args)
     print(format_table(model_rows(run.metrics), COLUMNS))
     print(f"\nsaved run {run.id} in {run.path}")
     return 0
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import frontier_rows
+    grids = [parse_grid(s) for s in (args.student or DEFAULT_GRID)]
+    methods = [m.strip() for m in args.method.split(",") if m.strip()]
+    cfg = SweepConfig(students=grids, methods=methods, seeds=args.seeds, **_common(args))
+    run = _execute(cfg, args)
+    rows = [{"student": r["label"], "method": r["method"], "leaves": r["leaves"],
+             "parameters": r["parameters"], "agreement": r["agreement"],
+             "accuracy": r["accuracy"], "seeds": r["seeds"]}
+            for r in frontier_rows(run.metrics)]
+    print(format_table(rows, list(rows[0])))
+    print(f"\nsaved sweep {run.id} in {run.path}")
+    return 0
+
+
+def _execute(cfg, args):
+    """Run a configuration here, or on a Ray cluster with --ray, with a progress display."""
+    cfg.validate()
+    progress = StageProgress(enabled=not args.quiet)
+    try:
+        if args.ray:
+            from .cluster import run_remote
+            return run_remote(cfg, progress, out=args.out, where=args.ray)
+        if isinstance(cfg, SweepConfig):
+            from .sweep import LocalPool, run_sweep
+            return run_sweep(cfg, progress, out=args.out, pool=LocalPool(args.workers))
+        from .pipeline import run_experiment
+        return run_experiment(cfg, progress=progress, out=args.out)
+    finally:
+        progress.close()
 
 
 def cmd_runs(args) -> int:
@@ -313,8 +366,9 @@ def cmd_data(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "runs": cmd_runs, "show": cmd_show, "export": cmd_export,
-            "explain": cmd_explain, "data": cmd_data, "delete": cmd_delete, "serve": cmd_serve}
+COMMANDS = {"train": cmd_train, "sweep": cmd_sweep, "runs": cmd_runs, "show": cmd_show,
+            "export": cmd_export, "explain": cmd_explain, "data": cmd_data,
+            "delete": cmd_delete, "serve": cmd_serve}
 
 
 class StageProgress:
@@ -333,14 +387,16 @@ class StageProgress:
 
     def __call__(self, event: dict) -> None:
         stage = event.get("stage")
-        if not self.enabled or stage in ("plan", "done", None):
+        if self.enabled and stage == "result":  # a sweep's student, finished
+            self._line(_finished(event["row"]))
+            return
+        if not self.enabled or stage in ("plan", "done", "worker", None):
             return
         fraction = float(event.get("fraction") or 0.0)
         if not self.tty:
             if fraction >= 1.0 and stage not in self.finished:
                 self.finished.add(stage)
-                print(f"{stage}: done ({event.get('elapsed', 0):.0f}s)", file=self.stream,
-                      flush=True)
+                self._line(f"{stage}: done ({event.get('elapsed', 0):.0f}s)")
             return
         if self.bar is None or self.bar.desc != stage:
             self.close()
@@ -350,10 +406,23 @@ class StageProgress:
         self.bar.set_postfix_str(_details(event), refresh=False)
         self.bar.update(round(100 * fraction) - self.bar.n)
 
+    def _line(self, text: str) -> None:
+        """A line of its own: above the bar on a terminal, plainly in a pipe."""
+        if self.tty and self.bar is not None:
+            self.bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _finished(row: dict) -> str:
+    size = f"{row['leaves']} leaves" if row.get("leaves") else f"{row['parameters']} parameters"
+    return (f"student {row['student']} ({row['method']}, seed {row['seed']}, {size}): agrees "
+            f"{row['agreement']:.1%}, accuracy {row['accuracy']:.1%}")
 
 
 def _details(event: dict) -> str:

@@ -56,7 +56,7 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     data = load_dataset(cfg.dataset, cfg.data_dir, cfg.max_train, cfg.max_test)
     stage("data", 1.0, message=data.summary())
 
-    teacher, history, teacher_entry = _train_teacher(cfg, data, progress, should_stop)
+    teacher, history, teacher_entry = train_teacher_entry(cfg, data, progress, should_stop)
     stage("targets")
     tag = lambda e: progress({**e, "stage": "targets"})  # noqa: E731
     targets = {m: make_targets(m, data.x_train, data.y_train, teacher, cfg.temperature,
@@ -83,12 +83,27 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
             entries.append(_student_entry(name, label, choice, student, method, seconds,
                                           len(targets[method].x)))
             stage(f"student:{name}", 1.0)
+    return evaluate_and_save(cfg, data, teacher, history, teacher_entry, students, entries,
+                             target, clock, progress, should_stop)
+
+
+def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry: dict,
+                      students: dict, entries: list[dict], target: Path, clock: Clock,
+                      progress: Reporter, should_stop: StopCheck, extra: dict | None = None,
+                      probas: dict[str, np.ndarray] | None = None) -> Run:
+    """The stages every run ends with: score every student on the test set, the teacher's
+    evidence for every test digit, and an atomic save (kept elsewhere if it fails)."""
+    def stage(name: str, fraction: float = 0.0) -> None:
+        check_stop(should_stop)
+        progress({"stage": name, "fraction": fraction, "elapsed": clock.elapsed()})
 
     stage("evaluate")
     teacher_proba = teacher.predict_proba(data.x_test)
     predictions = {"y_true": data.y_test, "x_test": data.x_test, "teacher_proba": teacher_proba}
     for entry in entries:
-        proba = students[entry["name"]].predict_proba(data.x_test)  # float64: exact argmax
+        proba = (probas or {}).get(entry["name"])
+        if proba is None:
+            proba = students[entry["name"]].predict_proba(data.x_test)  # float64: exact argmax
         predictions[f"proba_{entry['name']}"] = proba
         entry.update(model_metrics(data.y_test, teacher_proba, proba, data.n_classes))
     teacher_entry["test_accuracy"] = float(np.mean(teacher_proba.argmax(1) == data.y_test))
@@ -108,6 +123,7 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
                "transfer_size": cfg.transfer_size, "transfer_labels": cfg.transfer_labels,
                "seed": cfg.seed,
                "teacher": teacher_entry, "students": entries,
+               **({"sweep": extra} if extra else {}),
                "total_seconds": round(clock.elapsed(), 2)}
     def fill(folder: Path) -> None:
         _save(folder, cfg, metrics, history, predictions, teacher, students, should_stop)
@@ -126,7 +142,9 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     return Run(target)
 
 
-def _train_teacher(cfg: RunConfig, data: Dataset, progress: Reporter, should_stop: StopCheck):
+def train_teacher_entry(cfg: RunConfig, data: Dataset, progress: Reporter,
+                        should_stop: StopCheck):
+    """Train the run's teacher; returns it, its curves and its entry in metrics.json."""
     from .teacher import train_teacher  # torch loads here, not at import
     tcfg = TeacherConfig(**{**asdict(cfg.teacher), "seed": cfg.seed})
     check_stop(should_stop)
@@ -151,10 +169,12 @@ def _student_entry(name: str, label: str, choice: StudentChoice, student, method
     return entry
 
 
-def _save(folder: Path, cfg: RunConfig, metrics: dict, history: dict, predictions: dict,
+def _save(folder: Path, cfg, metrics: dict, history: dict, predictions: dict,
           teacher, students: dict, should_stop: StopCheck) -> None:
     check_stop(should_stop)
-    write_json(folder / "config.json", {**cfg.to_dict(), "versions": _versions()})
+    kind = "sweep" if "sweep" in metrics else "run"
+    write_json(folder / "config.json", {**cfg.to_dict(), "kind": kind,
+                                        "versions": _versions()})
     write_json(folder / "meta.json", {"title": cfg.title or _default_title(metrics),
                                       "created": time.time()})
     write_json(folder / "history.json", history)
@@ -169,7 +189,8 @@ def _save(folder: Path, cfg: RunConfig, metrics: dict, history: dict, prediction
 
 def _default_title(metrics: dict) -> str:
     t = metrics["teacher"]
-    return f"{metrics['dataset']} · {t['arch']} {t['test_accuracy']:.1%} · {metrics['method']}"
+    what = "sweep" if "sweep" in metrics else metrics["method"]
+    return f"{metrics['dataset']} · {t['arch']} {t['test_accuracy']:.1%} · {what}"
 
 
 def _versions() -> dict:

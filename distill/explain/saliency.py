@@ -63,7 +63,7 @@ def saliency_maps(teacher, images: np.ndarray, targets: np.ndarray, steps: int =
         chunk = slice(start, start + per_batch)
         grads = _path_gradients(teacher, images[chunk], targets[chunk], alphas)
         out[chunk] = (images[chunk] * grads.detach().cpu().numpy()).astype(np.float16)
-        progress({"stage": "saliency", "fraction": min(1.0, (start + per_batch) / len(images))})
+        progress({"stage": "saliency", "fraction": min(0.99, (start + per_batch) / len(images))})
     return out
 
 

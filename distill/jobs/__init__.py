@@ -19,12 +19,14 @@ _MANAGER_LOCK = threading.Lock()
 
 
 def get_manager(**settings) -> JobQueue:
-    """The process-wide job queue (one per web server), created on first use with
-    ``settings`` (see :class:`JobQueue`)."""
+    """The process-wide job queue, created on first use with ``settings`` (see
+    :class:`JobQueue`): the cluster's one queue when a Ray address is configured
+    (:mod:`distill.cluster`), else this server's own worker processes."""
     global _MANAGER
     with _MANAGER_LOCK:
         if _MANAGER is None:
-            _MANAGER = LocalJobs(**settings)
+            from ..cluster import RayJobs, address
+            _MANAGER = RayJobs(**settings) if address() else LocalJobs(**settings)
         return _MANAGER
 
 

@@ -7,7 +7,9 @@ fit, measured once on 2 CPU cores (mnist5k). A running job rescales it by its ow
 
 from __future__ import annotations
 
-from ..config import RunConfig, params_for
+import os
+
+from ..config import RunConfig, StudentChoice, params_for
 from ..data import DATASETS
 from ..students import STUDENTS, epochs_for
 
@@ -18,8 +20,32 @@ DESKEW_SECONDS_PER_MPIXEL = 0.1  # straightening a student's images, once
 SALIENCY_SECONDS_PER_DIGIT = 0.02  # the teacher's integrated gradients of a test digit
 
 
-def estimate_seconds(cfg: RunConfig) -> dict[str, float]:
-    """A rough time for each stage, for the overall progress bar and its ETA."""
+def estimate_seconds(cfg) -> dict[str, float]:
+    """A rough time for each stage of a run or a sweep, for the progress bar and its ETA."""
+    if hasattr(cfg, "tasks"):
+        return _sweep_seconds(cfg)
+    return _run_seconds(cfg)
+
+
+def _sweep_seconds(cfg) -> dict[str, float]:
+    """A sweep: the run's stages for one student of each grid, its fits spread over the
+    cores (or the cluster's, which only makes the estimate pessimistic)."""
+    from dataclasses import replace
+    per_fit = {}
+    for task in cfg.tasks():
+        run = replace(cfg.as_run(), students=[StudentChoice(task.name, task.params)],
+                      method=task.method)
+        per_fit[task.key] = sum(v for k, v in _run_seconds(run).items()
+                                if k.startswith("student:") and k.endswith(f".{task.method}"))
+    base = _run_seconds(cfg.as_run())
+    seeds = cfg.seeds if "transfer" in cfg.methods else 1
+    return {"data": base["data"], "teacher": base["teacher"],
+            "targets": base["targets"] * seeds,
+            "students": sum(per_fit.values()) / max(1, os.cpu_count() or 1),
+            "evaluate": base["evaluate"], "saliency": base["saliency"], "save": base["save"]}
+
+
+def _run_seconds(cfg: RunConfig) -> dict[str, float]:
     info = DATASETS[cfg.dataset]
     pixels = info.image_shape[0] * info.image_shape[1]
     n = min(info.n_train, cfg.max_train or info.n_train)

@@ -20,6 +20,8 @@ from pathlib import Path
 from ..config import ConfigError, RunConfig, plan
 from ..memory import check_memory
 from ..runs import TMP_PREFIX, check_output_place, clean_temporary, new_run_id, runs_dir
+from ..sweep import SweepConfig
+from ..sweep import plan as sweep_plan
 from .eta import estimate_seconds
 from .record import ACTIVE, FINISHED, Job
 
@@ -53,14 +55,16 @@ class JobQueue:
         return self.folder or runs_dir()
 
     # ---- what pages call ---------------------------------------------------------------
-    def submit(self, config: RunConfig, owner: str | None = None) -> str:
-        """Check everything and queue a job; raises ConfigError (nothing queued) with the
-        reason when the settings, the place to save or the memory would not do."""
+    def submit(self, config: RunConfig | SweepConfig, owner: str | None = None) -> str:
+        """Check everything and queue a job (a run or a sweep); raises ConfigError (nothing
+        queued) with the reason when the settings, the place to save or the memory would
+        not do."""
         config.validate()
+        sweep = isinstance(config, SweepConfig)
         run_id = new_run_id(config.dataset)
         out = self.runs_folder() / run_id
         check_output_place(out)
-        check_memory(config, self.memory_budget)
+        check_memory(config.as_run() if sweep else config, self.memory_budget)
         with self._lock:
             if self.max_jobs_per_owner is not None and owner is not None:
                 active = [j for j in self._jobs.values() if j.owner == owner and j.state in ACTIVE]
@@ -71,8 +75,9 @@ class JobQueue:
             if waiting >= self.max_waiting:
                 raise ConfigError(f"the training queue is full ({waiting} jobs waiting); "
                                   "please try again in a few minutes")
-            job = Job(id=new_job_id(), kind="run", config=config.to_dict(), owner=owner,
-                      run_id=run_id, out=out, stages=plan(config),
+            job = Job(id=new_job_id(), kind="sweep" if sweep else "run",
+                      config=config.to_dict(), owner=owner, run_id=run_id, out=out,
+                      stages=sweep_plan(config) if sweep else plan(config),
                       estimate=estimate_seconds(config))
             self._jobs[job.id] = job
             self._start_waiting()

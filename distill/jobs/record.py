@@ -33,6 +33,7 @@ class Job:
     curve: dict[str, list] = field(default_factory=lambda: {k: [] for k in CURVE_KEYS})
     teacher: dict = field(default_factory=dict)  # the last teacher event: epoch, loss, ETA
     results: list[dict] = field(default_factory=list)  # a sweep's students, as they finish
+    worker: dict = field(default_factory=dict)  # where it runs: process id and host
     message: str = ""
     error: str | None = None
 
@@ -83,6 +84,9 @@ class Job:
         if stage == "result":
             self.results.append(dict(e["row"]))
             return
+        if stage == "worker":
+            self.worker = {k: e[k] for k in ("pid", "host") if k in e}
+            return
         if stage == "done" or stage not in self.stages:
             return
         self.stage_started.setdefault(stage, time.time())
@@ -117,5 +121,6 @@ class Job:
                 "overall": self.overall(), "stages": list(self.stages),
                 "fractions": dict(self.fractions), "current": self.current,
                 "teacher": dict(self.teacher), "curve": {k: list(v) for k, v in self.curve.items()},
-                "results": [dict(r) for r in self.results], "message": self.message,
+                "results": [dict(r) for r in self.results], "worker": dict(self.worker),
+                "message": self.message,
                 "error": self.error, "position": position}

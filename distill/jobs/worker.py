@@ -20,7 +20,7 @@ def throttled(report: Reporter, every: float = REPORT_EVERY) -> Reporter:
     def send(event: dict) -> None:
         now = time.monotonic()
         milestone = (event.get("fraction") in (0.0, 1.0) or "test_accuracy" in event
-                     or event.get("stage") in ("plan", "done", "result"))
+                     or event.get("stage") in ("plan", "done", "result", "worker"))
         if milestone or now - last[0] >= every:
             last[0] = now
             report(event)
@@ -31,6 +31,9 @@ def throttled(report: Reporter, every: float = REPORT_EVERY) -> Reporter:
 def run_job(kind: str, config: dict, out: str, report: Reporter,
             should_stop: StopCheck) -> tuple[str, str | None]:
     """Train and save; returns ("done", None), ("cancelled", None) or ("failed", reason)."""
+    import os
+    import socket
+    report({"stage": "worker", "pid": os.getpid(), "host": socket.gethostname()})
     try:
         _runner(kind)(config, throttled(report), should_stop, out)
         return "done", None
@@ -49,4 +52,21 @@ def _runner(kind: str) -> Callable:
             run_experiment(RunConfig.from_dict(config), progress=report,
                            should_stop=should_stop, out=out)
         return run
+    if kind == "sweep":
+        from ..sweep import LocalPool, SweepConfig, run_sweep
+
+        def sweep(config, report, should_stop, out):
+            pool = LocalPool()
+            if _inside_ray():  # a job on a cluster spreads its fits over the cluster
+                from ..cluster import RayPool
+                pool = RayPool()
+            run_sweep(SweepConfig.from_dict(config), progress=report, should_stop=should_stop,
+                      out=out, pool=pool)
+        return sweep
     raise ValueError(f"unknown kind of job {kind!r}")
+
+
+def _inside_ray() -> bool:
+    import sys
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
