@@ -206,7 +206,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from .sweep import frontier_rows
+    from .frontier import frontier_rows
     grids = [parse_grid(s) for s in (args.student or DEFAULT_GRID)]
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
     cfg = SweepConfig(students=grids, methods=methods, seeds=args.seeds, **_common(args))

@@ -25,12 +25,17 @@ class RunFacts:
         if entry.get("method") == BASELINE:
             return None
         return next((s for s in self.metrics["students"] if s.get("label") == entry.get("label")
-                     and s.get("method") == BASELINE), None)
+                     and s.get("method") == BASELINE and s.get("seed") == entry.get("seed")),
+                    None)
 
     def gain(self, entry: dict, metric: str = "agreement") -> float | None:
         """How much distilling moved ``metric`` over the same model on true labels."""
         base = self.baseline_of(entry)
         return None if base is None else entry[metric] - base[metric]
+
+    @property
+    def is_sweep(self) -> bool:
+        return "sweep" in self.metrics
 
     @cached_property
     def best(self) -> dict | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .config import RUN_PARAMS, TEACHER_PARAMS, RunConfig, params_for
+from .config import RUN_PARAMS, TEACHER_PARAMS, params_for
 from .data import DATASETS
 from .memory import GB, estimate
 from .students import STUDENTS
@@ -24,13 +24,23 @@ class Limits:
     max_students: int = 4
     local_parallel_jobs: int = 1  # 2 cores: one job at a time trains fastest
     memory_budget: int = 3 * GB  # a job's peak, so that viewers keep their share
+    max_sweep_fits: int = 24  # students x methods x seeds of one sweep
 
 
 LIMITS = Limits()
 
 
-def hosted_problems(cfg: RunConfig, limits: Limits = LIMITS) -> list[str]:
-    """What in ``cfg`` a public demo server refuses, in words (empty when fine)."""
+def hosted_problems(cfg, limits: Limits = LIMITS) -> list[str]:
+    """What in ``cfg`` (a run or a sweep) a public demo server refuses, in words (empty when
+    fine)."""
+    if hasattr(cfg, "tasks"):  # a sweep: its fits counted, each student as in a run
+        tasks = cfg.tasks()
+        problems = [] if len(tasks) <= limits.max_sweep_fits else [
+            f"the demo fits at most {limits.max_sweep_fits} students in a sweep; this one "
+            f"fits {len(tasks)}"]
+        for task in tasks:
+            problems += STUDENTS[task.name].hosted_problems(task.params)
+        return list(dict.fromkeys(problems + hosted_problems(cfg.as_run(), limits)))
     problems = []
     if cfg.dataset not in limits.datasets:
         problems.append(f"the demo trains on {' and '.join(limits.datasets)} only")

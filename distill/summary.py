@@ -106,6 +106,13 @@ def story(metrics: dict) -> str:
     t = metrics["teacher"]
     text = (f"The teacher ({t['arch']} network) reads the {metrics['dataset']} test images with "
             f"{t['test_accuracy']:.1%} accuracy.")
+    sweep = metrics.get("sweep")
+    if sweep:
+        kinds = len({s["student"] for s in metrics["students"]})
+        sizes = len({s["label"] for s in metrics["students"]})
+        text += (f" This sweep fitted {len(metrics['students'])} students: {kinds} kinds in "
+                 f"{sizes} sizes, {len(sweep['methods'])} methods, {sweep['seeds']} seed"
+                 f"{'s' * (sweep['seeds'] != 1)}.")
     facts = RunFacts(metrics)
     best = facts.best
     if best is None:

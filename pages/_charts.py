@@ -184,3 +184,46 @@ def agreement_bars_html(pairs: list[dict], teacher_accuracy: float,
       .bar-value { font-variant-numeric: tabular-nums; }
     </style>"""
     return style + '<div class="bars">' + "".join(rows) + "</div>"
+
+
+KIND_COLOURS = {"tree": "#d62728", "pixel-tree": "#ff7f0e", "soft-tree": "#1f77b4",
+                "linear": "#2ca02c", "gaussian-nb": "#9467bd", "bernoulli-nb": "#8c564b",
+                "multinomial-nb": "#e377c2"}
+
+
+def frontier(rows: list[dict], teacher_accuracy: float, metric: str = "agreement",
+             size: str = "leaves", baseline: str = "ground-truth") -> go.Figure:
+    """A sweep's students: ``metric`` against ``size`` (log axis), one line per student and
+    method (distilled solid, true labels dashed), the mean over seeds with its spread, and the
+    teacher on top. Each point carries the name of one of its students, for a click."""
+    fig = go.Figure()
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        if r.get(size):
+            groups.setdefault((r["student"], r["method"]), []).append(r)
+    for (student, method), points in sorted(groups.items()):
+        points.sort(key=lambda r: r[size])
+        distilled = method != baseline
+        colour = KIND_COLOURS.get(student, TEACHER)
+        fig.add_scatter(
+            x=[r[size] for r in points], y=[r[metric] for r in points],
+            error_y=dict(type="data", array=[r[f"{metric}_sd"] for r in points],
+                         visible=True, thickness=1, width=3),
+            mode="lines+markers", name=f"{student} · {'distilled' if distilled else method}",
+            line=dict(color=colour, dash="solid" if distilled else "dash",
+                      width=2 if distilled else 1.5),
+            marker=dict(size=8 if distilled else 6, symbol="circle" if distilled else
+                        "circle-open"),
+            customdata=[[r["names"][0], r["label"], r["seeds"]] for r in points],
+            hovertemplate="%{customdata[1]} (" + method + "): %{y:.1%} ± %{error_y.array:.1%}"
+                          " over %{customdata[2]} seeds, " + size + " %{x:,}<extra></extra>")
+    top = 1.0 if metric == "agreement" else teacher_accuracy
+    fig.add_hline(y=top, line_dash="dot", line_color=TEACHER,
+                  annotation_text="the teacher" + ("" if metric == "agreement"
+                                                   else f" {teacher_accuracy:.1%}"),
+                  annotation_position="bottom right")
+    fig.update_xaxes(type="log", title=f"size ({size}, log scale)", gridcolor="#eee")
+    title = "agreement with the teacher" if metric == "agreement" else "test accuracy"
+    fig.update_yaxes(tickformat=".0%", title=title, gridcolor="#eee")
+    return _layout(fig, 440, title="How small can the student be?",
+                   legend=dict(orientation="h", y=-0.22), clickmode="event+select")

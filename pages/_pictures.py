@@ -102,19 +102,21 @@ def diverging(values: np.ndarray, scale: int = 8, zmax: float | None = None) -> 
 def with_regions(image: np.ndarray, overlay: list[dict], scale: int = 14) -> str:
     """The digit with each split's rectangle outlined and numbered in path order."""
     h, w = image.shape
+    unit = max(h, w) / 28  # lines and labels the same size on the screen for 8x8 and 28x28
     parts = [_pixels(ink_pixels(image))]
-    label = 1.1  # a label's height, in pixels of the digit
+    label, pen, inset = 1.1 * unit, 0.14 * unit, 0.06 * unit
     for o in overlay:
         t, l, b, r = o["region"]
         colour = MORE_INK if o["more_ink"] else LESS_INK
-        parts.append(f'<rect x="{l + 0.06}" y="{t + 0.06}" width="{r - l - 0.12}" '
-                     f'height="{b - t - 0.12}" fill="{colour}" fill-opacity="0.18" '
-                     f'stroke="{colour}" stroke-width="0.14"/>')
+        parts.append(f'<rect x="{l + inset:.3f}" y="{t + inset:.3f}" '
+                     f'width="{r - l - 2 * inset:.3f}" height="{b - t - 2 * inset:.3f}" '
+                     f'fill="{colour}" fill-opacity="0.18" stroke="{colour}" '
+                     f'stroke-width="{pen:.3f}"/>')
         text = str(o["order"])
-        parts.append(f'<rect x="{l}" y="{t}" width="{0.25 + 0.62 * label * len(text)}" '
-                     f'height="{label}" fill="{colour}"/>')
-        parts.append(f'<text x="{l + 0.12}" y="{t + 0.9 * label}" font-size="{label}" '
-                     f'font-weight="bold" fill="white">{text}</text>')
+        parts.append(f'<rect x="{l}" y="{t}" width="{(0.25 + 0.62 * len(text)) * label:.3f}" '
+                     f'height="{label:.3f}" fill="{colour}"/>')
+        parts.append(f'<text x="{l + 0.12 * unit:.3f}" y="{t + 0.9 * label:.3f}" '
+                     f'font-size="{label:.3f}" font-weight="bold" fill="white">{text}</text>')
     return svg_uri(_svg(w, h, "".join(parts), scale))
 
 

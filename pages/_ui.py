@@ -268,7 +268,16 @@ def keep_owner_in_cookie() -> None:
 def student_title(run: Run, name: str) -> str:
     entry = run.student_entry(name)
     method = "true labels" if entry["method"] == "ground-truth" else entry["method"]
+    if "seed" in entry:  # a sweep's student: which size, and which seed
+        return (f"{entry.get('title', entry['label'])} {entry['label']} · {method} · "
+                f"seed {entry['seed']}")
     return f"{entry.get('title', entry['label'])} · {method}"
+
+
+def open_student_on_explore(run: Run, name: str) -> None:
+    """Go to Explore with this run and student chosen."""
+    st.session_state["pending_student"] = name
+    st.switch_page(PAGES["explore"], query_params={"run": run.id, "student": name})
 
 
 def page_link(name: str, label: str, icon: str | None = None, **query) -> None:

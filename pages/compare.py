@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from distill.frontier import frontier_rows, smallest_reaching
 from distill.metrics import confusion
 from distill.runs import RunError
 from distill.summary import COLUMNS, cell, model_rows
@@ -96,6 +97,40 @@ def against_other_run(run) -> None:
                f"{b['method']}. Models are matched by name.")
 
 
+def frontier_section(run) -> None:
+    """A sweep's question: agreement (or accuracy) against size, per student, with seeds'
+    spread; a click on a point opens that student on Explore."""
+    st.subheader("The fidelity frontier", divider="gray")
+    c1, c2, c3 = st.columns([1, 1, 2])
+    metric = c1.segmented_control("Show", ["agreement", "accuracy"], default="agreement",
+                                  key="frontier_metric") or "agreement"
+    size = c2.segmented_control("Size as", ["leaves", "parameters"], default="leaves",
+                                key="frontier_size", help="Leaves: trees and soft trees; "
+                                "parameters: every student, the linear one too.") or "leaves"
+    rows = frontier_rows(run.metrics)
+    event = st.plotly_chart(charts.frontier(rows, run.metrics["teacher"]["test_accuracy"],
+                                            metric, size), key="frontier", on_select="rerun",
+                            selection_mode="points")
+    c3.caption("Each point: the mean over seeds, its bar one standard deviation. Solid: "
+               "distilled from the teacher; dashed: the same student on the true labels. "
+               "Click a point to see that student on Explore.")
+    picked = (event.selection.points if event and event.selection else None) or []
+    if picked:
+        ui.open_student_on_explore(run, picked[0]["customdata"][0])
+    levels = (0.85, 0.90, 0.95)
+    smallest = []
+    for student in sorted({r["student"] for r in rows if r.get(size)}):
+        row = {"student": student}
+        for level in levels:
+            hit = smallest_reaching(run.metrics, student, level, size)
+            row[f"agrees ≥ {level:.0%}"] = (f"{hit['label']} ({hit[size]:,} {size}, "
+                                            f"{hit['agreement']:.1%})" if hit else "none")
+        smallest.append(row)
+    st.markdown("**The smallest distilled student that reaches each agreement** (mean over "
+                "seeds)")
+    st.dataframe(pd.DataFrame(smallest), hide_index=True, width="stretch")
+
+
 with ui.guard("the comparison"):
     run = ui.current_run()
     if run is None:
@@ -104,15 +139,19 @@ with ui.guard("the comparison"):
     m = run.metrics
     rows = model_rows(m)
     st.markdown(f"**{run.title}** · {m['dataset']} · {m['n_test']:,} test images")
+    if run.facts.is_sweep:
+        frontier_section(run)
     table(rows)
 
-    pairs = [{"label": e["label"], "distilled": e, "baseline": run.facts.baseline_of(e)}
-             for e in run.facts.distilled]
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"]), key="agree")
-    c2.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"],
-                                          metric="test_accuracy", title="Test accuracy"),
-                    key="accuracy")
+    if not run.facts.is_sweep:  # a sweep's students are on the frontier, not in bars
+        pairs = [{"label": e["label"], "distilled": e, "baseline": run.facts.baseline_of(e)}
+                 for e in run.facts.distilled]
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"]),
+                        key="agree")
+        c2.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"],
+                                              metric="test_accuracy", title="Test accuracy"),
+                        key="accuracy")
 
     st.subheader("Where they differ", divider="gray")
     student = st.selectbox("Student", run.student_names, key="compare_student",
@@ -121,9 +160,11 @@ with ui.guard("the comparison"):
 
     c1, c2 = st.columns(2)
     per_class = {s["name"]: s["agreement_per_class"] for s in m["students"]
-                 if s["method"] == m["method"] or s["name"] == student}
+                 if s["name"] == student or (not run.facts.is_sweep
+                                             and s["method"] == m["method"])}
     c1.plotly_chart(charts.per_class_lines(per_class, m["class_names"]), key="per-class")
-    c2.plotly_chart(charts.tradeoff_scatter(rows), key="tradeoff")
+    if not run.facts.is_sweep:
+        c2.plotly_chart(charts.tradeoff_scatter(rows), key="tradeoff")
 
     st.subheader("Against another run", divider="gray")
     against_other_run(run)

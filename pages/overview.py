@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from distill.frontier import best_per_student
 from distill.summary import method_phrase, story
 from pages import _charts as charts
 from pages import _ui as ui
@@ -24,23 +25,30 @@ with ui.guard("the overview"):
     st.write(story(m))
 
     facts = run.facts
-    distilled = facts.distilled
-    cards = st.columns(1 + len(distilled))
+    if facts.is_sweep:  # one card a kind of student: its best size, mean over seeds
+        shown = [(run.student_entry(b["best"]["names"][0]), b["best"], b["baseline"])
+                 for b in best_per_student(m)]
+    else:
+        shown = [(e, e, facts.baseline_of(e)) for e in facts.distilled]
+    cards = st.columns(1 + len(shown))
     cards[0].metric("Teacher accuracy", f"{t['test_accuracy']:.1%}",
                     help=f"{t['arch']} network, {t.get('parameters', 0):,} parameters, "
                     f"trained {t['epochs']} epochs in {t.get('train_seconds', 0):.0f} s")
-    for card, entry in zip(cards[1:], distilled):
-        gain = facts.gain(entry)
-        card.metric(entry.get("short_title", entry.get("title", entry["label"])),
-                    f"{entry['agreement']:.1%}",
+    for card, (entry, values, base) in zip(cards[1:], shown):
+        gain = values["agreement"] - base["agreement"] if base else None
+        name = entry.get("short_title", entry.get("title", entry["label"]))
+        card.metric(f"{name} ({entry['label']})" if facts.is_sweep else name,
+                    f"{values['agreement']:.1%}",
                     delta=f"{gain * 100:+.1f} pt" if gain is not None else None,
                     help=f"{entry.get('title', entry['label'])}: agrees with the teacher on "
-                    f"{entry['agreement']:.1%} of test images (accuracy "
-                    f"{entry['test_accuracy']:.1%}). The change is against the same model "
-                    "trained on the true labels only.")
+                    f"{values['agreement']:.1%} of test images. The change is against the "
+                    "same model trained on the true labels only."
+                    + (" Mean over the sweep's seeds; its best size." if facts.is_sweep
+                       else ""))
 
-    pairs = [{"label": e.get("title", e["label"]), "distilled": e,
-              "baseline": facts.baseline_of(e)} for e in distilled]
+    pairs = [{"label": e.get("title", e["label"]) + (f" ({e['label']})" if facts.is_sweep
+                                                      else ""),
+              "distilled": values, "baseline": base} for e, values, base in shown]
     st.markdown("##### How often each student agrees with the teacher")
     st.html(charts.agreement_bars_html(pairs, t["test_accuracy"]))
     st.caption(f"Students were taught with {method_phrase(m)}; the pale bars are the same "

@@ -1,5 +1,6 @@
 """Train: choose data, teacher, students and method; start a job; watch it; cancel it."""
 
+import pandas as pd
 import streamlit as st
 
 from distill.config import (
@@ -18,8 +19,10 @@ from distill.hosting import LIMITS, hosted_problems
 from distill.jobs import ACTIVE
 from distill.memory import BASE_BYTES, GB, available_bytes
 from distill.memory import estimate as estimate_memory
+from distill.params import ParamError
 from distill.runs import RunError
 from distill.students import DEFAULT_STUDENTS, STUDENTS
+from distill.sweep import DEFAULT_GRID, SWEEP_PARAMS, StudentGrid, SweepConfig, parse_grid
 from distill.transfer import GENERATORS
 from pages import _charts as charts
 from pages import _ui as ui
@@ -84,8 +87,14 @@ def student_params(name: str, dataset: str) -> dict:
     return params
 
 
-def settings_form() -> RunConfig:
+def settings_form() -> RunConfig | SweepConfig:
     """The form, top to bottom; returns what it describes (validated later)."""
+    sweep = st.segmented_control(
+        "What to train", ["run", "sweep"], default="run", key="mode", **KEEP,
+        format_func={"run": "One run", "sweep": "A sweep of sizes"}.get,
+        help="One run: a teacher and a few students. A sweep: one teacher and many students "
+        "of many sizes, fitted in parallel, to see how small a student can be and still "
+        "agree with the network (Compare draws the frontier).") == "sweep"
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader("Data and teacher", divider="gray")
@@ -108,22 +117,11 @@ def settings_form() -> RunConfig:
 
     with right:
         st.subheader("Students and method", divider="gray")
-        chosen = st.multiselect("Students", list(STUDENTS), default=list(DEFAULT_STUDENTS),
-                                key="students", format_func=lambda s: STUDENTS[s].title, **KEEP,
-                                help="Each is trained twice: by the chosen method and on the "
-                                "true labels (the baseline).")
-        students = []
-        for name in chosen:
-            if STUDENTS[name].form_params():
-                with st.expander(f"{STUDENTS[name].title} settings"):
-                    st.caption(STUDENTS[name].help)
-                    students.append(StudentChoice(name, student_params(name, dataset)))
-            else:
-                students.append(StudentChoice(name))
-        method = st.segmented_control("Distillation method", list(METHODS), default=RUN.method,
-                                      key="method", **KEEP, help=RUN_PARAMS["method"].help)
-        method = method or RUN.method
-        st.caption(f"**{method}**: {METHOD_HELP[method]}.")
+        if sweep:
+            grids, methods, seeds = sweep_students()
+            method = next((m for m in methods if m != "ground-truth"), "ground-truth")
+        else:
+            students, method = run_students(dataset)
         c1, c2 = st.columns(2)
         temperature = c1.slider("Temperature T", 0.5, 10.0, RUN.temperature, 0.5,
                                 key="temperature", **KEEP,
@@ -144,12 +142,76 @@ def settings_form() -> RunConfig:
                          disabled=method != "transfer", **KEEP, help=size_param.help)
         title = st.text_input("Run title (optional)", key="title", max_chars=80, **KEEP)
 
-    return RunConfig(dataset=dataset, teacher=TeacherConfig(arch=arch, epochs=int(epochs),
-                                                            lr=float(lr), augment=augment),
-                     students=students, method=method, temperature=float(temperature),
-                     transfer=transfer, transfer_size=int(size),
-                     transfer_labels=labels or RUN.transfer_labels,
-                     seed=int(seed), title=title.strip() or None)
+    common = dict(dataset=dataset, teacher=TeacherConfig(arch=arch, epochs=int(epochs),
+                                                         lr=float(lr), augment=augment),
+                  temperature=float(temperature), transfer=transfer, transfer_size=int(size),
+                  transfer_labels=labels or RUN.transfer_labels, seed=int(seed),
+                  title=title.strip() or None)
+    if sweep:
+        return SweepConfig(students=grids, methods=methods, seeds=int(seeds), **common)
+    return RunConfig(students=students, method=method, **common)
+
+
+def run_students(dataset: str) -> tuple[list[StudentChoice], str]:
+    """One run: students with their settings, and the method."""
+    chosen = st.multiselect("Students", list(STUDENTS), default=list(DEFAULT_STUDENTS),
+                            key="students", format_func=lambda s: STUDENTS[s].title, **KEEP,
+                            help="Each is trained twice: by the chosen method and on the "
+                            "true labels (the baseline).")
+    students = []
+    for name in chosen:
+        if STUDENTS[name].form_params():
+            with st.expander(f"{STUDENTS[name].title} settings"):
+                st.caption(STUDENTS[name].help)
+                students.append(StudentChoice(name, student_params(name, dataset)))
+        else:
+            students.append(StudentChoice(name))
+    method = st.segmented_control("Distillation method", list(METHODS), default=RUN.method,
+                                  key="method", **KEEP, help=RUN_PARAMS["method"].help)
+    method = method or RUN.method
+    st.caption(f"**{method}**: {METHOD_HELP[method]}.")
+    return students, method
+
+
+SWEEP_DEFAULTS = {grid.name: grid for grid in map(parse_grid, DEFAULT_GRID)}
+
+
+def sweep_students() -> tuple[list[StudentGrid], list[str], int]:
+    """A sweep: students and the values of each setting to sweep, methods and seeds; the
+    same choices as `python -m distill sweep`."""
+    chosen = st.multiselect("Students", list(STUDENTS), default=list(SWEEP_DEFAULTS),
+                            key="sweep_students", format_func=lambda s: STUDENTS[s].title,
+                            **KEEP, help="Each student is fitted in every combination of the "
+                            "values below, by every method and seed.")
+    grids = []
+    for name in chosen:
+        spec = STUDENTS[name]
+        values: dict[str, list] = {}
+        fields = {k: p for k, p in spec.form_params().items() if p.kind in ("int", "float")}
+        if fields:
+            with st.expander(f"{spec.title}: values to sweep", expanded=name in SWEEP_DEFAULTS):
+                for k, p in fields.items():
+                    shown = SWEEP_DEFAULTS.get(name, StudentGrid(name)).params.get(
+                        k, [spec.defaults()[k]])
+                    text = st.text_input(ui.sentence(p.label), ", ".join(
+                        "none" if v is None else str(v) for v in shown),
+                        key=f"sweep-{name}-{k}", help=f"Comma-separated; {p.describe()}.",
+                        **KEEP)
+                    try:
+                        values[k] = [spec.parse(k, t) for t in text.split(",") if t.strip()]
+                    except ParamError as err:
+                        st.error(str(err), icon=":material/block:")
+        defaults = spec.defaults()  # a setting left at its default is not part of the grid
+        grids.append(StudentGrid(name, {k: v for k, v in values.items()
+                                        if v and v != [defaults[k]]}))
+    c1, c2 = st.columns([3, 1])
+    methods = c1.multiselect("Methods", list(METHODS), default=["ground-truth", "transfer"],
+                             key="sweep_methods", **KEEP, help=RUN_PARAMS["method"].help)
+    seeds = number(c2, "Seeds", SWEEP_PARAMS["seeds"], 1, "sweep_seeds")
+    fits = len(SweepConfig(students=grids, methods=methods, seeds=int(seeds or 1)).tasks())
+    st.caption(f"{fits} students to fit, spread over this machine's cores (or the Ray "
+               "cluster's).")
+    return grids, methods, int(seeds or 1)
 
 
 def start(cfg: RunConfig) -> None:
@@ -183,8 +245,18 @@ def stage_label(stage: str) -> str:
         label, _, method = name.rpartition(".")
         return f"{STUDENTS[label].title if label in STUDENTS else label} ({method})"
     return {"data": "Load data", "teacher": "Train the teacher", "targets": "Teacher labels "
-            "the training set", "evaluate": "Evaluate on the test set",
+            "the training set", "students": "Fit the students", "evaluate": "Evaluate on the "
+            "test set", "saliency": "The teacher's evidence for every test digit",
             "save": "Save the run"}.get(stage, stage)
+
+
+def finished_students(results: list[dict]) -> None:
+    """A sweep's students as they finish, the newest first."""
+    st.markdown(f"**{len(results)} students fitted**")
+    st.dataframe(pd.DataFrame(results[::-1]), hide_index=True, width="stretch", height=240,
+                 column_config={"agreement": st.column_config.NumberColumn(format="percent"),
+                                "accuracy": st.column_config.NumberColumn(format="percent"),
+                                "seconds": st.column_config.NumberColumn(format="%.1f")})
 
 
 def draw_job(job: dict) -> None:
@@ -212,6 +284,8 @@ def draw_job(job: dict) -> None:
         st.error(f"Training failed: {first}", icon=":material/error:")
     elif job["state"] == "cancelled":
         st.info(job["message"], icon=":material/cancel:")
+    if job.get("results"):
+        finished_students(job["results"])
     if job["state"] in ("running", "stopping", "done") or job["fractions"]:
         stages, curves = st.columns([2, 3], gap="large")
         with stages:

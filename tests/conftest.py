@@ -68,6 +68,18 @@ def tiny_soft_run(tmp_path_factory):
     return run_experiment(cfg, out=out)
 
 
+@pytest.fixture(scope="session")
+def tiny_sweep_run(tmp_path_factory):
+    """A saved sweep on 8x8 digits: trees of two sizes and logistic regression, two seeds."""
+    from distill.sweep import LocalPool, SweepConfig, parse_grid, run_sweep
+    cfg = SweepConfig(dataset="digits", max_train=200, max_test=60,
+                      teacher=TeacherConfig(arch="cnn", epochs=3, batch_size=32),
+                      students=[parse_grid("tree:max_leaf_nodes=4,16"),
+                                parse_grid("linear:max_iter=30")], seeds=2, transfer_size=1)
+    out = tmp_path_factory.mktemp("runs") / "tiny-sweep"
+    return run_sweep(cfg, out=out, pool=LocalPool(1))
+
+
 @dataclass
 class CliResult:
     returncode: int

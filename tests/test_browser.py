@@ -196,3 +196,28 @@ def test_a_job_link_gives_another_browser_nothing(hosted_server, browser, page):
     settle(page)
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("cancelled").first.wait_for(timeout=30_000)
+
+
+@pytest.fixture
+def sweep_server(tiny_sweep_run, tmp_path):
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_sweep_run.path, runs / "sweep-run")
+    srv = AppServer(runs).wait()
+    yield srv
+    srv.stop()
+
+
+def test_a_click_on_the_frontier_opens_that_student_on_explore(sweep_server, page):
+    page.goto(sweep_server.url + "/compare?run=sweep-run")
+    settle(page)
+    page.get_by_text("How small can the student be?").first.wait_for()
+    point = page.locator(".js-plotly-plot .scatterlayer .trace").first.locator(".point").last
+    box = point.bounding_box()  # plotly's drag layer takes the click at the point's place
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_role("heading", name="Explore").wait_for(timeout=30_000)
+    settle(page)
+    assert "student=" in page.url and "sweep-run" in page.url
+    name = page.url.split("student=")[1].split("&")[0]
+    assert name.split(".")[0] in ("tree-4", "tree-16")
+    page.get_by_text("Why the Decision tree (regions) tree-").first.wait_for()
+    shot(page, "frontier-click-to-explore")

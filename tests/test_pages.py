@@ -375,3 +375,55 @@ def test_the_runs_page_says_what_is_wrong_with_a_run_and_deletes_it(runs_home, f
     at.button(key="delete-digits-run").click().run()
     assert not (runs_home / "digits-run").exists() and (runs_home / "mnist-run").exists()
     assert not at.exception
+
+
+def test_train_form_sweeps_sizes_with_the_same_choices_as_the_command_line(runs_home,
+                                                                          monkeypatch):
+    from distill.config import ConfigError
+    from distill.jobs import JobQueue
+    from distill.sweep import SweepConfig, parse_grid
+    sent = []
+
+    def submit(self, config, owner=None):
+        sent.append(config)
+        raise ConfigError("held for the test")
+
+    monkeypatch.setattr(JobQueue, "submit", submit)
+    at = app("train")
+    at.segmented_control(key="mode").set_value("sweep").run()
+    assert at.multiselect(key="sweep_students").value == ["tree", "soft-tree", "linear"]
+    assert at.text_input(key="sweep-tree-max_leaf_nodes").value == "8, 16, 32, 64, 128, 256, 512"
+    at.text_input(key="sweep-tree-max_leaf_nodes").set_value("8, 64").run()
+    at.text_input(key="sweep-soft-tree-depth").set_value("2, 3").run()
+    at.number_input(key="sweep_seeds").set_value(2).run()
+    assert any("20 students to fit" in c.value for c in at.caption)  # (2 + 2 + 1) x 2 x 2
+    next(b for b in at.button if b.label == "Start training").click().run()
+    (cfg,) = sent
+    assert isinstance(cfg, SweepConfig) and cfg.seeds == 2
+    assert cfg.students[0] == parse_grid("tree:max_leaf_nodes=8,64")
+    assert cfg.methods == ["ground-truth", "transfer"]
+    at.text_input(key="sweep-tree-max_leaf_nodes").set_value("8, lots").run()
+    assert any("must be a whole number" in e.value for e in at.error)
+
+
+def test_compare_draws_a_sweeps_frontier_and_a_click_opens_the_student(tiny_sweep_run,
+                                                                        tmp_path,
+                                                                        monkeypatch):
+    folder = tmp_path / "runs"
+    shutil.copytree(tiny_sweep_run.path, folder / "sweep-run")
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(folder))
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "none")
+    at = app("compare", run="sweep-run")
+    assert not at.error
+    figure = next(c for c in at.get("plotly_chart") if "How small" in c.proto.spec)
+    import json
+    spec = json.loads(figure.proto.spec)
+    lines = {d["name"] for d in spec["data"] if d.get("name")}
+    assert lines == {"tree · distilled", "tree · ground-truth"}  # linear has no leaves
+    at.segmented_control(key="frontier_size").set_value("parameters").run()
+    figure = next(c for c in at.get("plotly_chart") if "How small" in c.proto.spec)
+    assert "linear · distilled" in {d.get("name") for d in json.loads(figure.proto.spec)["data"]}
+    table = at.dataframe[0].value
+    assert list(table.columns)[:2] == ["student", "agrees ≥ 85%"]
+    overview = app(run="sweep-run")
+    assert any("This sweep fitted 12 students" in m.value for m in overview.markdown)
