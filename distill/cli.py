@@ -162,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--dot", action="store_true", help="tree: the DOT drawing with the path lit")
     x.add_argument("--view", choices=["path", "top"], default="path",
                    help="--dot: the path alone (default) or the top levels of the whole tree")
+    x.add_argument("--counterfactual", nargs="?", const="auto", metavar="CLASS",
+                   help="also the smallest edit of the digit that makes the student answer "
+                   "CLASS (default: the teacher's answer where they disagree, else the "
+                   "student's runner-up), and the teacher's answer on it")
 
     v = sub.add_parser("serve", help="serve the dashboard: several app processes behind nginx",
                        description="N identical app processes on one runs folder, behind nginx "

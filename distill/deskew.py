@@ -92,3 +92,35 @@ def _bilinear(x: np.ndarray, src_r: np.ndarray, src_c: np.ndarray) -> np.ndarray
     n = np.broadcast_to(np.arange(len(x), dtype=np.float32)[:, None, None], src_r.shape)
     return map_coordinates(x, np.stack([n, src_r, src_c]), order=1, mode="constant",
                            cval=0.0, prefilter=False).astype(np.float32)
+
+
+def deskew_matrix(image: np.ndarray):
+    """The straightening of ``image`` as a linear map (a sparse P x P matrix, P = H * W): for
+    the shear and centre measured on ``image``, straightened pixels = M @ pixels. It is exact
+    for ``image`` itself and for any image straightened with the same shear and centre, which
+    is what makes a soft tree's path linear in the pixels
+    (:mod:`distill.explain.counterfactual`)."""
+    from scipy import sparse
+    image = np.asarray(image, np.float32)
+    h, w = image.shape
+    shear, r0, c0 = (float(v[0]) for v in measure_skew(image[None]))
+    rc, cc = (h - 1) / 2, (w - 1) / 2
+    rows, cols = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32),
+                             indexing="ij")
+    src_r = (rows + np.float32(r0 - rc)).ravel().astype(np.float64)
+    src_c = (cols + np.float32(c0 - cc) + np.float32(shear) * (rows - np.float32(rc))).ravel(
+        ).astype(np.float64)
+    inside = (src_r >= 0) & (src_r <= h - 1) & (src_c >= 0) & (src_c <= w - 1)
+    out, ins, weights = [], [], []
+    r_lo = np.floor(src_r).astype(int)
+    c_lo = np.floor(src_c).astype(int)
+    fr, fc = src_r - r_lo, src_c - c_lo
+    for dr, dc, wt in ((0, 0, (1 - fr) * (1 - fc)), (0, 1, (1 - fr) * fc),
+                       (1, 0, fr * (1 - fc)), (1, 1, fr * fc)):
+        rr, cc_ = r_lo + dr, c_lo + dc
+        ok = inside & (wt > 0) & (rr < h) & (cc_ < w)
+        out.append(np.flatnonzero(ok))
+        ins.append(rr[ok] * w + cc_[ok])
+        weights.append(wt[ok])
+    return sparse.csr_matrix((np.concatenate(weights), (np.concatenate(out),
+                                                        np.concatenate(ins))), shape=(h * w,) * 2)

@@ -372,10 +372,15 @@ class Run:
         except RunError as err:
             raise RunError(f"run {self.id}: {err}") from None
 
+    @property
+    def has_teacher(self) -> bool:
+        """False for a run whose students learned the true labels only (no network)."""
+        return self.metrics.get("teacher") is not None
+
     def load_teacher(self, device=None):
         from .teacher import Teacher
         t = self.metrics["teacher"]
-        if t is None:
+        if not self.has_teacher:
             raise RunError(f"run {self.id} has no teacher: its students learned the true labels")
         try:
             return Teacher.load(self.path / "teacher.pt", t["arch"], tuple(t["image_shape"]),

@@ -62,7 +62,7 @@ def tiny_soft_run(tmp_path_factory):
     """A saved 28x28 run whose students are a small soft tree and a region tree."""
     cfg = tiny_config("mnist5k", max_train=300, max_test=100,
                       students=[StudentChoice("soft-tree",
-                                              {"depth": 4, "epochs": 6, "min_steps": 0}),
+                                              {"depth": 4, "epochs": 30, "min_steps": 0}),
                                 StudentChoice("tree", {"max_leaf_nodes": 16})])
     out = tmp_path_factory.mktemp("runs") / "tiny-soft"
     return run_experiment(cfg, out=out)

@@ -1,4 +1,5 @@
-"""``python -m distill explain RUN --student NAME --sample I|3,17,42|all [--json | --dot]``."""
+"""``python -m distill explain RUN --student NAME --sample I|3,17,42|all [--json | --dot]
+[--counterfactual [CLASS]]``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 from ..deskew import lean_in_words
 from ..runs import load_run
 from . import explain
+from .counterfactual import counterfactual
 from .drawing import tree_dot
 from .tree import decision_path, path_in_words
 
@@ -42,16 +44,53 @@ def explain_command(args) -> int:
     indices = parse_samples(args.sample, len(x))
     if args.dot and student.kind != "tree":
         raise SampleError(f"--dot draws decision trees; {name} is a {student.kind}")
+    wanted = getattr(args, "counterfactual", None)
+    if wanted is not None and args.dot:
+        raise SampleError("--counterfactual goes with --json or the plain text, not --dot")
+    target = None if wanted in (None, "auto") else parse_class(wanted, student.n_classes_)
+    teacher = run.load_teacher() if wanted is not None and run.has_teacher else None
     for i in indices:
+        edit = (None if wanted is None else
+                counterfactual(student, x[i], target=target, teacher=teacher))
         if args.dot:
             print(tree_dot(student, decision_path(student, x[i]), view=args.view,
                            class_names=names))
         elif args.json:
+            extra = {} if edit is None else {"counterfactual": edit.to_dict()}
             print(json.dumps({"sample": i, "student": name,
-                              **explain(student, x[i], versus=args.versus)}))
+                              **explain(student, x[i], versus=args.versus), **extra}))
         else:
             print(_words(student, x[i], i, name, names, args.versus))
+            if edit is not None:
+                print(edit_in_words(edit, names))
     return 0
+
+
+def parse_class(text: str, n_classes: int) -> int:
+    """A class index from the command line, checked against the student's classes."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise SampleError(f"--counterfactual takes a class number, not {text!r}") from None
+    if not 0 <= value < n_classes:
+        raise SampleError(f"there is no class {value}: the classes are 0 to {n_classes - 1}")
+    return value
+
+
+def edit_in_words(edit, names=None) -> str:
+    """A counterfactual for a person: what changed, and whether the teacher followed."""
+    def called(c):
+        return names[c] if names else str(c)
+    lines = [f"to make it say {called(edit.target)}: change {edit.changed} pixels "
+             f"(ink added {edit.ink_added:.2f}, removed {edit.ink_removed:.2f}; L1 "
+             f"{edit.l1:.2f}) -> the student answers {called(edit.student_prediction)}"]
+    if edit.teacher_prediction is not None:
+        lines.append("   the network " + ("also reads it as " if edit.teacher_follows else
+                                          "still reads it as " if edit.teacher_prediction
+                                          == edit.teacher_before else "reads it as ")
+                     + called(edit.teacher_prediction))
+    lines.append(f"   ({edit.how})")
+    return "\n".join(lines)
 
 
 def _words(student, image: np.ndarray, index: int, name: str, names, versus) -> str:

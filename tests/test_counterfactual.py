@@ -1,0 +1,220 @@
+"""Counterfactuals are tested as properties: every edit is a valid digit that the saved
+student, loaded from disk, really reads as the target; the exact ones are the smallest."""
+
+import json
+
+import numpy as np
+import pytest
+
+from distill.explain import counterfactual as cf
+from distill.explain.counterfactual import (
+    CHANGED,
+    NoCounterfactual,
+    counterfactual,
+    default_target,
+)
+from distill.runs import load_student
+
+ALL_KINDS = ["tree.transfer", "pixel-tree.transfer", "gaussian-nb.transfer",
+             "bernoulli-nb.transfer", "multinomial-nb.transfer", "linear.transfer"]
+
+
+def saved(run, name):
+    """The student as a user gets it: loaded afresh from the run's files."""
+    return load_student(run.path / "students" / run.resolve_student(name))
+
+
+def targets_for(student, image, count=3):
+    """The default target and a couple of other classes the student does not answer."""
+    proba = student.predict_proba(image[None])[0]
+    others = [c for c in np.argsort(proba) if c != proba.argmax()]
+    return [None] + [int(c) for c in others[:count - 1]]
+
+
+def check_valid(edit, student, image, target):
+    assert edit.image.shape == image.shape and edit.image.dtype == np.float32
+    assert edit.image.min() >= 0 and edit.image.max() <= 1
+    assert int(student.predict(edit.image[None])[0]) == target == edit.student_prediction
+    diff = edit.image.astype(np.float64) - image.astype(np.float64)
+    assert edit.l1 == pytest.approx(np.abs(diff).sum())
+    assert edit.changed == int((np.abs(diff) > CHANGED).sum())
+    assert edit.ink_added - edit.ink_removed == pytest.approx(diff.sum())
+
+
+@pytest.mark.parametrize("name", ALL_KINDS)
+def test_every_edit_is_valid_and_convinces_the_saved_student(tiny_run, name):
+    student = saved(tiny_run, name)
+    x = tiny_run.predictions["x_test"]
+    found = 0
+    for image in x[:6]:
+        for target in targets_for(student, image):
+            try:
+                edit = counterfactual(student, image, target=target)
+            except NoCounterfactual as err:
+                assert str(err)  # said in words
+                continue
+            want = default_target(student.predict_proba(image[None])[0], None) \
+                if target is None else target
+            assert edit.target == want
+            check_valid(edit, student, image, want)
+            found += 1
+    assert found >= 12  # nearly every request has an answer
+
+
+def test_the_soft_tree_edit_keeps_the_straightening_and_convinces_it(tiny_soft_run):
+    from distill.deskew import measure_skew
+    student = saved(tiny_soft_run, "soft-tree")
+    assert student.deskew
+    reachable = sorted(set(student.leaf_distributions().argmax(1).tolist()))
+    with pytest.raises(NoCounterfactual, match="no leaf"):
+        missing = next(c for c in range(10) if c not in reachable)
+        counterfactual(student, tiny_soft_run.predictions["x_test"][0], target=missing)
+    for i, image in enumerate(tiny_soft_run.predictions["x_test"][:6]):
+        now = int(student.predict(image[None])[0])
+        edit = counterfactual(student, image, target=[c for c in reachable if c != now][i % 2])
+        check_valid(edit, student, image, edit.target)
+        assert edit.leaf == int(student.apply(edit.image[None])[0])
+        assert student.leaf_distributions()[edit.leaf].argmax() == edit.target
+        if edit.exact:  # exact among edits that keep the slant: it is straightened as before
+            before, after = measure_skew(image[None]), measure_skew(edit.image[None])
+            assert np.allclose(np.ravel(before), np.ravel(after), atol=1e-3)
+
+
+def exhaustive_tree_edit(tree, image, target):
+    """The smallest edit over every leaf of the target class, no pruning: the oracle."""
+    h, w = tree.image_shape_
+    x0 = image.reshape(-1).astype(np.float64)
+    parents = {int(c): (n, side) for n in range(len(tree.children_left_))
+               if tree.children_left_[n] >= 0
+               for c, side in ((tree.children_left_[n], False), (tree.children_right_[n], True))}
+    masks = cf._rect_rows(tree.rects_, h, w)
+    costs = []
+    for leaf in np.flatnonzero((tree.children_left_ < 0) & (tree.value_.argmax(1) == target)):
+        steps = cf._tree_conditions(tree, int(leaf), parents)
+        rows = np.stack([masks[f] * (1 if right else -1) for f, _, right in steps])
+        lower = np.array([cf._split_bound(t, right) for _, t, right in steps])
+        found = cf._smallest_edit(x0, rows, lower)
+        if found is not None:
+            costs.append(found[1])
+    return min(costs)
+
+
+def pixel_tree_oracle(tree, image, target):
+    """For a pixel tree each leaf is a box of pixel intervals, so its smallest edit is each
+    pixel's distance to its interval: no linear program at all."""
+    x0 = image.reshape(-1).astype(np.float64)
+    best = np.inf
+    for leaf in np.flatnonzero((tree.children_left_ < 0) & (tree.value_.argmax(1) == target)):
+        low, high = np.zeros_like(x0), np.ones_like(x0)
+        node = int(leaf)
+        while node != 0:
+            parent = int(np.flatnonzero((tree.children_left_ == node)
+                                        | (tree.children_right_ == node))[0])
+            pixel, t = int(tree.feature_[parent]), float(tree.threshold_[parent])
+            if tree.children_right_[parent] == node:
+                low[pixel] = max(low[pixel], t + cf.MARGIN)
+            else:
+                high[pixel] = min(high[pixel], t - min(cf.MARGIN, max(t, 0) / 2))
+            node = parent
+        if (low <= high).all():
+            best = min(best, float((np.maximum(low - x0, 0) + np.maximum(x0 - high, 0)).sum()))
+    return best
+
+
+def test_the_tree_search_equals_an_exhaustive_search(tiny_run):
+    checked = 0
+    for name in ("tree.transfer", "pixel-tree.transfer"):
+        tree = saved(tiny_run, name)
+        for image in tiny_run.predictions["x_test"][:8]:
+            for target in targets_for(tree, image)[1:]:
+                edit = counterfactual(tree, image, target=target)
+                assert edit.exact
+                assert edit.l1 == pytest.approx(exhaustive_tree_edit(tree, image, target),
+                                                abs=1e-6)
+                if name.startswith("pixel-tree"):
+                    assert edit.l1 == pytest.approx(pixel_tree_oracle(tree, image, target),
+                                                    abs=1e-6)
+                checked += 1
+    assert checked >= 16
+
+
+@pytest.mark.parametrize("name", ["tree.transfer", "linear.transfer", "multinomial-nb.transfer",
+                                  "bernoulli-nb.transfer"])
+def test_no_smaller_edit_in_the_same_direction_convinces_the_student(tiny_run, name):
+    """A necessary sign of a smallest edit: nine tenths of it does not do."""
+    student = saved(tiny_run, name)
+    for image in tiny_run.predictions["x_test"][:6]:
+        edit = counterfactual(student, image)
+        if edit.l1 < 0.5:
+            continue
+        assert edit.exact
+        shorter = image + 0.9 * (edit.image - image)
+        assert int(student.predict(shorter.astype(np.float32)[None])[0]) != edit.target
+
+
+def test_no_edit_when_the_student_already_answers_the_target(tiny_run):
+    student = saved(tiny_run, "linear")
+    image = tiny_run.predictions["x_test"][0]
+    now = int(student.predict(image[None])[0])
+    edit = counterfactual(student, image, target=now)
+    assert edit.l1 == 0 and edit.changed == 0 and edit.student_prediction == now
+
+
+def test_a_class_that_does_not_exist_is_refused_in_words(tiny_run):
+    student = saved(tiny_run, "tree")
+    with pytest.raises(NoCounterfactual, match="classes are 0 to 9"):
+        counterfactual(student, tiny_run.predictions["x_test"][0], target=12)
+
+
+def test_default_target_is_the_teacher_when_they_disagree_else_the_runner_up():
+    proba = np.array([0.1, 0.6, 0.3])
+    assert default_target(proba, teacher_class=0) == 0
+    assert default_target(proba, teacher_class=1) == 2
+    assert default_target(proba, teacher_class=None) == 2
+
+
+def test_the_teacher_check_uses_the_saved_teacher(tiny_mnist_run):
+    teacher = tiny_mnist_run.load_teacher()
+    student = saved(tiny_mnist_run, "tree")
+    x = tiny_mnist_run.predictions["x_test"]
+    saved_teacher = tiny_mnist_run.predictions["teacher_proba"].argmax(1)
+    for i in range(4):
+        edit = counterfactual(student, x[i], teacher=teacher)
+        assert edit.teacher_before == saved_teacher[i]
+        assert edit.teacher_prediction == int(teacher.predict(edit.image[None])[0])
+        assert edit.teacher_follows == (edit.teacher_prediction == edit.target)
+        if edit.student_prediction != int(student.predict(x[i][None])[0]):
+            assert edit.target == default_target(student.predict_proba(x[i][None])[0],
+                                                  edit.teacher_before)
+
+
+def test_cli_adds_a_counterfactual_to_each_json_line(tiny_mnist_run, cli):
+    out = cli("explain", str(tiny_mnist_run.path), "--student", "tree", "--sample", "0,3",
+              "--counterfactual", "--json")
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    x = tiny_mnist_run.predictions["x_test"]
+    student = saved(tiny_mnist_run, "tree")
+    teacher = tiny_mnist_run.load_teacher()
+    assert [line["sample"] for line in lines] == [0, 3]
+    for line in lines:
+        c = line["counterfactual"]
+        assert set(c) >= {"target", "image", "l1", "changed", "student_prediction",
+                          "teacher_prediction", "leaf"}
+        image = np.array(c["image"], np.float32)
+        assert image.shape == x[line["sample"]].shape
+        assert int(student.predict(image[None])[0]) == c["target"] == c["student_prediction"]
+        assert c["teacher_prediction"] == int(teacher.predict(image[None])[0])
+        assert c["l1"] == pytest.approx(np.abs(image - x[line["sample"]]).sum(), rel=1e-4)
+        assert c["leaf"] == int(student.apply(image[None])[0])
+
+
+def test_cli_takes_a_target_class_and_refuses_a_bad_one(tiny_mnist_run, cli):
+    out = cli("explain", str(tiny_mnist_run.path), "--student", "linear", "--sample", "1",
+              "--counterfactual", "3", "--json")
+    assert json.loads(out.stdout)["counterfactual"]["target"] == 3
+    text = cli("explain", str(tiny_mnist_run.path), "--student", "linear", "--sample", "1",
+               "--counterfactual", "3").stdout
+    assert "to make it say 3" in text and "the network" in text
+    bad = cli("explain", str(tiny_mnist_run.path), "--student", "linear", "--sample", "1",
+              "--counterfactual", "eleven")
+    assert bad.returncode != 0 and "class number" in bad.stderr and "Traceback" not in bad.stderr
