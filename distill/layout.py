@@ -80,3 +80,20 @@ def check_saliency(maps: np.ndarray, m: dict) -> None:
     """``saliency.npz``: one teacher evidence map per test digit."""
     shape = (m["n_test"], *m["image_shape"])
     _need(maps.shape == shape, "saliency.npz", f"its maps have shape {maps.shape}, not {shape}")
+
+
+def check_follows(data, m: dict) -> None:
+    """``follows.json``: per student of the run, the teacher-follows figures of each group."""
+    f = "follows.json"
+    _need(isinstance(data, dict) and isinstance(data.get("students"), dict), f,
+          "it has no students")
+    names = {s["name"] for s in m["students"]}
+    for name, groups in data["students"].items():
+        _need(name in names, f, f"it names a student the run does not have ({name})")
+        for group in ("disagreements", "agreements"):
+            g = groups.get(group) if isinstance(groups, dict) else None
+            _need(isinstance(g, dict) and all(isinstance(g.get(k), int) for k in
+                                              ("digits", "edits", "follows")), f,
+                  f"{name} lacks the counts of its {group}")
+            _need(0 <= g["follows"] <= g["edits"] <= g["digits"], f,
+                  f"{name}'s counts of its {group} do not add up")

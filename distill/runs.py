@@ -32,13 +32,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .layout import LayoutError, check_meta, check_metrics, check_predictions, check_saliency
+from .layout import (
+    LayoutError,
+    check_follows,
+    check_meta,
+    check_metrics,
+    check_predictions,
+    check_saliency,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BUNDLED_RUNS_DIR = Path(os.environ.get("DISTILL_BUNDLED_RUNS_DIR") or
                         PROJECT_DIR / "assets" / "runs")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 TMP_PREFIX = ".tmp-"
+FOLLOWS_FILE = "follows.json"  # the teacher-follows figures (distill.explain.follows)
 
 
 class RunError(RuntimeError):
@@ -361,6 +369,30 @@ class Run:
                 write_saliency(self.path, maps)
         self.__dict__["saliency"] = maps
         return maps
+
+    @cached_property
+    def follows(self) -> dict | None:
+        """How often the teacher follows each student's counterfactual edits
+        (:mod:`distill.explain.follows`); None until measured (:meth:`ensure_follows`)."""
+        path = self.path / FOLLOWS_FILE
+        if not path.exists():
+            return None
+        data = read_json(path)
+        self._checked(check_follows, data, self.metrics)
+        return data
+
+    def ensure_follows(self, progress=None) -> dict:
+        """The stored figures; measured once now when missing, and kept (a bundled run only
+        in memory)."""
+        if self.follows is not None:
+            return self.follows
+        from .explain.follows import measure_run
+        data = measure_run(self, **({"progress": progress} if progress else {}))
+        if not self.bundled:
+            with contextlib.suppress(OSError):  # a folder we may not write: memory will do
+                write_json(self.path / FOLLOWS_FILE, data)
+        self.__dict__["follows"] = data
+        return data
 
     def student_proba(self, name: str) -> np.ndarray:
         return self.predictions[f"proba_{name}"]

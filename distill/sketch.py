@@ -157,6 +157,16 @@ def digits_style(ink: np.ndarray) -> np.ndarray:
     return canvas.reshape(8, 4, 8, 4).sum((1, 3)).astype(np.float32) / 16.0
 
 
+def as_drawn(ink: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
+    """The pad's ink read pixel for pixel at the model's size: each model pixel is the mean of
+    its block of the canvas, nothing cropped or centred. For a digit put on the pad to be
+    edited, so that an untouched digit reads back as itself."""
+    from PIL import Image
+    h, w = image_shape
+    img = Image.fromarray(np.asarray(ink, np.float32), mode="F")
+    return np.clip(np.asarray(img.resize((w, h), Image.Resampling.BOX), np.float32), 0, 1)
+
+
 def prepare(ink: np.ndarray, image_shape: tuple[int, int]) -> Sketch:
     """Ink (H, W) in [0, 1] at any size -> the model input for ``image_shape`` images."""
     warning = _check(np.asarray(ink, np.float32))

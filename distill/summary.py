@@ -7,18 +7,22 @@ import io
 import math
 
 from .facts import RunFacts
+from .metrics import bootstrap_interval
 
 COLUMNS = ["model", "kind", "method", "accuracy", "agreement", "gain", "top2_agreement", "kl",
            "leaves", "depth", "parameters", "seconds"]
 
 
 def model_rows(metrics: dict) -> list[dict]:
-    """The teacher, then every student; ``gain`` is agreement over the ground-truth twin's."""
+    """The teacher, then every student; ``gain`` is agreement over the ground-truth twin's;
+    ``accuracy_ci`` and ``agreement_ci`` are 95% bootstrap intervals over the test digits."""
     t = metrics["teacher"]
+    n = metrics["n_test"]
     rows = [{"model": f"teacher ({t['arch']})", "kind": "teacher", "method": "true labels",
              "accuracy": t["test_accuracy"], "agreement": 1.0, "gain": None,
              "top2_agreement": 1.0, "kl": 0.0, "leaves": None, "depth": None,
-             "parameters": t.get("parameters"), "seconds": t.get("train_seconds")}]
+             "parameters": t.get("parameters"), "seconds": t.get("train_seconds"),
+             "accuracy_ci": bootstrap_interval(t["test_accuracy"], n), "agreement_ci": None}]
     facts = RunFacts(metrics)
     for s in metrics["students"]:
         rows.append({"model": s["name"], "kind": s["kind"], "method": s["method"],
@@ -26,7 +30,9 @@ def model_rows(metrics: dict) -> list[dict]:
                      "gain": facts.gain(s),
                      "top2_agreement": s.get("top2_agreement"), "kl": s.get("kl"),
                      "leaves": s.get("leaves"), "depth": s.get("depth"),
-                     "parameters": s.get("parameters"), "seconds": s.get("fit_seconds")})
+                     "parameters": s.get("parameters"), "seconds": s.get("fit_seconds"),
+                     "accuracy_ci": bootstrap_interval(s["test_accuracy"], n),
+                     "agreement_ci": bootstrap_interval(s["agreement"], n)})
     return rows
 
 
@@ -36,6 +42,8 @@ def cell(value, column: str) -> str:
         return "-"
     if column in ("accuracy", "agreement", "top2_agreement"):
         return f"{value:.1%}"
+    if column.endswith("_ci"):
+        return f"{value[0]:.1%} – {value[1]:.1%}"
     if column == "gain":
         return f"{value * 100:+.1f} pt"
     if column == "kl":
@@ -130,7 +138,7 @@ def story(metrics: dict) -> str:
 def rows_csv(metrics: dict) -> str:
     """The model table as CSV text (raw numbers, not formatted)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS)
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(model_rows(metrics))
     return buf.getvalue()

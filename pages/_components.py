@@ -96,6 +96,7 @@ PAD_CSS = """
 .pad button { border: 1px solid #ccc; background: white; border-radius: 6px; padding: 4px 10px;
               font: 13px sans-serif; cursor: pointer; }
 .pad button:hover { border-color: #d62728; color: #d62728; }
+.pad button.on { border-color: #d62728; background: #fde0dd; color: #d62728; }
 """
 
 PAD_JS = """
@@ -109,24 +110,34 @@ export default function(component) {
       <canvas width="280" height="280" aria-label="drawing area: draw a digit"></canvas>
       <div class="tools">
         <label for="brush">Brush</label>
-        <input id="brush" type="range" min="8" max="40" step="1">
+        <input id="brush" type="range" min="4" max="40" step="1">
+        <button class="erase" type="button" aria-pressed="false"
+                title="Strokes remove ink instead of adding it">Erase</button>
         <button class="undo" type="button">Undo</button>
-        <button class="clear" type="button">Clear</button>
+        <button class="clear" type="button"></button>
       </div>`;
     parentElement.appendChild(pad);
     const canvas = pad.querySelector('canvas');
     const ctx = canvas.getContext('2d');
     const brush = pad.querySelector('#brush');
+    const erase = pad.querySelector('.erase');
     brush.value = data.brush;
+    // a digit to edit: painted under the strokes, pixel for pixel ("Reset" returns to it)
+    const start = data.start ? new Image() : null;
+    pad.querySelector('.clear').textContent = start ? 'Reset' : 'Clear';
     const strokes = [];
     let current = null;
     const paint = () => {
       ctx.fillStyle = 'white';
       ctx.fillRect(0, 0, canvas.width, canvas.height);
-      ctx.strokeStyle = '#111';
+      if (start && start.complete) {
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(start, 0, 0, canvas.width, canvas.height);
+      }
       ctx.lineCap = 'round';
       ctx.lineJoin = 'round';
       for (const s of strokes) {
+        ctx.strokeStyle = s.erase ? '#fff' : '#111';
         ctx.lineWidth = s.size;
         ctx.beginPath();
         s.points.forEach(([x, y], i) => i ? ctx.lineTo(x, y) : ctx.moveTo(x, y));
@@ -142,7 +153,8 @@ export default function(component) {
     };
     canvas.addEventListener('pointerdown', (e) => {
       canvas.setPointerCapture(e.pointerId);
-      current = { size: Number(brush.value), points: [at(e)] };
+      current = { size: Number(brush.value), erase: erase.classList.contains('on'),
+                  points: [at(e)] };
       strokes.push(current);
       paint();
     });
@@ -154,8 +166,13 @@ export default function(component) {
     const end = () => { if (current) { current = null; send(); } };
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointercancel', end);
+    erase.onclick = () => {
+      const on = erase.classList.toggle('on');
+      erase.setAttribute('aria-pressed', String(on));
+    };
     pad.querySelector('.undo').onclick = () => { strokes.pop(); paint(); send(); };
     pad.querySelector('.clear').onclick = () => { strokes.length = 0; paint(); send(); };
+    if (start) { start.onload = paint; start.src = data.start; }
     paint();
   }
 }
@@ -164,12 +181,14 @@ export default function(component) {
 _pad = st.components.v2.component("distill_drawing_pad", css=PAD_CSS, js=PAD_JS)
 
 
-def drawing_pad(key: str, brush: int = 20) -> str:
+def drawing_pad(key: str, brush: int = 20, start: np.ndarray | None = None) -> str:
     """A canvas for mouse, pen and touch; returns the drawing as a PNG data URI ('' if none).
 
-    The drawing reaches Python when a stroke ends (and after Undo or Clear)."""
-    result = _pad(data={"brush": brush}, key=key, default={"image": ""},
-                  on_image_change=lambda: None)
+    ``start``: an image (H, W) in [0, 1] put on the pad to be edited (key the pad to it: a
+    new picture needs a new pad); '' then means it is untouched. The drawing reaches Python
+    when a stroke ends (and after Undo, Clear or Reset)."""
+    data = {"brush": brush, "start": png_data_uri(start) if start is not None else ""}
+    result = _pad(data=data, key=key, default={"image": ""}, on_image_change=lambda: None)
     return result.image or ""
 
 

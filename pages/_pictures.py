@@ -33,7 +33,7 @@ FONT = 'font-family="Helvetica, Arial, sans-serif"'
 
 def ink_pixels(image: np.ndarray) -> np.ndarray:
     """A digit as dark ink on white: (H, W) uint8 grey."""
-    return (255 * (1 - np.clip(image, 0, 1))).astype(np.uint8)
+    return np.rint(255 * (1 - np.clip(image, 0, 1))).astype(np.uint8)
 
 
 def diverging_pixels(values: np.ndarray, zmax: float | None = None) -> np.ndarray:
@@ -128,7 +128,7 @@ def grid(tiles: list[np.ndarray], labels: list[str], columns: int = 5,
     lines = max(label.count("\n") + 1 for label in labels)
     head = 4 + 15 * lines
     rows = -(-len(tiles) // columns)
-    width, height = columns * (tw + pad) - pad, rows * (th + head + pad) - pad
+    width, height = columns * (tw + pad) - pad, rows * (th + head + pad) - pad + 2  # frames
     parts = []
     for i, (tile, label) in enumerate(zip(tiles, labels)):
         x, y = (i % columns) * (tw + pad), (i // columns) * (th + head + pad)
@@ -144,6 +144,34 @@ def grid(tiles: list[np.ndarray], labels: list[str], columns: int = 5,
             parts.append(f'<rect x="{x - 1}" y="{y + head - 1}" width="{tw + 2}" '
                          f'height="{th + 2}" fill="none" stroke="{HIGHLIGHT}" '
                          'stroke-width="2"/>')
+    return svg_uri(_svg(width, height, "".join(parts)))
+
+
+def tree_of_tiles(levels: list[list[tuple[np.ndarray, str]]], scale: int = 2,
+                  pad: int = 10) -> str:
+    """Maps of pixels laid out as a binary tree, level by level (level k has 2**k tiles,
+    heap order), each centred over the tiles below it, with its label (lines) above it."""
+    h, w = levels[0][0][0].shape[:2]
+    tw, th = w * scale, h * scale
+    slot = tw + pad
+    slots = 2 ** (len(levels) - 1)
+    lines = max(label.count("\n") + 1 for level in levels for _, label in level)
+    head = 4 + 13 * lines
+    row = th + head + 2 * pad
+    width, height = slots * slot, len(levels) * row
+    parts = []
+    for k, level in enumerate(levels):
+        span = width / 2 ** k  # each node of this level is centred in its share of the width
+        for i, (tile, label) in enumerate(level):
+            cx, y = (i + 0.5) * span, k * row
+            if k:  # a line up to the parent
+                parts.append(f'<line x1="{cx}" y1="{y}" x2="{(i // 2 + 0.5) * 2 * span}" '
+                             f'y2="{y - 2 * pad + 4}" stroke="#bbb" stroke-width="1"/>')
+            for j, line in enumerate(label.split("\n")):
+                parts.append(f'<text x="{cx}" y="{y + 11 + 13 * j}" font-size="11" '
+                             f'text-anchor="middle" fill="#3c3c3c">{escape(line)}</text>')
+            parts.append(f'<g transform="translate({cx - tw / 2},{y + head}) scale({scale})">'
+                         f'{_pixels(tile)}</g>')
     return svg_uri(_svg(width, height, "".join(parts)))
 
 

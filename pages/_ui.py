@@ -13,6 +13,7 @@ import threading
 import traceback
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
@@ -129,19 +130,36 @@ def get_teacher(run: Run):
     return _load_teacher(run_key(run))
 
 
-_SALIENCY_STARTED: set[tuple] = set()
-_SALIENCY_LOCK = threading.Lock()
+_BACKGROUND: dict[tuple, dict] = {}
+_BACKGROUND_LOCK = threading.Lock()
+
+
+def in_background(what: str, run: Run, work) -> dict:
+    """Start ``work(run, progress)`` in a thread, once a process for ``what`` of this run, so
+    no click waits for it; returns its state to poll: {"fraction", "done", "error"}."""
+    key = (what, *run_key(run))
+    with _BACKGROUND_LOCK:
+        state = _BACKGROUND.get(key)
+        if state is not None:
+            return state
+        state = _BACKGROUND[key] = {"fraction": 0.0, "done": False, "error": None}
+
+    def target() -> None:
+        try:
+            work(run, lambda event: state.update(fraction=float(event.get("fraction") or 0)))
+        except Exception as err:  # shown on the page that asked
+            state["error"] = f"{type(err).__name__}: {err}"
+        finally:
+            state["done"] = True
+
+    threading.Thread(target=target, name=what, daemon=True).start()
+    return state
 
 
 def store_saliency_in_background(run: Run) -> None:
     """Compute and keep the teacher's maps of every test digit of a run saved before they
-    were stored: once a process, in a thread, so no click waits for the whole run."""
-    key = run_key(run)
-    with _SALIENCY_LOCK:
-        if key in _SALIENCY_STARTED:
-            return
-        _SALIENCY_STARTED.add(key)
-    threading.Thread(target=run.ensure_saliency, name="saliency", daemon=True).start()
+    were stored."""
+    in_background("saliency", run, lambda r, _: r.ensure_saliency())
 
 
 def current_run() -> Run | None:
@@ -278,6 +296,13 @@ def open_student_on_explore(run: Run, name: str) -> None:
     """Go to Explore with this run and student chosen."""
     st.session_state["pending_student"] = name
     st.switch_page(PAGES["explore"], query_params={"run": run.id, "student": name})
+
+
+def open_in_draw(run: Run, image, label: str) -> None:
+    """Go to Draw with ``image`` on the pad, to be edited by hand."""
+    st.session_state["draw_start"] = {"run": run.id, "label": label,
+                                      "image": np.asarray(image, np.float32)}
+    st.switch_page(PAGES["draw"], query_params={"run": run.id})
 
 
 def page_link(name: str, label: str, icon: str | None = None, **query) -> None:

@@ -42,6 +42,21 @@ def class_maps(key: tuple, name: str):
     return wm.maps, wm.description
 
 
+def pick_student(run, where=st, label: str = "Student") -> str:
+    """The student shown (also ?student= in the URL); the best distilled one by default."""
+    names = run.student_names
+    default = run.facts.distilled[0]["name"] if run.facts.distilled else names[0]
+    if ui.seed_from_url("student", names, default):
+        st.warning(f"This run has no student {st.query_params.get('student')!r}; showing "
+                   f"{ui.student_title(run, default)}.", icon=":material/info:")
+    student = where.selectbox(label, names, key="student", persist_state="session",
+                              format_func=lambda n: ui.student_title(run, n),
+                              help="Any student of the run, distilled or trained on true "
+                              "labels.")
+    ui.keep_in_url("student")
+    return student
+
+
 def student_proba(run, name: str, image: np.ndarray) -> np.ndarray:
     return ui.get_student(run, name).predict_proba(image[None])[0]
 
@@ -136,7 +151,7 @@ def _evidence_parts(key: tuple, student: str, digest: str, versus: int, _image) 
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _class_maps_picture(key: tuple, student: str, shown: str, marked: tuple[int, ...]) -> str:
+def class_maps_picture(key: tuple, student: str, shown: str, marked: tuple[int, ...]) -> str:
     """Every class's weight image of one kind, with the two compared classes marked."""
     maps, _ = class_maps(key, student)
     values = maps[shown]
@@ -177,7 +192,7 @@ def evidence_view(run, student: str, image: np.ndarray, where: str) -> None:
                                       key="map_kind") if len(which) > 1 else which[0])
         shown = shown or which[0]
         st.markdown(f"**{shown}, per class**")
-        st.image(_class_maps_picture(ui.run_key(run), student, shown,
+        st.image(class_maps_picture(ui.run_key(run), student, shown,
                                      (e["prediction"], e["versus"])), width="stretch")
         st.caption(description)
 
@@ -251,6 +266,112 @@ def soft_tree_view(run, student: str, image: np.ndarray, where: str) -> None:
             st.info(f"The whole tree is drawn for depths up to 5; this one has depth "
                     f"{tree.depth} ({2 ** tree.depth} leaves). Its max path is shown above.",
                     icon=":material/account_tree:")
+
+
+# --------------------------------------------------------------------------------------
+# what would change its mind
+
+
+@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+def _counterfactual_parts(key: tuple, student: str, digest: str, target: int, _image) -> dict:
+    """The smallest edit that makes the student answer ``target``, the teacher's answer on
+    it, and what the view draws: the digit, the edit and their difference, the words, and
+    the student's reasons on the edited digit. {"error": words} when there is none."""
+    from distill.explain.counterfactual import NoCounterfactual, counterfactual
+    run = ui.run_from_key(key)
+    model = ui.get_student(run, student)
+    teacher = ui.get_teacher(run) if run.has_teacher else None
+    try:
+        edit = counterfactual(model, _image, target=target, teacher=teacher)
+    except NoCounterfactual as err:
+        return {"error": ui.sentence(str(err)).rstrip(".") + "."}
+    names = run.metrics["class_names"]
+    diff = edit.difference
+    extent = float(np.abs(diff).max()) or 1.0
+    card = pics.grid([pics.ink_rgb(_image), pics.ink_rgb(edit.image),
+                      pics.diverging_pixels(diff, extent)],
+                     ["the digit", f"edited: says {names[target]}", "the change"],
+                     columns=3, scale=max(2, 112 // _image.shape[0]), bold={1})
+    words = (f"Change **{edit.changed}** pixels (ink added {edit.ink_added:.2f}, removed "
+             f"{edit.ink_removed:.2f}; {edit.l1:.2f} in all) and the "
+             f"{ui.student_title(run, student)} answers **{names[edit.student_prediction]}**"
+             + (f", reaching leaf {edit.leaf}." if edit.leaf is not None else "."))
+    if edit.teacher_prediction is not None:
+        t = names[edit.teacher_prediction]
+        words += ("  \n:green[The network follows: it reads the edited digit as **" + t
+                  + "** too.]" if edit.teacher_follows else
+                  f"  \n:orange[The network does not follow: it reads the edited digit as "
+                  f"**{t}**.]")
+    return {"edit": edit, "card": card, "words": words, "how": ui.sentence(edit.how) + ".",
+            "digest": image_digest(edit.image)}
+
+
+def _reasons_on(run, student: str, image: np.ndarray, against: int) -> None:
+    """The student's reasons on an edited digit, from the same cached parts its own view
+    uses (no widgets, so it can sit beside that view)."""
+    kind = run.student_entry(student)["kind"]
+    key, digest = ui.run_key(run), image_digest(image)
+    names = run.metrics["class_names"]
+    if kind == "tree":
+        parts = _tree_parts(key, student, digest, "path", 3, image)
+        left, right = st.columns([1, 2])
+        left.image(parts["regions"], width="stretch")
+        right.markdown(parts["words"])
+    elif kind == "soft-tree":
+        st.image(_soft_tree_parts(key, student, digest, image)["cards"], width="stretch")
+    else:
+        e = _evidence_parts(key, student, digest, against, image)
+        left, right = st.columns([1, 2])
+        left.image(e["picture"], width="stretch")
+        right.markdown(f"Evidence for **{names[e['prediction']]}** against "
+                       f"**{names[e['versus']]}**: log-odds {e['log_odds']:.2f} = prior "
+                       f"{e['prior']:.2f} + pixels {e['sum']:.2f}. Red pixels argue for "
+                       f"{names[e['prediction']]}.")
+
+
+def counterfactual_view(run, student: str, image: np.ndarray, where: str,
+                        open_in_draw=None) -> None:
+    """What would change its mind: a target picker (default: the teacher's answer where they
+    disagree, else the runner-up), the smallest edit and whether the network follows it.
+    ``open_in_draw(image, label)``: puts an image on the Draw page's pad (a button when
+    given)."""
+    from distill.explain.counterfactual import default_target
+    names = run.metrics["class_names"]
+    st.subheader("What would change its mind", divider="gray")
+    probs = student_proba(run, student, image)
+    now = int(probs.argmax())
+    teacher_class = (int(ui.get_teacher(run).predict(image[None])[0]) if run.has_teacher
+                     else None)
+    default = default_target(probs, teacher_class)
+    options = [c for c in range(len(names)) if c != now]
+    digest = image_digest(image)
+    target = st.columns(3)[0].selectbox(
+        "Make the student say", options, index=options.index(default),
+        key=f"cf-{where}-{student}-{digest}", format_func=lambda c: names[c] + (
+            " (the teacher's answer)" if c == teacher_class else ""),
+        help="The smallest change of the digit's pixels (in total ink moved) that makes this "
+        "student answer the class. Default: the teacher's answer when they disagree, else the "
+        "student's runner-up.")
+    with st.spinner("Finding the smallest edit…"):
+        parts = _counterfactual_parts(ui.run_key(run), student, digest, int(target), image)
+    if "error" in parts:
+        st.info(parts["error"], icon=":material/block:")
+        return
+    left, right = st.columns([3, 2], gap="large")
+    left.image(parts["card"], width="stretch")
+    with right:
+        st.markdown(parts["words"])
+        st.caption(f"{parts['how']} The change: red where ink was added, blue where it was "
+                   "removed.")
+        if open_in_draw is not None and st.button(
+                "Open the edit in Draw", icon=":material/draw:",
+                key=f"cf-draw-{where}-{student}-{digest}-{target}",
+                help="Put the edited digit on the drawing pad, to change it further by hand "
+                "and see every model's answer."):
+            open_in_draw(parts["edit"].image, f"the edit that makes the "
+                         f"{ui.student_title(run, student)} say {names[target]}")
+    with st.expander("The student's reasons on the edited digit"):
+        _reasons_on(run, student, parts["edit"].image, now)
 
 
 VIEWS = {"tree": tree_view, "soft-tree": soft_tree_view, "gaussian-nb": evidence_view,

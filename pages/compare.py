@@ -17,12 +17,15 @@ st.title("Compare")
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 
-TEXT_COLUMNS = ("gain", "leaves", "depth")  # '-' where a model has none, rather than None
+# '-' where a model has none, rather than None; intervals as "95.2% – 97.5%"
+TEXT_COLUMNS = ("gain", "leaves", "depth", "accuracy_ci", "agreement_ci")
+SHOWN = [c for column in COLUMNS for c in ((column, f"{column}_ci")
+                                           if column in ("accuracy", "agreement") else (column,))]
 
 
 def table(rows: list[dict]) -> None:
     df = pd.DataFrame([{**r, **{c: cell(r.get(c), c) for c in TEXT_COLUMNS}} for r in rows],
-                      columns=COLUMNS)
+                      columns=SHOWN)
     st.dataframe(df, hide_index=True, width="stretch", column_config={
         "model": st.column_config.TextColumn("Model", help="student.method; the teacher first"),
         "kind": st.column_config.TextColumn("Kind"),
@@ -32,6 +35,12 @@ def table(rows: list[dict]) -> None:
         "agreement": st.column_config.NumberColumn(
             "Agreement", format="percent", help="Share of test images where the model predicts "
             "what the teacher predicts (fidelity)."),
+        "accuracy_ci": st.column_config.TextColumn(
+            "Accuracy 95% CI", help="Bootstrap interval over the test digits: how far the "
+            "accuracy could move on another test set of the same size."),
+        "agreement_ci": st.column_config.TextColumn(
+            "Agreement 95% CI", help="Bootstrap interval over the test digits. Two models whose "
+            "intervals overlap much may not differ in truth."),
         "gain": st.column_config.TextColumn("Gain", help="Agreement minus that of the same "
                                             "model on true labels, in percentage points."),
         "leaves": st.column_config.TextColumn("Leaves"),
@@ -131,6 +140,63 @@ def frontier_section(run) -> None:
     st.dataframe(pd.DataFrame(smallest), hide_index=True, width="stretch")
 
 
+def follows_section(run) -> None:
+    """The teacher-follows figures: measured once per run in the background, then kept."""
+    st.subheader("Do the student's reasons move the network?", divider="gray")
+    st.caption("For sampled test digits each student's smallest edit that changes its answer "
+               "(Explore, *What would change its mind*) is shown to the network. Where they "
+               "disagree, the student is edited to the network's answer: does the network keep "
+               "it? Where they agree, the student is edited to its runner-up: does the network "
+               "change its mind the same way? High shares mean the student's reasons are the "
+               "network's too, not only its answers.")
+    if not run.has_teacher:
+        st.info("This run has no teacher to follow.", icon=":material/info:")
+        return
+    data = run.follows
+    if data is None:
+        measuring(run)
+        return
+    st.dataframe(pd.DataFrame(follows_rows(run, data)), hide_index=True, width="stretch",
+                 column_config={
+                     "disagreements": st.column_config.NumberColumn(
+                         "Keeps (disagreements)", format="percent", help="Share of edits to the "
+                         "network's answer that the network still reads as its answer."),
+                     "agreements": st.column_config.NumberColumn(
+                         "Follows (agreements)", format="percent", help="Share of edits to the "
+                         "student's runner-up that the network reads as that class too."),
+                     "median_l1": st.column_config.NumberColumn(
+                         "Median edit (ink)", format="%.2f", help="Total ink moved by the "
+                         "smallest edit, median over the digits."),
+                     "seconds": st.column_config.NumberColumn("s / digit", format="%.2f")})
+    st.caption(f"Up to {data['per_group']} digits of each group per student, the same ones on "
+               "every visit.")
+
+
+def follows_rows(run, data: dict) -> list[dict]:
+    rows = []
+    for name, groups in data["students"].items():
+        d, a = groups["disagreements"], groups["agreements"]
+        rows.append({"model": ui.student_title(run, name),
+                     "disagreements": d["share"], "n (disagreements)": d["edits"],
+                     "agreements": a["share"], "n (agreements)": a["edits"],
+                     "median_l1": a["median_l1"],
+                     "seconds": a["seconds_per_digit"]})
+    return rows
+
+
+@st.fragment(run_every=1.0)
+def measuring(run) -> None:
+    """Progress of the background measurement; the page redraws itself when it is done."""
+    state = ui.in_background("follows", run, lambda r, report: r.ensure_follows(report))
+    if state["error"]:
+        st.error(f"The measurement failed: {state['error']}", icon=":material/error:")
+    elif state["done"]:
+        st.rerun()
+    else:
+        st.progress(state["fraction"], text="Finding each student's counterfactuals and "
+                    f"asking the network… {state['fraction']:.0%}")
+
+
 with ui.guard("the comparison"):
     run = ui.current_run()
     if run is None:
@@ -165,6 +231,8 @@ with ui.guard("the comparison"):
     c1.plotly_chart(charts.per_class_lines(per_class, m["class_names"]), key="per-class")
     if not run.facts.is_sweep:
         c2.plotly_chart(charts.tradeoff_scatter(rows), key="tradeoff")
+
+    follows_section(run)
 
     st.subheader("Against another run", divider="gray")
     against_other_run(run)

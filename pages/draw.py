@@ -4,7 +4,13 @@ current run say what they see, and why."""
 import numpy as np
 import streamlit as st
 
-from distill.sketch import SketchError, ink_from_data_uri, ink_from_picture, prepare
+from distill.sketch import (
+    SketchError,
+    as_drawn,
+    ink_from_data_uri,
+    ink_from_picture,
+    prepare,
+)
 from pages import _components as comp
 from pages import _pictures as pics
 from pages import _ui as ui
@@ -17,9 +23,44 @@ st.caption("Draw a digit with the mouse, a pen or a finger. It is cropped, scale
            "the way the run's data set was made; then every model of the run reads it.")
 
 
-def read_input(image_shape) -> np.ndarray | None:
-    """The canvas or an upload, prepared for the models; None (with a message) when neither."""
-    uri = comp.drawing_pad(key="pad")
+def starting_digit(run) -> tuple[np.ndarray | None, str]:
+    """A digit to edit instead of a blank pad: test digit ?edit=I (a link from Explore), or
+    an image put here by "Open the edit in Draw"; (None, "") for a blank pad."""
+    raw = st.query_params.get("edit")
+    if raw is not None:
+        x = run.predictions["x_test"]
+        try:
+            index = int(raw)
+            if not 0 <= index < len(x):
+                raise ValueError
+        except ValueError:
+            st.warning(f"The link asked to edit test digit {raw!r}, but this run's test digits "
+                       f"are #0 to #{len(x) - 1}; starting with a blank pad.",
+                       icon=":material/info:")
+            del st.query_params["edit"]
+            return None, ""
+        return x[index], f"test digit #{index}"
+    start = st.session_state.get("draw_start")
+    if start and start["run"] == run.id:
+        return start["image"], start["label"]
+    return None, ""
+
+
+def blank_pad() -> None:
+    st.session_state.pop("draw_start", None)
+    st.query_params.pop("edit", None)
+
+
+def read_input(image_shape, start: np.ndarray | None, label: str) -> np.ndarray | None:
+    """The canvas or an upload, prepared for the models; None (with a message) when neither.
+    A digit put on the pad to edit is read pixel for pixel (not re-centred)."""
+    if start is not None:
+        st.info(f"Editing {label}: draw to add ink, **Erase** to remove it; the pad is read "
+                "pixel for pixel, so an untouched digit is exactly the original.",
+                icon=":material/edit:")
+        st.button("Start a blank drawing", on_click=blank_pad, icon=":material/restart_alt:")
+    key = "pad" if start is None else f"pad-{views.image_digest(start)}"
+    uri = comp.drawing_pad(key=key, brush=20 if start is None else 12, start=start)
     upload = st.file_uploader("…or upload a PNG or JPEG of a digit", key="upload",
                               help="Up to 5 MB and 25 megapixels. Any colours: the background "
                               "is taken from the picture's border.")
@@ -27,6 +68,8 @@ def read_input(image_shape) -> np.ndarray | None:
         if upload is not None:
             st.caption("Showing the uploaded picture; remove it to use the drawing.")
             ink = ink_from_picture(upload.getvalue())
+        elif start is not None:
+            return start if not uri else as_drawn(ink_from_data_uri(uri), image_shape)
         elif uri:
             ink = ink_from_data_uri(uri)
         else:
@@ -68,7 +111,7 @@ with ui.guard("the drawing page"):
     shape = tuple(run.metrics["image_shape"])
     left, right = st.columns([2, 3], gap="large")
     with left:
-        image = read_input(shape)
+        image = read_input(shape, *starting_digit(run))
     if image is None:
         st.stop()
     with right:
@@ -78,14 +121,11 @@ with ui.guard("the drawing page"):
         t, tp = verdicts(run, image)
         with c2:
             views.teacher_evidence(run, image, t)
-    names = run.student_names
-    default = run.facts.distilled[0]["name"] if run.facts.distilled else names[0]
-    ui.seed_from_url("student", names, default)
     c1, c2 = st.columns(2, gap="large")
-    student = c1.selectbox("Explain the answer of", names, key="student",
-                           persist_state="session",
-                           format_func=lambda n: ui.student_title(run, n))
+    student = views.pick_student(run, c1, "Explain the answer of")
     sp = views.student_proba(run, student, image)
     c2.image(pics.proba_bars([("teacher", tp, pics.TEACHER), ("student", sp, pics.HIGHLIGHT)],
                              run.metrics["class_names"]), width="stretch")
     views.explain_student(run, student, image, where="draw")
+    views.counterfactual_view(run, student, image, where="draw",
+                              open_in_draw=lambda edit, label: ui.open_in_draw(run, edit, label))

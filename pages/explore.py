@@ -11,6 +11,7 @@ from pages import _components as comp
 from pages import _pictures as pics
 from pages import _ui as ui
 from pages import _views as views
+from pages import _whole as whole
 
 ui.require_frame()
 
@@ -40,16 +41,8 @@ def clicked_in_grid() -> None:
 
 def controls(run) -> tuple[str, str, int | None]:
     """Student, filter and class pickers (a change redraws the whole page)."""
-    names = run.student_names
-    default = run.facts.distilled[0]["name"] if run.facts.distilled else names[0]
-    if ui.seed_from_url("student", names, default):
-        st.warning(f"This run has no student {st.query_params.get('student')!r}; showing "
-                   f"{ui.student_title(run, default)}.", icon=":material/info:")
     c1, c2, c3 = st.columns([2, 5, 1])
-    student = c1.selectbox("Student", names, key="student", persist_state="session",
-                           format_func=lambda n: ui.student_title(run, n),
-                           help="Any student of the run, distilled or trained on true labels.")
-    ui.keep_in_url("student")
+    student = views.pick_student(run, c1)
     p = run.predictions
     y, t_pred = p["y_true"], p["teacher_proba"].argmax(1)
     s_pred = run.student_proba(student).argmax(1)
@@ -188,6 +181,11 @@ def browse(run, student: str, kind: str, true_class: int | None) -> None:
         with left:
             grid(run, student, indices, current)
         views.explain_student(run, student, p["x_test"][current], where="explore")
+        views.counterfactual_view(run, student, p["x_test"][current], where="explore",
+                                  open_in_draw=lambda edit, label: ui.open_in_draw(
+                                      run, edit, f"{label} (from test digit #{current})"))
+        ui.page_link("draw", f"Edit digit #{current} in Draw", icon=":material/edit:",
+                     run=run.id, edit=current)
 
 
 with ui.guard("the explorer"):
@@ -196,5 +194,15 @@ with ui.guard("the explorer"):
         st.info("No run yet: train one first.", icon=":material/school:")
         ui.page_link("train", "Train", icon=":material/model_training:")
         st.stop()
-    student, kind, true_class = controls(run)
-    browse(run, student, kind, true_class)
+    look = st.segmented_control("Look at", ["digit", "whole"], default="digit", key="look",
+                                format_func={"digit": "One digit at a time",
+                                             "whole": "The whole model"}.get,
+                                persist_state="session", bind="query-params",
+                                help="One digit: why each model decided as it did, and what "
+                                "would change its mind. The whole model: what the student "
+                                "learned, over all the test digits.") or "digit"
+    if look == "whole":
+        whole.whole_model(run, views.pick_student(run, st.columns(3)[0]))
+    else:
+        student, kind, true_class = controls(run)
+        browse(run, student, kind, true_class)

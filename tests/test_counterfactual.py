@@ -218,3 +218,55 @@ def test_cli_takes_a_target_class_and_refuses_a_bad_one(tiny_mnist_run, cli):
     bad = cli("explain", str(tiny_mnist_run.path), "--student", "linear", "--sample", "1",
               "--counterfactual", "eleven")
     assert bad.returncode != 0 and "class number" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_follows_groups_are_disjoint_samples_of_each_kind():
+    from distill.explain.follows import sample_groups
+    teacher = np.array([0, 1, 2, 3, 4, 5, 6, 7])
+    student = np.array([0, 1, 9, 3, 9, 5, 9, 7])
+    groups = sample_groups(teacher, student, per_group=2)
+    assert len(groups["disagreements"]) == 2 and len(groups["agreements"]) == 2
+    assert all(teacher[i] != student[i] for i in groups["disagreements"])
+    assert all(teacher[i] == student[i] for i in groups["agreements"])
+    again = sample_groups(teacher, student, per_group=2)
+    assert all(np.array_equal(groups[g], again[g]) for g in groups)  # the same every visit
+    assert len(sample_groups(teacher, student, per_group=10)["disagreements"]) == 3
+
+
+def test_follows_counts_what_the_teacher_answers_on_each_edit(tiny_mnist_run):
+    from distill.explain.follows import measure_run, sample_groups
+    data = measure_run(tiny_mnist_run, names=["tree.transfer"], per_group=4)
+    groups = data["students"]["tree.transfer"]
+    p = tiny_mnist_run.predictions
+    teacher = tiny_mnist_run.load_teacher()
+    student = tiny_mnist_run.load_student("tree.transfer")
+    picked = sample_groups(p["teacher_proba"].argmax(1),
+                           tiny_mnist_run.student_proba("tree.transfer").argmax(1), 4)
+    for group, indices in picked.items():
+        follows = 0
+        for i in indices:
+            edit = counterfactual(student, p["x_test"][i], teacher=teacher)
+            follows += int(teacher.predict(edit.image[None])[0]) == edit.target
+        g = groups[group]
+        assert g["digits"] == len(indices) == g["edits"]
+        assert g["follows"] == follows
+        assert g["share"] == pytest.approx(follows / len(indices))
+
+
+def test_a_run_keeps_its_follows_figures(tiny_mnist_run, tmp_path, monkeypatch):
+    import shutil
+
+    from distill.explain import follows
+    from distill.runs import Run, RunError
+    shutil.copytree(tiny_mnist_run.path, tmp_path / "run")
+    run = Run(tmp_path / "run")
+    assert run.follows is None
+    monkeypatch.setattr(follows, "PER_GROUP", 2)
+    events = []
+    data = run.ensure_follows(events.append)
+    assert events[-1]["fraction"] == 1.0
+    assert set(data["students"]) == set(run.student_names) and data["per_group"] == 2
+    assert Run(tmp_path / "run").follows == data  # kept beside the run's files
+    (tmp_path / "run" / "follows.json").write_text('{"students": {"nobody": {}}}')
+    with pytest.raises(RunError, match="follows.json"):
+        Run(tmp_path / "run").follows  # noqa: B018

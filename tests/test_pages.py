@@ -2,6 +2,7 @@
 
 import shutil
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -20,6 +21,8 @@ def runs_home(tiny_mnist_run, tiny_run, tmp_path, monkeypatch):
     R.rename_run(R.Run(folder / "mnist-run"), "Small MNIST run")
     monkeypatch.setenv("DISTILL_RUNS_DIR", str(folder))
     monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "no-bundled-runs")
+    from distill.explain import follows
+    monkeypatch.setattr(follows, "PER_GROUP", 2)  # Compare measures in seconds
     return folder
 
 
@@ -111,6 +114,12 @@ def test_compare_shows_the_table_matrices_and_charts(runs_home):
     tree, base = (run.student_entry(n) for n in ("tree.transfer", "tree.ground-truth"))
     assert rows["tree.transfer"] == f"{(tree['agreement'] - base['agreement']) * 100:+.1f} pt"
     assert rows["tree.ground-truth"] == "-" and df["leaves"].iloc[0] == "-"
+    from distill.metrics import bootstrap_interval
+    from distill.summary import cell
+    intervals = dict(zip(df["model"], df["agreement_ci"]))
+    assert intervals["tree.transfer"] == cell(bootstrap_interval(tree["agreement"],
+                                                                 run.metrics["n_test"]), "_ci")
+    assert "–" in df["accuracy_ci"].iloc[0] and df["agreement_ci"].iloc[0] == "-"
     assert plotly_count(at) >= 7  # 2 bar charts, 3 matrices, per-class, trade-off
     at.selectbox(key="compare_student").select("bernoulli-nb.transfer").run()
     assert not at.exception
@@ -164,8 +173,8 @@ def test_explore_switches_to_naive_bayes_evidence(runs_home):
     assert not at.error and not graphviz(at)
     assert at.query_params["student"] == "bernoulli-nb.transfer"
     assert any("Log-odds" in c.value for c in at.caption)
-    assert len(at.get("image")) == 3  # the digit card (digit, saliency, probabilities),
-    # the evidence, the class weights
+    assert len(at.get("image")) == 5  # the digit card (digit, saliency, probabilities),
+    # the evidence, the class weights, the counterfactual, the evidence on the edit
     at.selectbox(key="student").select("linear.ground-truth").run()
     assert not at.error
 
@@ -273,7 +282,8 @@ def test_explore_shows_the_soft_tree_path_cards_and_drawing(tiny_soft_run, tmp_p
     assert not at.error
     assert at.selectbox(key="student").value == "soft-tree.transfer"
     assert plotly_count(at) == 1  # the whole tree (depth 4)
-    assert len(at.get("image")) == 3  # the digit card, the path cards, the leaf
+    assert len(at.get("image")) == 5  # the digit card, the path cards, the leaf, the
+    # counterfactual and the path cards of the edited digit
     assert any("filter × digit" in c.value for c in at.caption)
     assert any("The whole tree" in c.value for c in at.caption)
     assert any("reads the digit straightened (it leaned" in m.value for m in at.markdown)
@@ -427,3 +437,117 @@ def test_compare_draws_a_sweeps_frontier_and_a_click_opens_the_student(tiny_swee
     assert list(table.columns)[:2] == ["student", "agrees ≥ 85%"]
     overview = app(run="sweep-run")
     assert any("This sweep fitted 12 students" in m.value for m in overview.markdown)
+
+
+def counterfactual_picker(at):
+    (picker,) = [b for b in at.selectbox if b.label == "Make the student say"]
+    return picker
+
+
+def test_explore_finds_what_would_change_the_students_mind(runs_home, tiny_mnist_run):
+    from distill.explain.counterfactual import default_target
+    p = tiny_mnist_run.predictions
+    student = tiny_mnist_run.load_student("tree.transfer")
+    index = int(np.flatnonzero(p["teacher_proba"].argmax(1)
+                               != tiny_mnist_run.student_proba("tree.transfer").argmax(1))[0])
+    at = app("explore", run="mnist-run", sample=str(index))
+    picker = counterfactual_picker(at)
+    teacher_says = int(p["teacher_proba"][index].argmax())
+    assert picker.value == teacher_says == default_target(
+        student.predict_proba(p["x_test"][index][None])[0], teacher_says)
+    assert "the teacher's answer" in picker.format_func(teacher_says)
+    words = [m.value for m in at.markdown if m.value.startswith("Change **")]
+    assert len(words) == 1 and "The network" in words[0] and "leaf" in words[0]
+    other = next(c for c in picker.options if c != teacher_says)
+    picker.select(other).run()
+    assert not at.exception
+    words = [m.value for m in at.markdown if m.value.startswith("Change **")]
+    assert len(words) == 1 and f"answers **{other}**" in words[0]
+
+
+def test_draw_edits_a_test_digit_pixel_for_pixel(runs_home, tiny_mnist_run):
+    p = tiny_mnist_run.predictions
+    at = app("draw", run="mnist-run", edit="4")
+    assert not at.exception and not at.error
+    assert any("Editing test digit #4" in i.value for i in at.info)
+    table = next(m.value for m in at.markdown if m.value.startswith("| model"))
+    names = tiny_mnist_run.metrics["class_names"]
+    teacher_row = table.splitlines()[2]
+    assert f"**{names[int(p['teacher_proba'][4].argmax())]}**" in teacher_row
+    assert "What would change its mind" in [h.value for h in at.subheader]
+    next(b for b in at.button if b.label == "Start a blank drawing").click().run()
+    assert any("Draw a digit" in i.value for i in at.info)
+
+
+def test_a_link_to_edit_a_digit_that_is_not_there_says_so(runs_home):
+    at = app("draw", run="mnist-run", edit="999")
+    assert not at.exception
+    assert any("#0 to #99" in w.value for w in at.warning)
+    assert any("Draw a digit" in i.value for i in at.info)
+
+
+def test_open_the_edit_in_draw_puts_it_on_the_pad(runs_home):
+    at = app("explore", run="mnist-run", sample="2")
+    (button,) = [b for b in at.button if b.label == "Open the edit in Draw"]
+    button.click().run()
+    assert not at.exception
+    assert any("Editing the edit that makes" in i.value and "test digit #2" in i.value
+               for i in at.info)
+    table = next(m.value for m in at.markdown if m.value.startswith("| model"))
+    assert "| model" in table
+
+
+def test_compare_measures_whether_the_teacher_follows_then_keeps_it(runs_home):
+    import threading
+    at = app("compare", run="mnist-run")
+    assert at.get("progress"), "the measurement shows its progress"
+    for thread in threading.enumerate():
+        if thread.name == "follows":
+            thread.join()
+    at.run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "disagreements" in d.value.columns)
+    assert len(table) == 10
+    assert table["disagreements"].dropna().between(0, 1).all()
+    assert (runs_home / "mnist-run" / "follows.json").exists()
+
+
+def test_explore_shows_the_whole_tree_as_rules(runs_home, tiny_mnist_run):
+    at = app("explore", run="mnist-run")
+    at.segmented_control(key="look").set_value("whole").run()
+    assert not at.exception and not at.error
+    cards = [m.value for m in at.markdown if m.value.startswith("**Leaf ")]
+    assert cards and all("test digits" in c and "the tree says" in c for c in cards)
+    assert "Top 3 levels" in graphviz(at)[0]
+    tree = tiny_mnist_run.load_student("tree.transfer")
+    last = int(tree.value_[tree.children_left_ < 0].argmax(1).max())
+    at.segmented_control(key="whole_class").set_value(last).run()
+    names = tiny_mnist_run.metrics["class_names"]
+    cards = [m.value for m in at.markdown if m.value.startswith("**Leaf ")]
+    assert cards and all(f"the tree says {names[last]} at" in c for c in cards)
+    at.selectbox(key="student").select("linear.transfer").run()
+    assert not at.exception
+    assert any("mean evidence per class" in m.value for m in at.markdown)
+    assert len(at.get("image")) == 2  # the student's templates, the teacher's evidence
+
+
+def test_explore_shows_every_soft_tree_filter_with_the_classes_each_way(tiny_soft_run, tmp_path,
+                                                                         monkeypatch):
+    folder = tmp_path / "runs"
+    shutil.copytree(tiny_soft_run.path, folder / "soft-run")
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(folder))
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "none")
+    at = app("explore", run="soft-run", student="soft-tree.transfer")
+    at.segmented_control(key="look").set_value("whole").run()
+    assert not at.exception and len(at.get("image")) == 1  # the top levels as a tree
+    assert svg_text(at.get("image")[0]).count(">node ") == 7
+    at.slider(key="whole_levels").set_value(4).run()
+    svg = svg_text(at.get("image")[0])
+    assert svg.count(">node ") == 15 and svg.count("←") == 15 and svg.count("<line") == 14
+
+
+def svg_text(image) -> str:
+    """The SVG of an st.image given as a data URI."""
+    import base64
+    url = image.proto.imgs[0].url
+    return base64.b64decode(url.split(",", 1)[1]).decode()
