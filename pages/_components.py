@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages._pictures import ink_pixels, png_uri
+from distill.pictures import ink_pixels, png_uri
 
 GRID_CSS = """
 .grid { display: grid; grid-template-columns: repeat(var(--cols), 1fr); gap: 6px; }

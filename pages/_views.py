@@ -14,12 +14,10 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from distill.explain import explain
-from distill.explain.drawing import tree_dot
+from distill import pictures as pics
+from distill.explain import figures
 from distill.explain.evidence import weight_maps
-from distill.explain.tree import decision_path, path_in_words, path_overlay
 from pages import _charts as charts
-from pages import _pictures as pics
 from pages import _ui as ui
 
 PER_DIGIT = 4000  # cached entries of what a digit draws: 1,000 test digits x a few students
@@ -28,12 +26,6 @@ PER_DIGIT = 4000  # cached entries of what a digit draws: 1,000 test digits x a 
 def image_digest(image: np.ndarray) -> str:
     """A short name for an image, to key caches, widgets and drawings to it."""
     return hashlib.md5(np.ascontiguousarray(image).tobytes()).hexdigest()[:10]
-
-
-@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
-def explanation(key: tuple, name: str, digest: str, versus: int | None, _image) -> dict:
-    run = ui.run_from_key(key)
-    return explain(ui.get_student(run, name), _image, versus=versus)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -103,17 +95,11 @@ def teacher_evidence(run, image: np.ndarray, target: int) -> None:
 @st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
 def _tree_parts(key: tuple, student: str, digest: str, view: str, depth: int,
                 _image) -> dict:
-    """What the tree view draws for one image: the DOT text, the regions on the digit, the
-    path in words, and the tree's size."""
+    """What the tree view draws for one image (:func:`distill.explain.figures.tree_figure`)."""
     run = ui.run_from_key(key)
-    tree = ui.get_student(run, student)
-    path = decision_path(tree, _image)
-    names = run.metrics["class_names"]
-    return {"dot": tree_dot(tree, path, view=view, max_depth=depth, class_names=names,
-                            key=f"d{digest}_"),
-            "regions": pics.with_regions(_image, path_overlay(path)),
-            "words": "  \n".join(path_in_words(path, names)),
-            "size": f"{tree.n_leaves_} leaves, depth {tree.depth_}"}
+    parts = figures.tree_figure(ui.get_student(run, student), _image,
+                                run.metrics["class_names"], view, depth, key=f"d{digest}_")
+    return {**parts, "words": "  \n".join(parts["lines"])}
 
 
 def tree_view(run, student: str, image: np.ndarray, where: str) -> None:
@@ -143,26 +129,16 @@ def tree_view(run, student: str, image: np.ndarray, where: str) -> None:
 
 @st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
 def _evidence_parts(key: tuple, student: str, digest: str, versus: int, _image) -> dict:
-    e = explanation(key, student, digest, versus, _image)
-    ev = np.asarray(e["evidence"])
-    return {"prediction": e["prediction"], "versus": e["versus"], "log_odds": e["log_odds"],
-            "prior": e["prior"], "sum": float(ev.sum()), "extent": float(np.abs(ev).max()),
-            "picture": pics.diverging(ev, 10)}
+    return figures.evidence_figure(ui.get_student(ui.run_from_key(key), student), _image,
+                                   versus)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def class_maps_picture(key: tuple, student: str, shown: str, marked: tuple[int, ...]) -> str:
     """Every class's weight image of one kind, with the two compared classes marked."""
     maps, _ = class_maps(key, student)
-    values = maps[shown]
-    if shown in ("log-odds of ink", "coefficient"):
-        m = float(np.percentile(np.abs(values), 99)) or 1.0  # robust: the border saturates
-        tiles = [pics.diverging_pixels(v, zmax=m) for v in values]
-    else:
-        lo, hi = np.percentile(values, [1, 99])
-        tiles = [pics.sequential_pixels(v, lo, hi) for v in values]
-    names = ui.run_from_key(key).metrics["class_names"]
-    return pics.grid(tiles, names, columns=5, bold=set(marked))
+    return figures.class_maps_picture(maps[shown], shown,
+                                      ui.run_from_key(key).metrics["class_names"], marked)
 
 
 def evidence_view(run, student: str, image: np.ndarray, where: str) -> None:
@@ -203,27 +179,9 @@ def evidence_view(run, student: str, image: np.ndarray, where: str) -> None:
 
 @st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
 def _soft_tree_parts(key: tuple, student: str, digest: str, _image) -> dict:
-    from distill.explain.soft_tree import filter_image, node_evidence, tree_reads
     run = ui.run_from_key(key)
-    tree = ui.get_student(run, student)
-    names = run.metrics["class_names"]
-    e = explanation(key, student, digest, None, _image)
-    nodes = [s["node"] for s in e["path"]]
-    filters = [pics.diverging_pixels(filter_image(tree, n)) for n in nodes]
-    evidence = [pics.diverging_pixels(node_evidence(tree, n, _image)) for n in nodes]
-    labels = [f"{i + 1}. node {s['node']}" for i, s in enumerate(e["path"])]
-    stats = [f"{s['response']:+.2f} → p={s['p_right']:.2f}\ngoes {s['goes']}"
-             for s in e["path"]]
-    if e.get("straightened"):
-        filters, labels = [pics.ink_rgb(_image), *filters], ["the digit", *labels]
-        evidence = [pics.ink_rgb(tree_reads(tree, _image)), *evidence]
-        stats = ["as read:\nstraightened", *stats]
-    leaf = np.asarray(e["leaf"]["distribution"])
-    bars = pics.proba_bars([("the leaf reached", leaf, pics.TEACHER),
-                            ("all leaves, mixed", np.asarray(e["mixture"]), pics.HIGHLIGHT)],
-                           names, width=420)
-    return {"e": e, "nodes": nodes, "cards": pics.grid(filters + evidence, labels + stats,
-                                                       columns=len(filters)), "bars": bars}
+    return figures.soft_tree_figure(ui.get_student(run, student), _image,
+                                    run.metrics["class_names"])
 
 
 def soft_tree_view(run, student: str, image: np.ndarray, where: str) -> None:
@@ -286,12 +244,7 @@ def _counterfactual_parts(key: tuple, student: str, digest: str, target: int, _i
     except NoCounterfactual as err:
         return {"error": ui.sentence(str(err)).rstrip(".") + "."}
     names = run.metrics["class_names"]
-    diff = edit.difference
-    extent = float(np.abs(diff).max()) or 1.0
-    card = pics.grid([pics.ink_rgb(_image), pics.ink_rgb(edit.image),
-                      pics.diverging_pixels(diff, extent)],
-                     ["the digit", f"edited: says {names[target]}", "the change"],
-                     columns=3, scale=max(2, 112 // _image.shape[0]), bold={1})
+    card = figures.counterfactual_card(_image, edit, names)
     words = (f"Change **{edit.changed}** pixels (ink added {edit.ink_added:.2f}, removed "
              f"{edit.ink_removed:.2f}; {edit.l1:.2f} in all) and the "
              f"{ui.student_title(run, student)} answers **{names[edit.student_prediction]}**"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from distill import pictures as pics
 from distill.explain.drawing import tree_dot
 from distill.explain.whole import class_rules, node_splits, teacher_mean_evidence
-from pages import _pictures as pics
 from pages import _ui as ui
 from pages import _views as views
 

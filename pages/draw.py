@@ -4,6 +4,7 @@ current run say what they see, and why."""
 import numpy as np
 import streamlit as st
 
+from distill import pictures as pics
 from distill.sketch import (
     SketchError,
     as_drawn,
@@ -12,7 +13,6 @@ from distill.sketch import (
     prepare,
 )
 from pages import _components as comp
-from pages import _pictures as pics
 from pages import _ui as ui
 from pages import _views as views
 

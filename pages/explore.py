@@ -6,9 +6,9 @@ The grid and the digit's explanation sit in one fragment, so a click reruns only
 import numpy as np
 import streamlit as st
 
+from distill import pictures as pics
 from distill.browse import FILTERS, filter_counts, page_of, select_samples, step
 from pages import _components as comp
-from pages import _pictures as pics
 from pages import _ui as ui
 from pages import _views as views
 from pages import _whole as whole

@@ -44,3 +44,16 @@ def test_confusion_counts_pairs():
     assert M.confusion(y, teacher, 3)[2].tolist() == [0, 1, 1]
     agreement = M.confusion(teacher, student, 3)
     assert agreement.sum() == 4 and np.trace(agreement) == 2
+
+
+def test_bootstrap_interval_matches_resampling_the_test_digits():
+    rng = np.random.default_rng(0)
+    hits = np.r_[np.ones(930), np.zeros(70)]
+    resampled = hits[rng.integers(0, len(hits), (20_000, len(hits)))].mean(1)
+    low, high = M.bootstrap_interval(0.93, len(hits))
+    assert (low, high) == pytest.approx(tuple(np.quantile(resampled, [0.025, 0.975])),
+                                        abs=0.002)
+    assert low < 0.93 < high
+    narrow = M.bootstrap_interval(0.93, 10_000)
+    assert narrow[1] - narrow[0] < (high - low) / 2  # 10x the digits, ~1/3 the width
+    assert M.bootstrap_interval(1.0, 500) == (1.0, 1.0)

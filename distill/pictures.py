@@ -1,4 +1,5 @@
-"""Pictures as small SVG documents, ready for ``st.image`` as ``data:`` URIs.
+"""Pictures as small SVG documents, as ``data:`` URIs for the dashboard's ``st.image`` and
+for the self-contained report (:mod:`distill.report`).
 
 Explore redraws its pictures on every click, and every viewer's click costs the server CPU,
 so a picture is made as cheaply as it can be: a map of pixels is a PNG at its own size (28 x
