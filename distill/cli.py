@@ -1,5 +1,5 @@
-"""Command line: ``python -m distill train | runs | show | export | explain | delete | data |
-serve``.
+"""Command line: ``python -m distill train | sweep | runs | show | export | explain | report |
+delete | data | serve``.
 
 Errors a user can cause (bad options, missing data, unknown runs) print one line starting
 with ``error:`` and exit with status 2; Ctrl-C exits with 130 and saves nothing.
@@ -166,6 +166,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also the smallest edit of the digit that makes the student answer "
                    "CLASS (default: the teacher's answer where they disagree, else the "
                    "student's runner-up), and the teacher's answer on it")
+
+    r = sub.add_parser("report", help="one self-contained HTML report of a run",
+                       description="The run's story, the model table with 95%% intervals, "
+                       "charts, agreement matrices and a gallery of disagreements with their "
+                       "explanations and counterfactuals, in one HTML file that opens offline.")
+    r.add_argument("run", help="run id or folder")
+    r.add_argument("--output", "-o", required=True, help="the HTML file to write")
+    r.add_argument("--gallery", type=int, default=None,
+                   help="disagreements shown with their explanation (default: 12)")
+    r.add_argument("--follows", action="store_true",
+                   help="measure whether the teacher follows each student's edits first "
+                   "(a minute or two; kept with the run)")
 
     v = sub.add_parser("serve", help="serve the dashboard: several app processes behind nginx",
                        description="N identical app processes on one runs folder, behind nginx "
@@ -353,6 +365,32 @@ def _write_output(data: bytes, output: str | None, binary: bool) -> None:
     print(f"wrote {output}", file=sys.stderr)
 
 
+def cmd_report(args) -> int:
+    from .report import GALLERY, write_report
+    run = load_run(args.run)
+    gallery = GALLERY if args.gallery is None else args.gallery
+    if gallery < 0:
+        raise UsageError("--gallery takes a number of digits, 0 or more")
+    check_output_file(Path(args.output))
+    progress = StageProgress()
+    try:
+        if args.follows and run.has_teacher:
+            run.ensure_follows(progress)
+        path = write_report(run, Path(args.output), gallery, progress)
+    finally:
+        progress.close()
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
+def check_output_file(path: Path) -> None:
+    """Refuse before any work an output the file could not be written to."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a file name such as {path / 'report.html'}")
+    if not path.parent.exists():
+        raise UsageError(f"the folder {path.parent} does not exist")
+
+
 def cmd_explain(args) -> int:
     from .explain.cli import explain_command
     return explain_command(args)
@@ -371,7 +409,7 @@ def cmd_data(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "sweep": cmd_sweep, "runs": cmd_runs, "show": cmd_show,
-            "export": cmd_export, "explain": cmd_explain, "data": cmd_data,
+            "export": cmd_export, "explain": cmd_explain, "report": cmd_report, "data": cmd_data,
             "delete": cmd_delete, "serve": cmd_serve}
 
 

@@ -305,6 +305,17 @@ def open_in_draw(run: Run, image, label: str) -> None:
     st.switch_page(PAGES["draw"], query_params={"run": run.id})
 
 
+def report_download(run: Run, where=st, key: str = "report") -> None:
+    """A button that makes the run's HTML report when clicked (:mod:`distill.report`)."""
+    from distill.report import build_report
+    where.download_button(
+        "Report (HTML)", lambda: build_report(run), f"{run.id}-report.html", "text/html",
+        icon=":material/summarize:", key=key,
+        help="One self-contained file to keep or send: the story, the model table with 95% "
+        "intervals, the charts, the agreement matrices and the best student's disagreements "
+        "with their explanations and counterfactuals. Opens offline; takes a few seconds.")
+
+
 def page_link(name: str, label: str, icon: str | None = None, **query) -> None:
     page = PAGES.get(name)
     if page is not None:

@@ -204,7 +204,9 @@ with ui.guard("the comparison"):
         st.stop()
     m = run.metrics
     rows = model_rows(m)
-    st.markdown(f"**{run.title}** · {m['dataset']} · {m['n_test']:,} test images")
+    c1, c2 = st.columns([4, 1], vertical_alignment="center")
+    c1.markdown(f"**{run.title}** · {m['dataset']} · {m['n_test']:,} test images")
+    ui.report_download(run, c2)
     if run.facts.is_sweep:
         frontier_section(run)
     table(rows)

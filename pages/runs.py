@@ -45,7 +45,8 @@ SUFFIX = {"rules": "txt"}
 
 def downloads(run) -> None:
     m = run.metrics
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
+    ui.report_download(run, c3)
     c1.download_button("Metrics (JSON)", json.dumps(m, indent=2), f"{run.id}-metrics.json",
                        "application/json", icon=":material/download:")
     c2.download_button("Model table (CSV)", rows_csv(m), f"{run.id}-models.csv", "text/csv",

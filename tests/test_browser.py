@@ -221,3 +221,21 @@ def test_a_click_on_the_frontier_opens_that_student_on_explore(sweep_server, pag
     assert name.split(".")[0] in ("tree-4", "tree-16")
     page.get_by_text("Why the Decision tree (regions) tree-").first.wait_for()
     shot(page, "frontier-click-to-explore")
+
+
+def test_the_report_opens_offline_with_every_picture(tiny_mnist_run, tmp_path, page, cli):
+    """The report is one file: opened from disk with the network cut off, every image
+    renders and the console stays quiet."""
+    out = tmp_path / "report.html"
+    assert cli("report", str(tiny_mnist_run.path), "-o", str(out), "--gallery", "4"
+               ).returncode == 0
+    page.context.route("**/*", lambda route: route.abort()
+                       if not route.request.url.startswith(("file:", "data:")) else
+                       route.continue_())
+    page.goto(out.as_uri())
+    page.wait_for_load_state("load")
+    images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+    assert len(images) >= 1 + 4 * 3 and all(done and width > 0 for done, width in images)
+    assert page.locator(".card").count() == 4
+    assert page.locator("table.matrix").count() >= 1
+    shot(page, "report")

@@ -270,3 +270,39 @@ def test_a_run_keeps_its_follows_figures(tiny_mnist_run, tmp_path, monkeypatch):
     (tmp_path / "run" / "follows.json").write_text('{"students": {"nobody": {}}}')
     with pytest.raises(RunError, match="follows.json"):
         Run(tmp_path / "run").follows  # noqa: B018
+
+
+def test_the_report_is_one_file_with_the_story_intervals_and_gallery(tiny_mnist_run, tmp_path,
+                                                                     cli):
+    import re
+
+    from distill.metrics import bootstrap_interval
+    from distill.summary import cell
+    out = tmp_path / "r.html"
+    result = cli("report", str(tiny_mnist_run.path), "-o", str(out), "--gallery", "3")
+    assert result.returncode == 0 and "wrote" in result.stderr
+    html = out.read_text()
+    assert "<script" not in html and "<link" not in html
+    assert not re.search(r'(src|href)="https?:', html)  # nothing fetched from anywhere
+    tree = tiny_mnist_run.student_entry("tree.transfer")
+    assert cell(bootstrap_interval(tree["agreement"], tiny_mnist_run.metrics["n_test"]),
+                "_ci") in html
+    assert html.count('class="card"') == 3
+    assert html.count("What would change its mind") == 3
+    assert "Not measured for this run yet" in html
+    bad = cli("report", str(tiny_mnist_run.path), "-o", str(tmp_path))
+    assert bad.returncode == 2 and "is a folder" in bad.stderr
+
+
+def test_report_follows_measures_and_keeps_the_figures(tiny_run, tmp_path, cli, monkeypatch):
+    import shutil
+
+    from distill.explain import follows
+    shutil.copytree(tiny_run.path, tmp_path / "run")
+    monkeypatch.setattr(follows, "PER_GROUP", 1)
+    out = tmp_path / "r.html"
+    assert cli("report", str(tmp_path / "run"), "-o", str(out), "--gallery", "0",
+               "--follows").returncode == 0
+    html = out.read_text()
+    assert "keeps (disagreements)" in html and 'class="card"' not in html
+    assert (tmp_path / "run" / "follows.json").exists()
