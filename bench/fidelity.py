@@ -30,7 +30,9 @@ from distill.transfer import make_transfer_set
 STUDENTS = [("tree", {}), ("tree", {"max_leaf_nodes": 64}), ("pixel-tree", {}),
             ("soft-tree", {}), ("gaussian-nb", {}), ("bernoulli-nb", {}),
             ("multinomial-nb", {}), ("linear", {})]
-SECTIONS = ("grid", "research", "soft-tree", "soft-tree-seeds", "digits", "fashion")
+SECTIONS = ("grid", "research", "soft-tree", "soft-tree-seeds", "digits", "straighten",
+            "leaves", "fashion")
+STRAIGHTENED = ["tree", "gaussian-nb", "bernoulli-nb", "multinomial-nb", "linear"]
 
 
 def size_of(student) -> str:
@@ -283,6 +285,102 @@ def digits_deskew(temperature: float, k: int, seeds: int) -> str:
     return markdown_table(rows)
 
 
+def straighten(dataset: str, temperature: float, k: int, seeds: int,
+               teacher=None) -> str:
+    """Every student but the soft tree (measured above) on raw or straightened digits, the
+    default distillation (elastic transfer set, auto labels), over ``seeds`` transfer-set
+    seeds; for 8x8 digits each seed also trains its own teacher."""
+    data = load_dataset(dataset)
+    rows = []
+    for seed in range(seeds):
+        if teacher is None or dataset == "digits":
+            teacher, _ = train_teacher(TeacherConfig(seed=seed), data.x_train, data.y_train,
+                                       data.x_test, data.y_test, 10)
+        teacher_test = teacher.predict_proba(data.x_test)
+        targets = make_targets("transfer", data.x_train, data.y_train, teacher, temperature,
+                               "elastic", k, seed, "auto")
+        for name in STRAIGHTENED:
+            for deskew in (False, True):
+                r = fit_row(name, {"deskew": deskew}, targets, data, teacher_test, "", seed)
+                rows.append({"student": name, "seed": seed, "deskew": deskew,
+                             "agreement": r["agreement"], "accuracy": r["accuracy"],
+                             "seconds": r["seconds"]})
+                print(".", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    table = []
+    for name in STRAIGHTENED:
+        raw = [r for r in rows if r["student"] == name and not r["deskew"]]
+        straight = [r for r in rows if r["student"] == name and r["deskew"]]
+        gain = np.mean([b["agreement"] - a["agreement"] for a, b in zip(raw, straight)])
+        table.append({"student": name,
+                      "agreement, raw": float(np.mean([r["agreement"] for r in raw])),
+                      "agreement, straightened": float(np.mean([r["agreement"]
+                                                                for r in straight])),
+                      "gain (points)": f"{gain * 100:+.1f}",
+                      "per seed": " ".join(f"{(b['agreement'] - a['agreement']) * 100:+.1f}"
+                                           for a, b in zip(raw, straight)),
+                      "accuracy, raw": float(np.mean([r["accuracy"] for r in raw])),
+                      "accuracy, straightened": float(np.mean([r["accuracy"]
+                                                               for r in straight]))})
+    return markdown_table([{**r, **{c: f"{r[c]:.1%}" for c in r
+                                    if c.startswith(("agreement,", "accuracy,"))}}
+                           for r in table])
+
+
+def leaf_probabilities(data, teacher, teacher_test, temperature: float, k: int,
+                       seeds: int) -> str:
+    """What a distilled tree's leaves hold: the softened targets it was grown on ("fitted")
+    or the teacher's own probabilities over the digits reaching each leaf ("teacher"). One
+    fit per seed and kind; the other variant is the same tree with its leaves refitted."""
+    import copy
+
+    from distill.metrics import mean_kl, top2_agreement
+    rows = []
+    for seed in range(seeds):
+        targets = make_targets("transfer", data.x_train, data.y_train, teacher, temperature,
+                               "elastic", k, seed, "auto")
+        for name in ("tree", "soft-tree"):
+            fitted = make_student(name, n_classes=10, random_state=seed,
+                                  **data_defaults(name, "mnist5k"))
+            fit_student(fitted, targets, leaves="fitted")
+            honest = copy.deepcopy(fitted).refit_leaves(targets.x, targets.sharpened())
+            for leaves, student in (("fitted", fitted), ("teacher", honest)):
+                proba = student.predict_proba(data.x_test)
+                share = _leaf_purity(student, data.x_test, teacher_test.argmax(1))
+                rows.append({"student": name, "leaves": leaves, "seed": seed,
+                             "agreement": agreement(teacher_test, proba),
+                             "top-2": top2_agreement(teacher_test, proba),
+                             "KL": mean_kl(teacher_test, proba),
+                             "accuracy": accuracy(data.y_test, proba),
+                             "shown probability": float(proba.max(1).mean()),
+                             "teacher's share": share})
+                print(".", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    table = []
+    for name in ("tree", "soft-tree"):
+        for leaves in ("fitted", "teacher"):
+            mine = [r for r in rows if r["student"] == name and r["leaves"] == leaves]
+            mean = {c: float(np.mean([r[c] for r in mine])) for c in
+                    ("agreement", "top-2", "KL", "accuracy", "shown probability",
+                     "teacher's share")}
+            table.append({"student": name, "leaves": leaves,
+                          **{c: f"{v:.1%}" for c, v in mean.items() if c != "KL"},
+                          "KL": f"{mean['KL']:.3f}"})
+    return markdown_table(table)
+
+
+def _leaf_purity(student, x: np.ndarray, teacher_pred: np.ndarray) -> float:
+    """Mean over test digits of the share of digits in the same leaf that the teacher gives
+    the leaf's class: what a leaf's probability should say."""
+    leaves = student.apply(x)
+    predicted = student.predict_proba(x).argmax(1)
+    shares = np.empty(len(x))
+    for leaf in np.unique(leaves):
+        here = leaves == leaf
+        shares[here] = np.mean(teacher_pred[here] == predicted[here][0])
+    return float(shares.mean())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer methods, no research rows")
@@ -321,6 +419,16 @@ def main() -> None:
     if "digits" in sections and not args.quick:
         print("\n## 8x8 digits: the soft tree on raw or straightened pixels (depth 6)\n")
         print(digits_deskew(args.temperature, args.size, args.seeds), flush=True)
+    if "straighten" in sections:
+        for dataset in ("mnist5k", "digits"):
+            print(f"\n## Straightened digits for every student ({dataset}, {args.seeds} "
+                  "seeds, mean agreement)\n")
+            print(straighten(dataset, args.temperature, args.size, args.seeds,
+                             teacher if dataset == "mnist5k" else None), flush=True)
+    if "leaves" in sections:
+        print(f"\n## What a distilled tree's leaves hold (mnist5k, {args.seeds} seeds, mean)\n")
+        print(leaf_probabilities(data, teacher, teacher_test, args.temperature, args.size,
+                                 args.seeds), flush=True)
     if "fashion" in sections and not args.quick:
         print("\n## Full Fashion-MNIST (60k / 10k)\n")
         print(fashion(args.temperature), flush=True)

@@ -13,8 +13,11 @@ import torch.nn.functional as F
 
 
 def random_affine(x: torch.Tensor, gen: torch.Generator, degrees: float = 12.0,
-                  scale: float = 0.12, shift: float = 0.12) -> torch.Tensor:
-    """Jitter each image of a (B, 1, H, W) batch by its own rotation, scale and shift."""
+                  scale: float = 0.12, shift: float = 0.12, mirror: bool = False
+                  ) -> torch.Tensor:
+    """Jitter each image of a (B, 1, H, W) batch by its own rotation, scale and shift; with
+    ``mirror``, also flip half of them left to right (for pictures whose mirror image is the
+    same class, like clothes; never for digits)."""
     b = x.shape[0]
 
     def uniform() -> torch.Tensor:  # (B,) in U(-1, 1)
@@ -25,5 +28,9 @@ def random_affine(x: torch.Tensor, gen: torch.Generator, degrees: float = 12.0,
     cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
     theta = torch.stack([torch.stack([cos, -sin, uniform() * 2 * shift], 1),
                          torch.stack([sin, cos, uniform() * 2 * shift], 1)], 1)  # (B, 2, 3)
+    if mirror:  # the input's x is the output's -x: negate the x column
+        flip = torch.where(uniform() < 0, -1.0, 1.0)  # (B,)
+        theta = theta * torch.stack([flip, torch.ones_like(flip), torch.ones_like(flip)],
+                                    1)[:, None, :]
     grid = F.affine_grid(theta.to(x.device), list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")

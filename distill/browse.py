@@ -11,6 +11,11 @@ FILTERS = {
     "teacher-wrong": "Teacher wrong",
     "student-wrong": "Student wrong",
 }
+NEED_TEACHER = ("disagree", "teacher-wrong")  # filters a run without a teacher cannot offer
+
+
+def filters_for(has_teacher: bool) -> list[str]:
+    return [k for k in FILTERS if has_teacher or k not in NEED_TEACHER]
 
 
 def filter_mask(kind: str, y_true: np.ndarray, teacher_pred: np.ndarray,
@@ -35,10 +40,10 @@ def select_samples(kind: str, y_true: np.ndarray, teacher_pred: np.ndarray,
     return np.flatnonzero(mask)
 
 
-def filter_counts(y_true: np.ndarray, teacher_pred: np.ndarray, student_pred: np.ndarray,
-                  true_class: int | None = None) -> dict[str, int]:
+def filter_counts(y_true: np.ndarray, teacher_pred: np.ndarray | None,
+                  student_pred: np.ndarray, true_class: int | None = None) -> dict[str, int]:
     return {k: len(select_samples(k, y_true, teacher_pred, student_pred, true_class))
-            for k in FILTERS}
+            for k in filters_for(teacher_pred is not None)}
 
 
 def step(indices: np.ndarray, current: int, delta: int) -> int | None:

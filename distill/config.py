@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .data import DATASETS, DEFAULT_DATASET, DataError, find_idx_files
-from .distillation import BASELINE, METHOD_HELP, METHODS, TRANSFER_LABELS
+from .distillation import BASELINE, LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
 from .params import Param, ParamError, check_all
 from .students import DEFAULT_STUDENTS, STUDENTS, make_student
 from .transfer import DEFAULT_TRANSFER, GENERATORS
@@ -64,6 +64,10 @@ RUN_PARAMS: dict[str, Param] = {
                              help="auto: the teacher's probabilities at T for trees, its top "
                              "class for the others (measured best); soft: probabilities for "
                              "all; hard: the top class for all."),
+    "leaves": Param("choice", options=LEAVES, label="leaf probabilities",
+                    help="teacher: a distilled tree's leaves hold the teacher's own "
+                    "probabilities over the digits that reach them (what a reader expects); "
+                    "fitted: the softened targets the tree was grown on."),
     "max_train": Param("int", 20, 10_000_000, label="max train", none="all"),
     "max_test": Param("int", 20, 10_000_000, label="max test", none="all"),
     "seed": SEED,
@@ -77,7 +81,7 @@ class ConfigError(ValueError):
 @dataclass
 class TeacherConfig:
     arch: str = DEFAULT_NET
-    epochs: int = 10
+    epochs: int = 6
     batch_size: int = 64
     lr: float = 4e-3  # peak of the one-cycle schedule
     weight_decay: float = 5e-4
@@ -96,7 +100,8 @@ def data_defaults(student: str, dataset: str) -> dict:
     (``deskew``) where the data set's handwriting leans (bench/results/ has the measurements)."""
     info = DATASETS.get(dataset)
     if info is not None and student in STUDENTS and "deskew" in STUDENTS[student].cls.PARAMS:
-        return {"deskew": info.deskew}
+        on = info.deskew if isinstance(info.deskew, bool) else student in info.deskew
+        return {"deskew": on}
     return {}
 
 
@@ -128,6 +133,7 @@ class RunConfig:
     transfer: str = DEFAULT_TRANSFER
     transfer_size: int = 10
     transfer_labels: str = "auto"
+    leaves: str = "teacher"
     seed: int = 0
     title: str | None = None
 
@@ -140,6 +146,11 @@ class RunConfig:
             seen[base] = seen.get(base, 0) + 1
             out.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
         return out
+
+    @property
+    def needs_teacher(self) -> bool:
+        """Only a run on the true labels alone trains no network."""
+        return self.method != BASELINE
 
     def methods(self) -> list[str]:
         """The chosen method, then the ground-truth baseline (once)."""
@@ -183,5 +194,6 @@ class RunConfig:
 def plan(cfg: RunConfig) -> list[str]:
     """The stage names of a run, in order, for progress displays."""
     models = [f"{label}.{m}" for m in cfg.methods() for label in cfg.labels()]
-    return ["data", "teacher", "targets", *[f"student:{m}" for m in models], "evaluate",
-            "saliency", "save"]
+    network = cfg.needs_teacher
+    return ["data", *["teacher"] * network, "targets", *[f"student:{m}" for m in models],
+            "evaluate", *["saliency"] * network, "save"]

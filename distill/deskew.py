@@ -10,6 +10,8 @@ seeds in bench/results/fidelity.md).
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,13 +58,34 @@ def measure_skew(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
             np.where(ink, c0, centre_c))
 
 
+_LAST: dict = {}  # the last large set straightened: its digest and result
+_LAST_LOCK = threading.Lock()
+REMEMBER = 1000  # images: sets at least this large are remembered (one set)
+
+
 def deskew(images: np.ndarray) -> np.ndarray:
     """(N, H, W) -> (N, H, W) float32: each image sheared upright with its ink centred.
 
     Output pixel (r, c) reads the input at (r + r0 - rc, c + c0 - cc + shear * (r - rc))
-    by bilinear interpolation, zero outside (rc, cc: the image centre).
+    by bilinear interpolation, zero outside (rc, cc: the image centre). A run fits several
+    students on one large transfer set; each straightens it as it reads it, so the last large
+    set's result is remembered (keyed by a digest of its pixels) and handed out read-only.
     """
     x = np.asarray(images, np.float32)
+    if len(x) < REMEMBER:
+        return _deskew(x)
+    digest = (x.shape, hashlib.blake2b(np.ascontiguousarray(x).data, digest_size=16).digest())
+    with _LAST_LOCK:
+        if _LAST.get("digest") == digest:
+            return _LAST["result"]
+    result = _deskew(x)
+    result.flags.writeable = False
+    with _LAST_LOCK:
+        _LAST.update(digest=digest, result=result)
+    return result
+
+
+def _deskew(x: np.ndarray) -> np.ndarray:
     n, h, w = x.shape
     shear, r0, c0 = measure_skew(x)
     rc, cc = (h - 1) / 2, (w - 1) / 2

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 METHODS = ("transfer", "hard", "soft", "ground-truth")
 BASELINE = "ground-truth"
 TRANSFER_LABELS = ("auto", "soft", "hard")
+# what a distilled tree's leaves hold: the teacher's probabilities at temperature 1 over the
+# digits that reach each leaf ("teacher", what a reader expects a leaf's "96% a 6" to mean),
+# or the softened targets the tree was grown on ("fitted"); bench/results/fidelity.md
+LEAVES = ("teacher", "fitted")
 METHOD_HELP = {
     "ground-truth": "the true labels only (the baseline)",
     "hard": "the teacher's predicted label for each training image",
@@ -47,10 +51,18 @@ class Targets:
     x: np.ndarray
     y: np.ndarray
     argmax_for_others: bool = False  # soft y, but the argmax for students without soft fitting
+    temperature: float = 1.0  # of soft y
 
     @property
     def soft(self) -> bool:
         return self.y.ndim == 2
+
+    def sharpened(self) -> np.ndarray:
+        """Soft y back at temperature 1: p_T is softmax(z / T), so softmax(T log p_T) is
+        softmax(z), the teacher's own probabilities, recovered without the teacher."""
+        from scipy.special import softmax
+        logp = np.log(np.clip(self.y.astype(np.float64), 1e-30, None))
+        return softmax(self.temperature * logp, axis=1)
 
 
 def make_targets(method: str, x_train: np.ndarray, y_train: np.ndarray, teacher=None,
@@ -66,14 +78,15 @@ def make_targets(method: str, x_train: np.ndarray, y_train: np.ndarray, teacher=
     if method == "hard":
         return Targets(x_train, teacher.predict(x_train))
     if method == "soft":
-        return Targets(x_train, teacher.predict_proba(x_train, temperature))
+        return Targets(x_train, teacher.predict_proba(x_train, temperature),
+                       temperature=temperature)
     if method == "transfer":
         synthetic = make_transfer_set(x_train, transfer, transfer_size, seed, progress, should_stop)
         x = np.concatenate([x_train, synthetic])
         if transfer_labels == "hard":
             return Targets(x, teacher.predict(x))
         return Targets(x, teacher.predict_proba(x, temperature),
-                       argmax_for_others=transfer_labels == "auto")
+                       argmax_for_others=transfer_labels == "auto", temperature=temperature)
     raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
 
 
@@ -89,12 +102,17 @@ def expand_soft_targets(x: np.ndarray, proba: np.ndarray, min_weight: float = 1e
 
 
 def fit_student(student: Student, targets: Targets, progress: Reporter = silent,
-                should_stop: StopCheck = never) -> float:
+                should_stop: StopCheck = never, leaves: str = "teacher") -> float:
     """Fit ``student`` on ``targets`` in whatever form it takes; returns seconds spent.
 
     Students that train in epochs (``reports_progress``) report through ``progress`` and stop
-    when asked; the others are quick enough to run to the end.
+    when asked; the others are quick enough to run to the end. ``leaves`` (see
+    :data:`LEAVES`): a tree grown on probabilities softened by a temperature keeps its
+    structure, and with "teacher" its leaves then hold the teacher's own (temperature 1)
+    probabilities, averaged over the training digits that reach each one.
     """
+    if leaves not in LEAVES:
+        raise ValueError(f"leaves must be one of {', '.join(LEAVES)}, not {leaves!r}")
     start = time.perf_counter()
     if getattr(student, "reports_progress", False):
         student.fit(targets.x, targets.y, progress=progress, should_stop=should_stop)
@@ -106,4 +124,7 @@ def fit_student(student: Student, targets: Targets, progress: Reporter = silent,
             student.fit(x, y, sample_weight=w)
     else:
         student.fit(targets.x, targets.y)
+    if (leaves == "teacher" and targets.soft and targets.temperature != 1
+            and hasattr(student, "refit_leaves")):
+        student.refit_leaves(targets.x, targets.sharpened())
     return time.perf_counter() - start

@@ -31,13 +31,42 @@ class RunFacts:
     def gain(self, entry: dict, metric: str = "agreement") -> float | None:
         """How much distilling moved ``metric`` over the same model on true labels."""
         base = self.baseline_of(entry)
-        return None if base is None else entry[metric] - base[metric]
+        if base is None or entry.get(metric) is None or base.get(metric) is None:
+            return None
+        return entry[metric] - base[metric]
 
     @property
     def is_sweep(self) -> bool:
         return "sweep" in self.metrics
 
+    @property
+    def has_teacher(self) -> bool:
+        return self.metrics.get("teacher") is not None
+
     @cached_property
     def best(self) -> dict | None:
-        """The distilled student that agrees with the teacher most often."""
-        return max(self.distilled, key=lambda s: s["agreement"], default=None)
+        """The distilled student that agrees with the teacher most often (without a teacher:
+        the most accurate student)."""
+        key = "agreement" if self.has_teacher else "test_accuracy"
+        return max(self.distilled, key=lambda s: s[key], default=None)
+
+    def leaf_meaning(self, entry: dict) -> str:
+        """What a tree student's leaf probability means, in words, for the student of
+        ``entry``: the probability shown is the one the tree predicts with, and this says
+        where it comes from."""
+        m = self.metrics
+        method = entry.get("method")
+        soft = method == "soft" or (method == "transfer"
+                                    and m.get("transfer_labels", "hard") in ("auto", "soft"))
+        if method == BASELINE:
+            return ("a leaf's probability is the share of its training digits of each class "
+                    "(true labels)")
+        if not soft:
+            return ("a leaf's probability is the share of its training digits the teacher "
+                    "gives each class")
+        if m.get("leaves") == "teacher":
+            return ("a leaf's probability is the teacher's own probability, averaged over the "
+                    "training digits that reach the leaf")
+        return (f"a leaf's probability is the teacher's probability softened at T="
+                f"{m['temperature']:g}, averaged over the training digits that reach the leaf: "
+                "lower than the teacher's own confidence")

@@ -60,9 +60,14 @@ def confusion(a: np.ndarray, b: np.ndarray, n_classes: int) -> np.ndarray:
     return counts
 
 
-def model_metrics(y_true: np.ndarray, teacher_proba: np.ndarray, proba: np.ndarray,
+def model_metrics(y_true: np.ndarray, teacher_proba: np.ndarray | None, proba: np.ndarray,
                   n_classes: int) -> dict:
-    """The scalar and per-class numbers saved for one student."""
+    """The scalar and per-class numbers saved for one student; without a teacher (a run on
+    the true labels alone) the numbers about following it are None."""
+    if teacher_proba is None:
+        return {"test_accuracy": accuracy(y_true, proba), "agreement": None,
+                "top2_agreement": None, "kl": None, "agreement_on_teacher_errors": None,
+                "agreement_per_class": None}
     return {
         "test_accuracy": accuracy(y_true, proba),
         "agreement": agreement(teacher_proba, proba),

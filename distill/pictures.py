@@ -182,15 +182,18 @@ def proba_bars(series: list[tuple[str, np.ndarray, str]], names: list[str],
     return svg_uri(_svg(width, height, _bars(series, names, width, height)))
 
 
-def digit_card(image: np.ndarray, evidence: np.ndarray, captions: tuple[str, str],
+def digit_card(image: np.ndarray, evidence: np.ndarray | None, captions: tuple[str, str],
                series: list[tuple[str, np.ndarray, str]], names: list[str],
                width: int = 520) -> str:
-    """One picture for a digit: the digit and the teacher's evidence side by side, each with
-    its caption, and both models' probabilities below (one element for the page to send)."""
+    """One picture for a digit: the digit and the teacher's evidence side by side (the digit
+    alone when there is no teacher), each with its caption, and the models' probabilities
+    below (one element for the page to send)."""
     side = (width - 20) / 2
     parts = []
-    for k, (pixels, caption) in enumerate(((ink_pixels(image), captions[0]),
-                                           (diverging_pixels(evidence), captions[1]))):
+    panels = [(ink_pixels(image), captions[0])]
+    if evidence is not None:
+        panels.append((diverging_pixels(evidence), captions[1]))
+    for k, (pixels, caption) in enumerate(panels):
         x = k * (side + 20)
         h, w = pixels.shape[:2]
         parts.append(f'<g transform="translate({x},0) scale({side / w})">{_pixels(pixels)}</g>')

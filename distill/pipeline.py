@@ -8,6 +8,7 @@ asked; a stopped run saves nothing.
 from __future__ import annotations
 
 import platform
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 
 from . import __version__
 from .config import ConfigError, RunConfig, StudentChoice, TeacherConfig, params_for, plan
-from .data import Dataset, load_dataset
+from .data import DATASETS, Dataset, load_dataset
 from .distillation import fit_student, make_targets
 from .memory import check_memory
 from .metrics import model_metrics
@@ -56,7 +57,10 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     data = load_dataset(cfg.dataset, cfg.data_dir, cfg.max_train, cfg.max_test)
     stage("data", 1.0, message=data.summary())
 
-    teacher, history, teacher_entry = train_teacher_entry(cfg, data, progress, should_stop)
+    if cfg.needs_teacher:
+        teacher, history, teacher_entry = train_teacher_entry(cfg, data, progress, should_stop)
+    else:  # the true labels only: no network to train, nothing to follow
+        teacher, history, teacher_entry = None, {}, None
     stage("targets")
     tag = lambda e: progress({**e, "stage": "targets"})  # noqa: E731
     targets = {m: make_targets(m, data.x_train, data.y_train, teacher, cfg.temperature,
@@ -69,51 +73,110 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
                               f"{int(t.y[0])} for every training image; train it for more epochs")
     stage("targets", 1.0, message=f"{len(targets[cfg.method].x)} training images for students")
 
-    students, entries = {}, []
-    for method in cfg.methods():
-        for choice, label in zip(cfg.students, cfg.labels()):
-            name = f"{label}.{method}"
-            stage(f"student:{name}")
-            student = make_student(choice.name, n_classes=data.n_classes, random_state=cfg.seed,
-                                   **params_for(choice, cfg.dataset))
-            tag_student = lambda e, n=name: progress(  # noqa: E731
-                {**e, "stage": f"student:{n}", "fraction": 0.98 * e.get("fraction", 0)})
-            seconds = fit_student(student, targets[method], tag_student, should_stop)
-            students[name] = student
-            entries.append(_student_entry(name, label, choice, student, method, seconds,
-                                          len(targets[method].x)))
-            stage(f"student:{name}", 1.0)
-    return evaluate_and_save(cfg, data, teacher, history, teacher_entry, students, entries,
-                             target, clock, progress, should_stop)
+    with Beside(lambda report, stop: teacher_maps(teacher, data.x_test, report, stop),
+                should_stop, run=teacher is not None) as maps:  # while the students fit
+        students, entries = {}, []
+        for method in cfg.methods():
+            for choice, label in zip(cfg.students, cfg.labels()):
+                name = f"{label}.{method}"
+                stage(f"student:{name}")
+                student = make_student(choice.name, n_classes=data.n_classes,
+                                       random_state=cfg.seed, **params_for(choice, cfg.dataset))
+                tag_student = lambda e, n=name: progress(  # noqa: E731
+                    {**e, "stage": f"student:{n}", "fraction": 0.98 * e.get("fraction", 0)})
+                seconds = fit_student(student, targets[method], tag_student, should_stop,
+                                      cfg.leaves)
+                students[name] = student
+                entries.append(_student_entry(name, label, choice, student, method, seconds,
+                                              len(targets[method].x)))
+                stage(f"student:{name}", 1.0)
+        return evaluate_and_save(cfg, data, teacher, history, teacher_entry, students, entries,
+                                 target, clock, progress, should_stop, saliency=maps)
+
+
+def teacher_maps(teacher, x_test: np.ndarray, report: Reporter = silent,
+                 should_stop: StopCheck = never) -> np.ndarray:
+    """Every test digit's teacher evidence for the teacher's own answer (float16)."""
+    from .explain.saliency import saliency_maps  # torch, like the teacher
+    return saliency_maps(teacher, x_test, teacher.predict(x_test), progress=report,
+                         should_stop=should_stop)
+
+
+class Beside:
+    """``work(report, should_stop)`` on a thread of its own while the run goes on: the
+    students fit on one core in numpy while torch computes the teacher's maps on the other
+    (torch releases the GIL). Leaving the ``with`` block early (an error, a stop) stops it."""
+
+    def __init__(self, work, should_stop: StopCheck = never, run: bool = True):
+        self.fraction, self.result, self.error, self.run = 0.0, None, None, run
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(work, should_stop),
+                                        name="beside", daemon=True)
+
+    def _run(self, work, should_stop: StopCheck) -> None:
+        try:
+            self.result = work(self._report, lambda: self._stop.is_set() or should_stop())
+        except BaseException as err:  # handed to the run's thread by wait()
+            self.error = err
+
+    def _report(self, event: dict) -> None:
+        self.fraction = float(event.get("fraction") or 0.0)
+
+    def __enter__(self) -> Beside | None:
+        if not self.run:
+            return None
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.run:
+            self._thread.join()
+
+    def wait(self, report) -> object:
+        """The result, reporting ``report(fraction)`` while it is still being computed."""
+        while self._thread.is_alive():
+            report(self.fraction)
+            self._thread.join(0.2)
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry: dict,
                       students: dict, entries: list[dict], target: Path, clock: Clock,
                       progress: Reporter, should_stop: StopCheck, extra: dict | None = None,
-                      probas: dict[str, np.ndarray] | None = None) -> Run:
+                      probas: dict[str, np.ndarray] | None = None,
+                      saliency: Beside | None = None) -> Run:
     """The stages every run ends with: score every student on the test set, the teacher's
-    evidence for every test digit, and an atomic save (kept elsewhere if it fails)."""
+    evidence for every test digit (computed here, or by ``saliency`` beside the students),
+    and an atomic save (kept elsewhere if it fails)."""
     def stage(name: str, fraction: float = 0.0) -> None:
         check_stop(should_stop)
         progress({"stage": name, "fraction": fraction, "elapsed": clock.elapsed()})
 
     stage("evaluate")
-    teacher_proba = teacher.predict_proba(data.x_test)
-    predictions = {"y_true": data.y_test, "x_test": data.x_test, "teacher_proba": teacher_proba}
+    predictions = {"y_true": data.y_test, "x_test": data.x_test}
+    teacher_proba = None
+    if teacher is not None:
+        teacher_proba = predictions["teacher_proba"] = teacher.predict_proba(data.x_test)
+        teacher_entry["test_accuracy"] = float(np.mean(teacher_proba.argmax(1) == data.y_test))
     for entry in entries:
         proba = (probas or {}).get(entry["name"])
         if proba is None:
             proba = students[entry["name"]].predict_proba(data.x_test)  # float64: exact argmax
         predictions[f"proba_{entry['name']}"] = proba
         entry.update(model_metrics(data.y_test, teacher_proba, proba, data.n_classes))
-    teacher_entry["test_accuracy"] = float(np.mean(teacher_proba.argmax(1) == data.y_test))
     stage("evaluate", 1.0)
 
-    stage("saliency")  # every test digit's teacher evidence, once, so pages need no network
-    from .explain.saliency import saliency_maps  # torch, like the teacher
-    saliency = saliency_maps(teacher, data.x_test, teacher_proba.argmax(1),
-                             progress=progress, should_stop=should_stop)
-    stage("saliency", 1.0)
+    maps = None
+    if teacher is not None:
+        stage("saliency")  # every test digit's teacher evidence, once: pages need no network
+        if saliency is None:
+            maps = teacher_maps(teacher, data.x_test, progress, should_stop)
+        else:
+            maps = saliency.wait(lambda f: stage("saliency", min(f, 0.99)))
+        stage("saliency", 1.0)
 
     stage("save")
     metrics = {"dataset": data.name, "class_names": data.class_names,
@@ -121,13 +184,15 @@ def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry:
                "image_shape": list(data.image_shape), "method": cfg.method,
                "temperature": cfg.temperature, "transfer": cfg.transfer,
                "transfer_size": cfg.transfer_size, "transfer_labels": cfg.transfer_labels,
+               "leaves": cfg.leaves,
                "seed": cfg.seed,
                "teacher": teacher_entry, "students": entries,
                **({"sweep": extra} if extra else {}),
                "total_seconds": round(clock.elapsed(), 2)}
     def fill(folder: Path) -> None:
         _save(folder, cfg, metrics, history, predictions, teacher, students, should_stop)
-        write_saliency(folder, saliency)
+        if maps is not None:
+            write_saliency(folder, maps)
 
     try:
         write_atomically(target, fill)
@@ -149,8 +214,10 @@ def train_teacher_entry(cfg: RunConfig, data: Dataset, progress: Reporter,
     tcfg = TeacherConfig(**{**asdict(cfg.teacher), "seed": cfg.seed})
     check_stop(should_stop)
     progress({"stage": "teacher", "fraction": 0.0, "epoch": 0, "epochs": tcfg.epochs})
+    info = DATASETS.get(data.name)
     teacher, history = train_teacher(tcfg, data.x_train, data.y_train, data.x_test, data.y_test,
-                                     data.n_classes, progress, should_stop)
+                                     data.n_classes, progress, should_stop,
+                                     mirror=bool(info and info.mirror))
     entry = {"name": tcfg.arch, "arch": tcfg.arch, "epochs": tcfg.epochs,
              "parameters": teacher.n_parameters, "train_seconds": round(history.seconds, 2),
              "train_accuracy": float(np.mean(teacher.predict(data.x_train) == data.y_train)),
@@ -179,7 +246,8 @@ def _save(folder: Path, cfg, metrics: dict, history: dict, predictions: dict,
                                       "created": time.time()})
     write_json(folder / "history.json", history)
     np.savez_compressed(folder / "predictions.npz", **predictions)
-    teacher.save(folder / "teacher.pt")
+    if teacher is not None:
+        teacher.save(folder / "teacher.pt")
     (folder / "students").mkdir()
     for name, student in students.items():
         save_student(student, folder / "students" / name)
@@ -190,6 +258,8 @@ def _save(folder: Path, cfg, metrics: dict, history: dict, predictions: dict,
 def _default_title(metrics: dict) -> str:
     t = metrics["teacher"]
     what = "sweep" if "sweep" in metrics else metrics["method"]
+    if t is None:
+        return f"{metrics['dataset']} · no teacher · {what}"
     return f"{metrics['dataset']} · {t['arch']} {t['test_accuracy']:.1%} · {what}"
 
 

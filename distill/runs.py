@@ -407,7 +407,7 @@ class Run:
     @property
     def has_teacher(self) -> bool:
         """False for a run whose students learned the true labels only (no network)."""
-        return self.metrics.get("teacher") is not None
+        return self.facts.has_teacher
 
     def load_teacher(self, device=None):
         from .teacher import Teacher

@@ -18,11 +18,12 @@ def model_rows(metrics: dict) -> list[dict]:
     ``accuracy_ci`` and ``agreement_ci`` are 95% bootstrap intervals over the test digits."""
     t = metrics["teacher"]
     n = metrics["n_test"]
-    rows = [{"model": f"teacher ({t['arch']})", "kind": "teacher", "method": "true labels",
-             "accuracy": t["test_accuracy"], "agreement": 1.0, "gain": None,
-             "top2_agreement": 1.0, "kl": 0.0, "leaves": None, "depth": None,
-             "parameters": t.get("parameters"), "seconds": t.get("train_seconds"),
-             "accuracy_ci": bootstrap_interval(t["test_accuracy"], n), "agreement_ci": None}]
+    rows = [] if t is None else [
+        {"model": f"teacher ({t['arch']})", "kind": "teacher", "method": "true labels",
+         "accuracy": t["test_accuracy"], "agreement": 1.0, "gain": None, "top2_agreement": 1.0,
+         "kl": 0.0, "leaves": None, "depth": None, "parameters": t.get("parameters"),
+         "seconds": t.get("train_seconds"),
+         "accuracy_ci": bootstrap_interval(t["test_accuracy"], n), "agreement_ci": None}]
     facts = RunFacts(metrics)
     for s in metrics["students"]:
         rows.append({"model": s["name"], "kind": s["kind"], "method": s["method"],
@@ -32,7 +33,8 @@ def model_rows(metrics: dict) -> list[dict]:
                      "leaves": s.get("leaves"), "depth": s.get("depth"),
                      "parameters": s.get("parameters"), "seconds": s.get("fit_seconds"),
                      "accuracy_ci": bootstrap_interval(s["test_accuracy"], n),
-                     "agreement_ci": bootstrap_interval(s["agreement"], n)})
+                     "agreement_ci": (None if s["agreement"] is None else
+                                      bootstrap_interval(s["agreement"], n))})
     return rows
 
 
@@ -75,6 +77,9 @@ def headline(metrics: dict) -> str:
     """One line: data set, teacher accuracy, best distilled student's agreement."""
     t = metrics["teacher"]
     best = RunFacts(metrics).best
+    if t is None:
+        return (f"{metrics['dataset']}: no teacher (true labels only); best student "
+                f"{best['label']} {best['test_accuracy']:.1%} accurate")
     text = f"{metrics['dataset']}: teacher {t['arch']} {t['test_accuracy']:.1%}"
     if best is not None:
         text += f"; best student {best['label']} agrees {best['agreement']:.1%}"
@@ -112,6 +117,12 @@ def method_phrase(metrics: dict) -> str:
 def story(metrics: dict) -> str:
     """The run in two sentences, for the overview."""
     t = metrics["teacher"]
+    if t is None:
+        best = RunFacts(metrics).best
+        title = best.get("title", best["label"])
+        return (f"No teacher: these students learned the {metrics['dataset']} true labels only, "
+                f"so there is nothing to follow. The best, the {title[0].lower() + title[1:]}, "
+                f"reads the test images with {best['test_accuracy']:.1%} accuracy.")
     text = (f"The teacher ({t['arch']} network) reads the {metrics['dataset']} test images with "
             f"{t['test_accuracy']:.1%} accuracy.")
     sweep = metrics.get("sweep")

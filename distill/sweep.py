@@ -97,6 +97,7 @@ class SweepConfig:
     transfer: str = "elastic"
     transfer_size: int = 10
     transfer_labels: str = "auto"
+    leaves: str = "teacher"
     seed: int = 0
     title: str | None = None
 
@@ -132,7 +133,8 @@ class SweepConfig:
                          method=self.method, temperature=self.temperature,
                          transfer=self.transfer,
                          transfer_size=self.transfer_size,
-                         transfer_labels=self.transfer_labels, seed=self.seed, title=self.title)
+                         transfer_labels=self.transfer_labels, leaves=self.leaves,
+                         seed=self.seed, title=self.title)
 
     def validate(self) -> None:
         problems = []
@@ -196,16 +198,18 @@ def plan(cfg: SweepConfig) -> list[str]:
 
 
 def fit_task(task: StudentTask, arrays: dict[str, np.ndarray], n_classes: int,
-             soft: bool, argmax_for_others: bool, dataset: str) -> dict:
+             soft: bool, argmax_for_others: bool, dataset: str, temperature: float = 1.0,
+             leaves: str = "teacher") -> dict:
     """Fit one student of a sweep; its test probabilities, size and learned state come back.
     Runs in a worker process or a Ray task: nothing here touches the run folder."""
     import torch
     torch.set_num_threads(1)  # a pool's workers share the cores; one thread each
     student = make_student(task.name, n_classes=n_classes, random_state=task.seed,
                            **params_for(StudentChoice(task.name, task.params), dataset))
-    targets = Targets(arrays["x"], arrays["y"], argmax_for_others=argmax_for_others)
+    targets = Targets(arrays["x"], arrays["y"], argmax_for_others=argmax_for_others,
+                      temperature=temperature)
     assert targets.soft == soft
-    seconds = fit_student(student, targets)
+    seconds = fit_student(student, targets, leaves=leaves)
     return {"task": task, "student": student, "seconds": seconds,
             "proba": student.predict_proba(arrays["x_test"]), "fit_samples": len(arrays["x"])}
 
@@ -302,6 +306,7 @@ def run_sweep(cfg: SweepConfig, progress: Reporter = silent, should_stop: StopCh
             shared[(method, seeded)] = {"x": t.x, "y": t.y, "x_test": data.x_test}
             options[(method, seeded)] = {"n_classes": data.n_classes, "soft": t.soft,
                                          "argmax_for_others": t.argmax_for_others,
+                                         "temperature": t.temperature, "leaves": cfg.leaves,
                                          "dataset": cfg.dataset}
         shared[(method, seed)] = shared[(method, seeded)]
         options[(method, seed)] = options[(method, seeded)]

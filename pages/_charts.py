@@ -21,7 +21,8 @@ def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
     return fig
 
 
-def agreement_bars(pairs: list[dict], teacher_accuracy: float, metric: str = "agreement",
+def agreement_bars(pairs: list[dict], teacher_accuracy: float | None,
+                   metric: str = "agreement",
                    title: str = "Agreement with the teacher") -> go.Figure:
     """Grouped bars: each student trained on the true labels beside the distilled one.
 
@@ -35,7 +36,7 @@ def agreement_bars(pairs: list[dict], teacher_accuracy: float, metric: str = "ag
                     text=[f"{v:.1%}" if v is not None else "" for v in values],
                     textposition="outside", hovertemplate="%{x}: %{y:.1%}<extra>" + name +
                     "</extra>")
-    if metric == "test_accuracy":
+    if metric == "test_accuracy" and teacher_accuracy is not None:
         fig.add_hline(y=teacher_accuracy, line_dash="dot", line_color=TEACHER,
                       annotation_text=f"teacher {teacher_accuracy:.1%}",
                       annotation_position="top left")
@@ -152,8 +153,7 @@ def soft_tree_drawing(filters: np.ndarray, leaves: np.ndarray, layout: dict, pat
                    margin=dict(l=0, r=0, t=10, b=0))
 
 
-def agreement_bars_html(pairs: list[dict], teacher_accuracy: float,
-                        metric: str = "agreement") -> str:
+def agreement_bars_html(pairs: list[dict], metric: str = "agreement") -> str:
     """The overview's chart as plain HTML bars: drawn at once, no charting library to load
     (plotly's browser bundle alone delays the first paint noticeably)."""
     rows = []
@@ -164,6 +164,8 @@ def agreement_bars_html(pairs: list[dict], teacher_accuracy: float,
             entry = p.get(key)
             if entry is None:
                 continue
+            if entry.get("method") == "ground-truth":  # a run without a teacher
+                name = "true labels"
             v = entry[metric]
             cells.append(
                 f'<div class="bar-row"><span class="bar-name">{name}</span>'

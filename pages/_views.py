@@ -115,7 +115,8 @@ def tree_view(run, student: str, image: np.ndarray, where: str) -> None:
     with left:
         st.graphviz_chart(parts["dot"], width="content")
         st.caption(f"{parts['size']}. Red: the path this digit took. 'yes' means more ink "
-                   "than the threshold.")
+                   "than the threshold; "
+                   f"{run.facts.leaf_meaning(run.student_entry(student))}.")
     with right:
         st.image(parts["regions"], width="stretch")
         st.caption("Each question's rectangle, numbered in path order: orange where this digit "
@@ -207,9 +208,10 @@ def soft_tree_view(run, student: str, image: np.ndarray, where: str) -> None:
         leaf = np.asarray(e["leaf"]["distribution"])
         st.markdown(f"**Leaf {e['leaf']['index']}**")
         st.image(parts["bars"], width="stretch")
-        st.caption(f"The leaf predicts **{names[e['prediction']]}** ({leaf.max():.0%}); the "
-                   "mixture weights every leaf by the probability of its path. Distilled "
-                   "leaves carry the teacher's probabilities softened by the temperature T.")
+        st.caption(f"The leaf predicts **{names[e['prediction']]}** ({leaf.max():.0%}), the "
+                   "probability the tree predicts with; the mixture weights every leaf by the "
+                   "probability of its path. "
+                   f"{ui.sentence(run.facts.leaf_meaning(run.student_entry(student)))}.")
     with right:
         if tree.depth <= 5:
             layout = tree_layout(tree.depth)

@@ -63,12 +63,15 @@ def tree_whole(run, student: str) -> None:
     for rule in group[:RULES_SHOWN]:
         _rule_card(rule, names, tree.image_shape_)
     flat = [r for r in group if r.teacher_share is not None and r.test_digits >= 5]
+    meaning = run.facts.leaf_meaning(run.student_entry(student))
     if any(r.teacher_share - r.probability > 0.2 for r in flat):
-        st.info("Some leaves predict with a probability far below the share of their digits "
-                "the teacher gives that class: a tree grown on the teacher's softened "
-                "probabilities (temperature T) stores softened distributions. The tree predicts "
-                "with the leaf's probability; the teacher's share says how pure the leaf "
-                "really is.", icon=":material/info:")
+        st.info(f"Some leaves predict with a probability far below the share of their test "
+                f"digits the teacher gives that class: {meaning}. The tree predicts with the "
+                "leaf's probability; the teacher's share says how pure the leaf really is.",
+                icon=":material/info:")
+    else:
+        st.caption(f"{ui.sentence(meaning)}; the teacher's share is counted on the test "
+                   "digits that reach the leaf.")
     st.markdown("**The top of the tree**")
     depth = st.slider("Levels shown", 2, 6, 3, key="whole_depth")
     st.graphviz_chart(tree_dot(tree, None, view="top", max_depth=depth, class_names=names),

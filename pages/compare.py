@@ -58,9 +58,14 @@ def table(rows: list[dict]) -> None:
 def matrices(run, student: str) -> None:
     p = run.predictions
     names = run.metrics["class_names"]
-    y, t = p["y_true"], p["teacher_proba"].argmax(1)
-    s = run.student_proba(student).argmax(1)
+    y, s = p["y_true"], run.student_proba(student).argmax(1)
     n = len(names)
+    if not run.has_teacher:
+        st.plotly_chart(charts.confusion_heatmap(confusion(y, s, n), names, names,
+                                                 "True x student", "true", "student"),
+                        key="cm-student")
+        return
+    t = p["teacher_proba"].argmax(1)
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(charts.confusion_heatmap(confusion(y, t, n), names, names, "True x teacher",
                                              "true", "teacher"), key="cm-teacher")
@@ -211,28 +216,34 @@ with ui.guard("the comparison"):
         frontier_section(run)
     table(rows)
 
+    if not run.has_teacher:
+        st.info("This run has no teacher: its students learned the true labels only, so there "
+                "is no agreement to measure. Train a run with any other method to compare "
+                "students with a network.", icon=":material/info:")
     if not run.facts.is_sweep:  # a sweep's students are on the frontier, not in bars
         pairs = [{"label": e["label"], "distilled": e, "baseline": run.facts.baseline_of(e)}
                  for e in run.facts.distilled]
         c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"]),
-                        key="agree")
-        c2.plotly_chart(charts.agreement_bars(pairs, m["teacher"]["test_accuracy"],
-                                              metric="test_accuracy", title="Test accuracy"),
-                        key="accuracy")
+        teacher_accuracy = m["teacher"]["test_accuracy"] if run.has_teacher else None
+        if run.has_teacher:
+            c1.plotly_chart(charts.agreement_bars(pairs, teacher_accuracy), key="agree")
+        (c2 if run.has_teacher else c1).plotly_chart(
+            charts.agreement_bars(pairs, teacher_accuracy, metric="test_accuracy",
+                                  title="Test accuracy"), key="accuracy")
 
     st.subheader("Where they differ", divider="gray")
     student = st.selectbox("Student", run.student_names, key="compare_student",
                            format_func=lambda n: ui.student_title(run, n))
     matrices(run, student)
 
-    c1, c2 = st.columns(2)
-    per_class = {s["name"]: s["agreement_per_class"] for s in m["students"]
-                 if s["name"] == student or (not run.facts.is_sweep
-                                             and s["method"] == m["method"])}
-    c1.plotly_chart(charts.per_class_lines(per_class, m["class_names"]), key="per-class")
-    if not run.facts.is_sweep:
-        c2.plotly_chart(charts.tradeoff_scatter(rows), key="tradeoff")
+    if run.has_teacher:
+        c1, c2 = st.columns(2)
+        per_class = {s["name"]: s["agreement_per_class"] for s in m["students"]
+                     if s["name"] == student or (not run.facts.is_sweep
+                                                 and s["method"] == m["method"])}
+        c1.plotly_chart(charts.per_class_lines(per_class, m["class_names"]), key="per-class")
+        if not run.facts.is_sweep:
+            c2.plotly_chart(charts.tradeoff_scatter(rows), key="tradeoff")
 
     follows_section(run)
 

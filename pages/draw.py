@@ -85,20 +85,25 @@ def read_input(image_shape, start: np.ndarray | None, label: str) -> np.ndarray 
     return sketch.image
 
 
-def verdicts(run, image: np.ndarray) -> tuple[int, np.ndarray]:
-    """Every model's answer as a small table; returns the teacher's class and probabilities."""
+def verdicts(run, image: np.ndarray) -> tuple[int | None, np.ndarray | None]:
+    """Every model's answer as a small table; returns the teacher's class and probabilities
+    (None, None in a run without a teacher)."""
     names = run.metrics["class_names"]
-    tp = ui.get_teacher(run).predict_proba(image[None])[0]
-    t = int(tp.argmax())
-    lines = ["| model | says | probability | agrees with the teacher |", "|---|---|---|---|",
-             f"| **teacher** ({run.metrics['teacher']['arch']}) | **{names[t]}** | "
-             f"{tp[t]:.0%} | |"]
+    if not run.has_teacher:
+        lines = ["| model | says | probability |", "|---|---|---|"]
+        t = tp = None
+    else:
+        tp = ui.get_teacher(run).predict_proba(image[None])[0]
+        t = int(tp.argmax())
+        lines = ["| model | says | probability | agrees with the teacher |",
+                 "|---|---|---|---|", f"| **teacher** ({run.metrics['teacher']['arch']}) | "
+                 f"**{names[t]}** | {tp[t]:.0%} | |"]
     for entry in run.metrics["students"]:
         sp = views.student_proba(run, entry["name"], image)
         s = int(sp.argmax())
-        mark = "✓" if s == t else "✗"
+        mark = "" if t is None else " ✓ |" if s == t else " ✗ |"
         lines.append(f"| {ui.student_title(run, entry['name'])} | **{names[s]}** | "
-                     f"{sp[s]:.0%} | {mark} |")
+                     f"{sp[s]:.0%} |{mark}")
     st.markdown("\n".join(lines))
     return t, tp
 
@@ -119,13 +124,16 @@ with ui.guard("the drawing page"):
         c1.image(pics.ink(image, max(1, 224 // shape[0])), width="stretch",
                  caption="exactly what the models see")
         t, tp = verdicts(run, image)
-        with c2:
-            views.teacher_evidence(run, image, t)
+        if t is not None:
+            with c2:
+                views.teacher_evidence(run, image, t)
     c1, c2 = st.columns(2, gap="large")
     student = views.pick_student(run, c1, "Explain the answer of")
     sp = views.student_proba(run, student, image)
-    c2.image(pics.proba_bars([("teacher", tp, pics.TEACHER), ("student", sp, pics.HIGHLIGHT)],
-                             run.metrics["class_names"]), width="stretch")
+    series = [("student", sp, pics.HIGHLIGHT)]
+    if tp is not None:
+        series.insert(0, ("teacher", tp, pics.TEACHER))
+    c2.image(pics.proba_bars(series, run.metrics["class_names"]), width="stretch")
     views.explain_student(run, student, image, where="draw")
     views.counterfactual_view(run, student, image, where="draw",
                               open_in_draw=lambda edit, label: ui.open_in_draw(run, edit, label))

@@ -44,19 +44,31 @@ def controls(run) -> tuple[str, str, int | None]:
     c1, c2, c3 = st.columns([2, 5, 1])
     student = views.pick_student(run, c1)
     p = run.predictions
-    y, t_pred = p["y_true"], p["teacher_proba"].argmax(1)
+    y, t_pred = p["y_true"], teacher_pred(run)
     s_pred = run.student_proba(student).argmax(1)
     class_names = run.metrics["class_names"]
     true_class = c3.selectbox("True class", [None, *range(len(class_names))], key="true_class",
                               format_func=lambda c: "all" if c is None else class_names[c],
                               persist_state="session")
     counts = filter_counts(y, t_pred, s_pred, true_class)
-    kind = c2.segmented_control("Show", list(FILTERS), default="all", key="filter",
+    kind = c2.segmented_control("Show", list(counts), default="all", key="filter",
                                 format_func=lambda k: f"{SHORT[k]} ({counts[k]})",
-                                help="; ".join(f"{SHORT[k]}: {v.lower()}"
-                                               for k, v in FILTERS.items()),
+                                help="; ".join(f"{SHORT[k]}: {FILTERS[k].lower()}"
+                                               for k in counts),
                                 persist_state="session") or "all"
-    return student, kind, true_class
+    return student, kind if kind in counts else "all", true_class
+
+
+def teacher_pred(run) -> np.ndarray | None:
+    return run.predictions["teacher_proba"].argmax(1) if run.has_teacher else None
+
+
+def reference(run) -> tuple[np.ndarray, str]:
+    """What a student's answers are set against under each digit: the teacher's answers, or
+    the true labels in a run without a teacher."""
+    p = run.predictions
+    return (p["teacher_proba"].argmax(1), "teacher") if run.has_teacher else (p["y_true"],
+                                                                              "true")
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -64,14 +76,15 @@ def grid_cells(key: tuple, student: str, shown: tuple[int, ...]) -> list[dict]:
     """The cells of a page of the grid: each digit's picture, both answers, a tooltip."""
     run = ui.run_from_key(key)
     p = run.predictions
-    t_pred, s_pred = p["teacher_proba"].argmax(1), run.student_proba(student).argmax(1)
+    (t_pred, who), s_pred = reference(run), run.student_proba(student).argmax(1)
     names = run.metrics["class_names"]
     uris = thumbnails(key)
     return [{"index": i, "src": uris[i], "differ": bool(t_pred[i] != s_pred[i]),
              "label": f"{names[t_pred[i]]}{'≠' if t_pred[i] != s_pred[i] else '='}"
                       f"{names[s_pred[i]]}",
-             "title": f"Digit #{i}: true {names[p['y_true'][i]]}, teacher "
-                      f"{names[t_pred[i]]}, student {names[s_pred[i]]}"} for i in shown]
+             "title": f"Digit #{i}: true {names[p['y_true'][i]]}"
+                      + (f", teacher {names[t_pred[i]]}" if who == "teacher" else "")
+                      + f", student {names[s_pred[i]]}"} for i in shown]
 
 
 def turned_page() -> None:
@@ -91,8 +104,8 @@ def grid(run, student: str, indices: np.ndarray, current: int) -> None:
         st.session_state["grid_page_for"] = (student, len(indices), current)
     page = max(0, min(st.session_state.get("grid_page", 0), pages - 1))
     shown = tuple(int(i) for i in indices[page * PER_PAGE:(page + 1) * PER_PAGE])
-    caption = (f"Page {page + 1} of {pages} · {len(indices)} digits · teacher = student under "
-               "each digit")
+    caption = (f"Page {page + 1} of {pages} · {len(indices)} digits · {reference(run)[1]} = "
+               "student under each digit")
     comp.digit_grid(grid_cells(ui.run_key(run), student, shown), current, COLUMNS, page, pages,
                     caption, key="digit_grid", on_click=clicked_in_grid, on_page=turned_page)
 
@@ -145,8 +158,17 @@ def header_parts(key: tuple, student: str, index: int) -> tuple[str, str]:
     p = run.predictions
     names = run.metrics["class_names"]
     image, y = p["x_test"][index], int(p["y_true"][index])
-    tp, sp = p["teacher_proba"][index], run.student_proba(student)[index]
-    t, s = int(tp.argmax()), int(sp.argmax())
+    sp = run.student_proba(student)[index]
+    s = int(sp.argmax())
+    if not run.has_teacher:
+        verdict = ":green[right]" if s == y else ":red[wrong]"
+        words = (f"**Digit #{index}** · true **{names[y]}** · student says **{names[s]}** "
+                 f"({sp[s]:.0%}) · {verdict} · no teacher in this run")
+        card = pics.digit_card(image, None, ("as the model sees it", ""),
+                               [("student", sp, pics.HIGHLIGHT)], names)
+        return words, card
+    tp = p["teacher_proba"][index]
+    t = int(tp.argmax())
     verdict = ":green[they agree]" if t == s else ":red[they disagree]"
     words = (f"**Digit #{index}** · true **{names[y]}** · teacher says **{names[t]}** "
              f"({tp[t]:.0%}) · student says **{names[s]}** ({sp[s]:.0%}) · {verdict}")
@@ -163,8 +185,10 @@ def header(run, student: str, index: int) -> None:
     words, card = header_parts(ui.run_key(run), student, index)
     st.markdown(words)
     st.image(card, width="stretch")
-    st.caption("Right: integrated gradients, how much each pixel's ink raised (red) or lowered "
-               "(blue) the teacher's score for its answer. Below: what each model believes.")
+    if run.has_teacher:
+        st.caption("Right: integrated gradients, how much each pixel's ink raised (red) or "
+                   "lowered (blue) the teacher's score for its answer. Below: what each model "
+                   "believes.")
 
 
 @st.fragment
@@ -172,7 +196,7 @@ def browse(run, student: str, kind: str, true_class: int | None) -> None:
     """Grid, digit and explanation: a click here reruns only this part of the page."""
     with ui.guard("the digit"):
         p = run.predictions
-        indices = select_samples(kind, p["y_true"], p["teacher_proba"].argmax(1),
+        indices = select_samples(kind, p["y_true"], teacher_pred(run),
                                  run.student_proba(student).argmax(1), true_class)
         left, right = st.columns([2, 3], gap="large")
         with right:

@@ -30,30 +30,44 @@ with ui.guard("the overview"):
                  for b in best_per_student(m)]
     else:
         shown = [(e, e, facts.baseline_of(e)) for e in facts.distilled]
+    # with a teacher: how often each student agrees with it; without: how accurate it is
+    metric = "agreement" if t is not None else "test_accuracy"
     cards = st.columns(1 + len(shown))
-    cards[0].metric("Teacher accuracy", f"{t['test_accuracy']:.1%}",
-                    help=f"{t['arch']} network, {t.get('parameters', 0):,} parameters, "
-                    f"trained {t['epochs']} epochs in {t.get('train_seconds', 0):.0f} s")
+    if t is not None:
+        cards[0].metric("Teacher accuracy", f"{t['test_accuracy']:.1%}",
+                        help=f"{t['arch']} network, {t.get('parameters', 0):,} parameters, "
+                        f"trained {t['epochs']} epochs in {t.get('train_seconds', 0):.0f} s")
+    else:
+        cards[0].metric("Teacher", "none", help="This run's students learned the true labels "
+                        "only (method ground-truth), so no network was trained.")
     for card, (entry, values, base) in zip(cards[1:], shown):
-        gain = values["agreement"] - base["agreement"] if base else None
+        gain = values[metric] - base[metric] if base else None
         name = entry.get("short_title", entry.get("title", entry["label"]))
         card.metric(f"{name} ({entry['label']})" if facts.is_sweep else name,
-                    f"{values['agreement']:.1%}",
+                    f"{values[metric]:.1%}",
                     delta=f"{gain * 100:+.1f} pt" if gain is not None else None,
-                    help=f"{entry.get('title', entry['label'])}: agrees with the teacher on "
-                    f"{values['agreement']:.1%} of test images. The change is against the "
-                    "same model trained on the true labels only."
+                    help=(f"{entry.get('title', entry['label'])}: agrees with the teacher on "
+                          f"{values['agreement']:.1%} of test images. The change is against "
+                          "the same model trained on the true labels only." if t is not None
+                          else f"{entry.get('title', entry['label'])}: right on "
+                          f"{values['test_accuracy']:.1%} of test images.")
                     + (" Mean over the sweep's seeds; its best size." if facts.is_sweep
                        else ""))
 
     pairs = [{"label": e.get("title", e["label"]) + (f" ({e['label']})" if facts.is_sweep
                                                       else ""),
               "distilled": values, "baseline": base} for e, values, base in shown]
-    st.markdown("##### How often each student agrees with the teacher")
-    st.html(charts.agreement_bars_html(pairs, t["test_accuracy"]))
-    st.caption(f"Students were taught with {method_phrase(m)}; the pale bars are the same "
-               f"models fitted to the true labels. Test set: {m['n_test']:,} images of "
-               f"{m['dataset']}. The Compare page has every number.")
+    if t is not None:
+        st.markdown("##### How often each student agrees with the teacher")
+        st.html(charts.agreement_bars_html(pairs))
+        st.caption(f"Students were taught with {method_phrase(m)}; the pale bars are the same "
+                   f"models fitted to the true labels. Test set: {m['n_test']:,} images of "
+                   f"{m['dataset']}. The Compare page has every number.")
+    else:
+        st.markdown("##### How often each student is right")
+        st.html(charts.agreement_bars_html(pairs, metric="test_accuracy"))
+        st.caption(f"Test set: {m['n_test']:,} images of {m['dataset']}. Train a run with a "
+                   "teacher (any other method) to see how closely a student can follow it.")
 
     links = st.columns(3)
     with links[0]:

@@ -52,6 +52,16 @@ def tiny_mnist_run(tmp_path_factory):
     return run_experiment(cfg, out=out)
 
 
+@pytest.fixture(scope="session")
+def tiny_truth_run(tmp_path_factory):
+    """A saved 28x28 run on the true labels alone: no teacher was trained."""
+    cfg = tiny_config("mnist5k", max_train=300, max_test=60, method="ground-truth",
+                      students=[StudentChoice("tree", {"max_leaf_nodes": 16}),
+                                StudentChoice("linear", {"max_iter": 50})])
+    out = tmp_path_factory.mktemp("runs") / "tiny-truth"
+    return run_experiment(cfg, out=out)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -253,12 +253,12 @@ def test_follows_counts_what_the_teacher_answers_on_each_edit(tiny_mnist_run):
         assert g["share"] == pytest.approx(follows / len(indices))
 
 
-def test_a_run_keeps_its_follows_figures(tiny_mnist_run, tmp_path, monkeypatch):
+def test_a_run_keeps_its_follows_figures(tiny_run, tmp_path, monkeypatch):
     import shutil
 
     from distill.explain import follows
     from distill.runs import Run, RunError
-    shutil.copytree(tiny_mnist_run.path, tmp_path / "run")
+    shutil.copytree(tiny_run.path, tmp_path / "run")
     run = Run(tmp_path / "run")
     assert run.follows is None
     monkeypatch.setattr(follows, "PER_GROUP", 2)
@@ -306,3 +306,39 @@ def test_report_follows_measures_and_keeps_the_figures(tiny_run, tmp_path, cli, 
     html = out.read_text()
     assert "keeps (disagreements)" in html and 'class="card"' not in html
     assert (tmp_path / "run" / "follows.json").exists()
+
+
+@pytest.fixture(scope="module")
+def straightening_students():
+    """Small students that read 28x28 digits straightened, fitted on a few hundred digits."""
+    from distill.data import load_dataset, subsample
+    from distill.students import make_student
+    data = subsample(load_dataset("mnist5k"), 300, 40)
+    students = {name: make_student(name, n_classes=10, deskew=True, **params).fit(
+        data.x_train, data.y_train) for name, params in (
+        ("tree", {"max_leaf_nodes": 24}), ("linear", {"max_iter": 60}), ("multinomial-nb", {}),
+        ("bernoulli-nb", {}), ("gaussian-nb", {}))}
+    return students, data.x_test
+
+
+@pytest.mark.parametrize("name", ["tree", "linear", "multinomial-nb", "bernoulli-nb",
+                                  "gaussian-nb"])
+def test_edits_convince_students_that_straighten_and_keep_the_slant(straightening_students,
+                                                                    name):
+    from distill.deskew import measure_skew
+    students, x = straightening_students
+    student = students[name]
+    found = 0
+    for image in x[:4]:
+        try:
+            edit = counterfactual(student, image)
+        except NoCounterfactual as err:
+            assert str(err)
+            continue
+        found += 1
+        check_valid(edit, student, image, edit.target)
+        assert "straightened" in edit.how
+        if "keeps the digit's slant" in edit.how:  # then it is read exactly as solved
+            before, after = measure_skew(image[None]), measure_skew(edit.image[None])
+            assert np.allclose(np.ravel(before), np.ravel(after), atol=1e-3)
+    assert found >= 3

@@ -57,3 +57,16 @@ def test_lean_in_words():
     assert lean_in_words(12.4) == "12° right"
     assert lean_in_words(-3.6) == "4° left"
     assert lean_in_words(0.3) == "0°"
+
+
+def test_a_large_set_is_straightened_once_and_handed_out_read_only(rng):
+    from distill import deskew as D
+    images = rng.random((D.REMEMBER, 12, 12)).astype(np.float32)
+    first = D.deskew(images)
+    assert D.deskew(images.copy()) is first  # the same pixels: remembered
+    assert not first.flags.writeable
+    changed = images.copy()
+    changed[0, 0, 0] += 0.5
+    again = D.deskew(changed)
+    assert again is not first and not np.array_equal(again[0], first[0])
+    np.testing.assert_array_equal(D.deskew(images[:10]), first[:10])  # small sets: computed

@@ -551,3 +551,37 @@ def svg_text(image) -> str:
     import base64
     url = image.proto.imgs[0].url
     return base64.b64decode(url.split(",", 1)[1]).decode()
+
+
+@pytest.fixture
+def truth_home(tiny_truth_run, tmp_path, monkeypatch):
+    folder = tmp_path / "runs"
+    shutil.copytree(tiny_truth_run.path, folder / "truth-run")
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(folder))
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "none")
+    return folder
+
+
+@pytest.mark.parametrize("page", ["overview", "compare", "explore", "draw", "runs"])
+def test_every_page_says_a_run_has_no_teacher_and_still_works(truth_home, page):
+    at = app(None if page == "overview" else page, run="truth-run")
+    assert not at.exception and not at.error
+    text = " ".join([m.value for m in at.markdown] + [i.value for i in at.info]
+                    + [c.value for c in at.caption])
+    if page == "overview":
+        assert "No teacher" in text and at.metric[0].value == "none"
+    if page == "compare":
+        assert "has no teacher" in text
+        assert not any(c.startswith("teacher") for c in at.dataframe[0].value["model"])
+    if page == "explore":
+        assert "no teacher in this run" in text
+        options = at.segmented_control(key="filter").options
+        assert len(options) == 2 and options[0] == "All (60)"
+        assert options[1].startswith("Student wrong")
+        assert "What would change its mind" in [h.value for h in at.subheader]
+    if page == "draw":
+        at.query_params["edit"] = "3"
+        at.run()
+        assert not at.exception and not at.error
+        table = next(m.value for m in at.markdown if m.value.startswith("| model"))
+        assert "teacher" not in table and len(table.splitlines()) == 2 + 2

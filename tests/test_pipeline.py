@@ -98,11 +98,69 @@ def test_soft_and_hard_methods_run(tmp_path):
         assert {s["method"] for s in m["students"]} == {method, "ground-truth"}
 
 
-def test_the_soft_tree_straightens_handwriting_only_unless_told():
-    assert params_for(StudentChoice("soft-tree"), "mnist5k") == {"deskew": True}
-    assert params_for(StudentChoice("soft-tree"), "fashion-mnist") == {"deskew": False}
-    assert params_for(StudentChoice("soft-tree"), "digits") == {"deskew": False}  # 8x8
+def test_every_student_straightens_handwriting_only_unless_told():
+    for name in ("soft-tree", "tree", "gaussian-nb", "bernoulli-nb", "linear"):
+        assert params_for(StudentChoice(name), "mnist5k") == {"deskew": True}
+        assert params_for(StudentChoice(name), "fashion-mnist") == {"deskew": False}
+        # 8x8: where it won (the tree, Bernoulli naive Bayes), not where it lost
+        assert params_for(StudentChoice(name), "digits") == {
+            "deskew": name in ("tree", "bernoulli-nb")}
     assert params_for(StudentChoice("soft-tree", {"deskew": True, "depth": 4}),
                       "fashion-mnist") == {"deskew": True, "depth": 4}
-    assert params_for(StudentChoice("tree", {"max_leaf_nodes": 8}), "fashion-mnist") == {
-        "max_leaf_nodes": 8}
+    assert params_for(StudentChoice("tree", {"max_leaf_nodes": 8}), "mnist5k") == {
+        "deskew": True, "max_leaf_nodes": 8}
+
+
+def test_work_beside_the_run_returns_its_result_and_stops_with_the_run():
+    import threading
+
+    from distill.pipeline import Beside
+    from distill.progress import check_stop
+
+    def count(report, should_stop):
+        for i in range(5):
+            report({"fraction": (i + 1) / 5})
+        return "maps"
+
+    with Beside(count) as beside:
+        seen = []
+        assert beside.wait(seen.append) == "maps"
+    started, stopped = threading.Event(), threading.Event()
+
+    def forever(report, should_stop):
+        started.set()
+        while True:
+            try:
+                check_stop(should_stop)
+            except Exception:
+                stopped.set()
+                raise
+            started.wait(0.01)
+
+    with pytest.raises(ZeroDivisionError), Beside(forever):  # the run fails meanwhile
+        started.wait()
+        1 / 0  # noqa: B018
+    assert stopped.is_set()  # leaving the block stopped the work
+
+    def broken(report, should_stop):
+        raise ValueError("no maps")
+
+    with Beside(broken) as beside, pytest.raises(ValueError, match="no maps"):
+        beside.wait(lambda f: None)
+
+
+def test_a_run_on_the_true_labels_trains_no_teacher(tmp_path):
+    from distill.config import plan
+    cfg = tiny_config("mnist5k", max_train=200, max_test=40, method="ground-truth",
+                      students=[StudentChoice("tree", {"max_leaf_nodes": 8})])
+    stages = []
+    run = run_experiment(cfg, out=tmp_path / "truth",
+                         progress=lambda e: stages.append(e.get("stage")))
+    assert "teacher" not in stages and "saliency" not in stages
+    assert plan(cfg) == ["data", "targets", "student:tree.ground-truth", "evaluate", "save"]
+    assert run.metrics["teacher"] is None and not run.has_teacher
+    assert not (run.path / "teacher.pt").exists() and not (run.path / "saliency.npz").exists()
+    assert "teacher_proba" not in run.predictions
+    (entry,) = run.metrics["students"]
+    assert entry["agreement"] is None and 0 < entry["test_accuracy"] <= 1
+    assert run.facts.best["name"] == "tree.ground-truth"

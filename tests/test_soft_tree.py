@@ -9,13 +9,13 @@ import torch
 from distill.data import load_dataset
 from distill.deskew import deskew, skew_of
 from distill.explain import explain
+from distill.explain.reading import as_read
 from distill.explain.soft_tree import (
     explain_soft_tree,
     filter_image,
     max_path,
     node_evidence,
     tree_layout,
-    tree_reads,
 )
 from distill.progress import Cancelled
 from distill.runs import load_student, save_student
@@ -93,14 +93,14 @@ def test_reads_straightened_digits_and_says_so(digits):
     raw = quick(epochs=2, deskew=False).fit(digits.x_train, digits.y_train)
     straight = quick(epochs=2).fit(digits.x_train, digits.y_train)
     image = digits.x_test[0]
-    np.testing.assert_array_equal(tree_reads(raw, image), image)
-    np.testing.assert_allclose(tree_reads(straight, image), deskew(image[None])[0])
+    np.testing.assert_array_equal(as_read(raw, image), image)
+    np.testing.assert_allclose(as_read(straight, image), deskew(image[None])[0])
     # the filters see the straightened digit: evidence and response are about it
     z = straight.responses(image[None])[0]
     assert node_evidence(straight, 0, image).sum() + straight.biases_[0] == pytest.approx(
         z[0], abs=1e-4)
-    assert explain_soft_tree(raw, image)["straightened"] is None
-    info = explain_soft_tree(straight, image)["straightened"]
+    assert explain(raw, image)["straightened"] is None
+    info = explain(straight, image)["straightened"]
     assert info["degrees"] == pytest.approx(skew_of(image).degrees)
     with pytest.raises(ValueError, match="deskew=False"):
         quick(epochs=1).fit(digits.x_train.reshape(400, -1), digits.y_train)

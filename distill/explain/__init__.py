@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .evidence import evidence
+from .reading import straightening
 from .soft_tree import explain_soft_tree
 from .tree import decision_path
 
@@ -43,4 +44,5 @@ def explain(student, image: np.ndarray, versus: int | None = None) -> dict:
         explainer = EXPLAINERS[student.kind]
     except KeyError:
         raise ValueError(f"no explanation for students of kind {student.kind!r}") from None
-    return {"kind": student.kind, **explainer(student, image, versus=versus)}
+    return {"kind": student.kind, **explainer(student, image, versus=versus),
+            "straightened": straightening(student, image)}

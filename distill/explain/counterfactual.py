@@ -170,147 +170,93 @@ def _single_bound(row: np.ndarray, x0: np.ndarray, lower: float) -> float:
 
 
 # --------------------------------------------------------------------------------------
-# decision trees
+# how the student reads the digit: the edit is solved on the pixels, the model's conditions
+# are on the digit as read. Straightening is linear while the digit's slant and centre stay
+# as measured, so each solver gets that map and those conditions; with them the answer is
+# exact among edits that keep the slant, and without them (none exists) the straightening
+# is measured anew on each edit until the student's real answer holds.
 
 
-def _tree_conditions(tree: TreeStudent, leaf: int, parents: dict[int, tuple[int, bool]]):
-    """The (feature, threshold, goes right) of every split on the way to ``leaf``."""
-    steps, node = [], leaf
-    while node in parents:
-        parent, right = parents[node]
-        steps.append((int(tree.feature_[parent]), float(tree.threshold_[parent]), right))
-        node = parent
-    return steps[::-1]
+@dataclass
+class Reading:
+    matrix: object  # (P, P) sparse: pixels -> the digit as the student reads it
+    keep: tuple[np.ndarray, np.ndarray] | None  # rows @ x >= lower keep the slant (or None)
 
 
-def _tree(tree: TreeStudent, image: np.ndarray, target: int) -> Counterfactual:
-    h, w = tree.image_shape_
-    x0 = image.reshape(-1).astype(np.float64)
-    parents = {}
-    for node in range(len(tree.children_left_)):
-        if tree.children_left_[node] >= 0:
-            parents[int(tree.children_left_[node])] = (node, False)
-            parents[int(tree.children_right_[node])] = (node, True)
-    leaves = [n for n in range(len(tree.children_left_))
-              if tree.children_left_[n] < 0 and int(tree.value_[n].argmax()) == target]
-    if not leaves:
-        raise NoCounterfactual(f"no leaf of this tree predicts class {target}")
-    masks = _rect_rows(tree.rects_, h, w)
-    plans = {}
-    for leaf in leaves:
-        steps = _tree_conditions(tree, leaf, parents)
-        plans[leaf] = (np.stack([masks[f] * (1 if right else -1) for f, _, right in steps]),
-                       np.array([_split_bound(t, right) for _, t, right in steps]))
-    best, solved = _best_leaf(x0, plans)
-    if best is None:
-        raise NoCounterfactual(f"no edit of the pixels reaches a leaf of class {target}")
-    leaf, x = best
-    edited = x.reshape(h, w).astype(np.float32)
-    answer = _answer(tree, edited)
-    if int(tree.apply(edited[None])[0]) != leaf or answer != target:
-        raise NoCounterfactual("the edit found does not reach its leaf when read back")
-    return Counterfactual(target, edited, image, answer, leaf=leaf,
-                          how=f"linear programs over the {len(leaves)} leaves of class "
-                              f"{target} ({solved} solved, the rest ruled out by a lower "
-                              "bound): the smallest edit")
+MARGINS = (1e-3, 1e-2, 4e-2, 0.1)  # how far past a boundary, tried in turn
+SECONDS = 3.0  # an integer program's time limit; past it, the best edit found so far
+_UNPROVEN = ": an edit that works, without a proof that none is smaller"
 
 
-def _best_leaf(x0: np.ndarray, plans: dict, keep: tuple | None = None):
-    """The leaf whose conditions (rows @ x >= lower) the smallest edit of ``x0`` meets, and
-    that edit, searching leaves from the lowest lower bound and stopping when no leaf left
-    can beat the best found (so the answer is exact); ``keep`` adds conditions every edit
-    meets. Returns ((leaf, x) or None, how many programs were solved)."""
-    ranked = sorted((max(_single_bound(r, x0, lo) for r, lo in zip(rows, lower)), leaf)
-                    for leaf, (rows, lower) in plans.items())
-    best, cost, solved = None, np.inf, 0
-    for bound, leaf in ranked:
-        if bound >= cost - 1e-9:
-            break
-        rows, lower = plans[leaf]
-        pixels = None
-        if keep is not None:
-            rows, lower = np.vstack([rows, keep[0]]), np.concatenate([lower, keep[1]])
-        else:
-            pixels = np.flatnonzero(np.abs(rows).sum(0) > 0)
-        found = _smallest_edit(x0, rows, lower, pixels)
-        solved += 1
-        if found is not None and found[1] < cost:
-            best, cost = (leaf, found[0]), found[1]
-    return best, solved
-
-
-def _split_bound(threshold: float, right: bool) -> float:
-    """The bound of ``±mean >= bound`` that sends a digit to a split's right (mean >
-    threshold) or left (mean <= threshold) side, with room for float32 reading; ink is never
-    negative, so a left side at threshold 0 means no ink at all, exactly."""
-    if right:
-        return threshold + MARGIN
-    return -(threshold - min(MARGIN, max(threshold, 0.0) / 2))
-
-
-def _rect_rows(rects: np.ndarray, h: int, w: int) -> np.ndarray:
-    """(F, H*W): each feature as the weights of its mean over the pixels."""
-    rows = np.zeros((len(rects), h * w))
-    for i, (t, l, b, r) in enumerate(rects):
-        mask = np.zeros((h, w))
-        mask[t:b, l:r] = 1.0 / ((b - t) * (r - l))
-        rows[i] = mask.ravel()
-    return rows
-
-
-# --------------------------------------------------------------------------------------
-# the soft tree
-
-
-def _soft_tree(tree: SoftTreeStudent, image: np.ndarray, target: int) -> Counterfactual:
-    """Exact among edits that keep the digit's slant and centre of ink, so that it is
-    straightened exactly as before; when none exists, re-solve from each edit's own
-    straightening until the student's real answer holds."""
+def _solve(student, image: np.ndarray, target: int, solve, describe: str,
+           exact: bool = True) -> Counterfactual:
+    """Run ``solve(reading, margin) -> (x flat, leaf or None) | None`` until the student
+    really answers ``target`` on the edit (read back as float32, straightened anew).
+    ``exact``: ``solve`` finds the smallest edit (a proven optimum), not just one."""
+    smallest = ": the smallest edit" if exact else _UNPROVEN
     from ..deskew import deskew_matrix
-    h, w = tree.image_shape_
-    leaves = [j for j, d in enumerate(tree.leaf_distributions()) if int(d.argmax()) == target]
-    if not leaves:
-        raise NoCounterfactual(f"no leaf of this soft tree predicts class {target}")
-    x0 = image.reshape(-1).astype(np.float64)
-    straightens = tree.deskew and image.sum() > 1e-6
-    keep = _lean_rows(image) if straightens else None
+    h, w = image.shape
+    straightens = getattr(student, "deskew", False) and image.sum() > 1e-6
+    if not straightens:
+        plain = Reading(sparse.identity(h * w, format="csr"), None)
+        for margin in MARGINS:
+            found = solve(plain, margin)
+            if found is None:
+                break
+            edit = _checked(student, image, target, *found, exact=exact)
+            if edit is not None:
+                edit.how = describe + (smallest if edit.exact else _UNPROVEN)
+                return edit
+        raise NoCounterfactual(f"no edit of the pixels makes it answer class {target}")
+    kept = Reading(deskew_matrix(image), _lean_rows(image))
+    for margin in MARGINS:
+        found = solve(kept, margin)
+        if found is None:
+            break  # no edit keeps the slant: let it change below
+        edit = _checked(student, image, target, *found, exact=exact)
+        if edit is not None:
+            edit.how = (describe + ", on the digit as the student reads it (straightened)"
+                        + (": the smallest edit that keeps the digit's slant and centre of ink"
+                           if edit.exact else _UNPROVEN))
+            return edit
     base = image
-    for margin in (1e-3, 1e-2, 4e-2, 0.1, 0.2):
-        read = deskew_matrix(base) if tree.deskew else sparse.identity(h * w, format="csr")
-        plans = _soft_paths(tree, leaves, read, margin)
-        best, _ = _best_leaf(x0, plans, keep)
-        if best is None and keep is not None:  # no edit keeps the slant: let it change
-            keep = None
-            best, _ = _best_leaf(x0, plans)
-        if best is None:
+    for margin in MARGINS:
+        found = solve(Reading(deskew_matrix(base), None), margin)
+        if found is None:
             break
-        edited = best[1].reshape(h, w).astype(np.float32)
-        if _answer(tree, edited) == target:
-            return Counterfactual(target, edited, image, target,
-                                  leaf=int(tree.apply(edited[None])[0]), exact=keep is not None
-                                  or not straightens, how=_soft_how(len(leaves), target,
-                                                                     straightens, keep))
-        base = edited if keep is None else base  # straightened anew it missed: solve from it
-    raise NoCounterfactual("no edit was found that this soft tree, straightening the edited "
-                           f"digit anew, reads as class {target}")
+        edit = _checked(student, image, target, *found, exact=False)
+        if edit is not None:
+            edit.how = (describe + ", on the digit as the student reads it; no edit keeps the "
+                        "slant, so the straightening was measured anew on the edit: an edit "
+                        "that works, without a proof that none is smaller")
+            return edit
+        base = found[0].reshape(h, w).astype(np.float32)  # solve again from its straightening
+    raise NoCounterfactual(f"no edit was found that the student, straightening the edited digit "
+                           f"anew, reads as class {target}")
 
 
-def _soft_paths(tree: SoftTreeStudent, leaves: list[int], read, margin: float) -> dict:
-    """Each leaf's max-path conditions on the pixels, read through ``read`` (P x P): a node
-    goes right when its response w . (read @ x) + b > 0."""
-    seen = np.asarray((read.T @ tree.filters_.astype(np.float64).T).T)  # (n_inner, P)
-    biases = tree.biases_.astype(np.float64)
-    plans = {}
-    for leaf in leaves:
-        node, rows, lower = leaf + 2 ** tree.depth - 1, [], []
-        while node > 0:
-            parent = (node - 1) // 2
-            sign = 1 if node == 2 * parent + 2 else -1
-            rows.append(sign * seen[parent])
-            lower.append(margin - sign * biases[parent])
-            node = parent
-        plans[leaf] = (np.stack(rows), np.array(lower))
-    return plans
+def _checked(student, image: np.ndarray, target: int, x: np.ndarray, leaf: int | None,
+             proven: bool = True, exact: bool = True) -> Counterfactual | None:
+    """The edit as a Counterfactual when the student really answers ``target`` on it (and
+    reaches ``leaf``, for trees); else None. ``proven``: the solver proved it smallest."""
+    exact = exact and proven
+    edited = np.clip(x, 0, 1).reshape(image.shape).astype(np.float32)
+    if _answer(student, edited) != target:
+        return None
+    if leaf is not None and int(student.apply(edited[None])[0]) != leaf:
+        return None
+    return Counterfactual(target, edited, image, target, leaf=leaf, exact=exact)
+
+
+def _through(rows: np.ndarray, reading: Reading) -> np.ndarray:
+    """Conditions on the digit as read (rows @ r), as conditions on the pixels (rows @ D)."""
+    return np.asarray((reading.matrix.T @ np.asarray(rows, np.float64).T).T)
+
+
+def _with_keep(rows: np.ndarray, lower: np.ndarray, reading: Reading):
+    if reading.keep is None:
+        return rows, lower
+    return np.vstack([rows, reading.keep[0]]), np.concatenate([lower, reading.keep[1]])
 
 
 def _lean_rows(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -334,120 +280,268 @@ def _lean_rows(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(out), np.array(lower)
 
 
-def _soft_how(n_leaves: int, target: int, straightens: bool, keep) -> str:
-    how = f"linear programs over the max paths of the {n_leaves} leaves of class {target}"
-    if not straightens:
-        return how + ": the smallest edit"
-    if keep is not None:
-        return how + (": the smallest edit that keeps the digit's slant and centre of ink, "
-                      "so that it is straightened as before")
-    return how + (": no edit keeps the slant, so the straightening was measured anew on the "
-                  "edit; an edit that works, without a proof that none is smaller")
+# --------------------------------------------------------------------------------------
+# trees: a leaf is a set of linear conditions; search the leaves of the target class
+
+
+def _best_leaf(x0: np.ndarray, plans: dict, reading: Reading):
+    """The leaf whose conditions (rows @ x >= lower) the smallest edit of ``x0`` meets, and
+    that edit, searching leaves from the lowest lower bound and stopping when no leaf left
+    can beat the best found (so the answer is exact). Returns (x, leaf) or None."""
+    ranked = sorted((max(_single_bound(r, x0, lo) for r, lo in zip(rows, lower)), leaf)
+                    for leaf, (rows, lower) in plans.items())
+    best, cost = None, np.inf
+    for bound, leaf in ranked:
+        if bound >= cost - 1e-9:
+            break
+        rows, lower = _with_keep(*plans[leaf], reading)
+        pixels = None if reading.keep is not None else np.flatnonzero(np.abs(rows).sum(0) > 0)
+        found = _smallest_edit(x0, rows, lower, pixels)
+        if found is not None and found[1] < cost:
+            best, cost = (found[0], leaf), found[1]
+    return best
+
+
+def _tree(tree: TreeStudent, image: np.ndarray, target: int) -> Counterfactual:
+    h, w = tree.image_shape_
+    x0 = image.reshape(-1).astype(np.float64)
+    parents = {}
+    for node in range(len(tree.children_left_)):
+        if tree.children_left_[node] >= 0:
+            parents[int(tree.children_left_[node])] = (node, False)
+            parents[int(tree.children_right_[node])] = (node, True)
+    leaves = [n for n in range(len(tree.children_left_))
+              if tree.children_left_[n] < 0 and int(tree.value_[n].argmax()) == target]
+    if not leaves:
+        raise NoCounterfactual(f"no leaf of this tree predicts class {target}")
+    masks = _rect_rows(tree.rects_, h, w)
+    steps = {leaf: _tree_conditions(tree, leaf, parents) for leaf in leaves}
+
+    def solve(reading: Reading, margin: float):
+        seen = _through(masks[tree.used_features()], reading)
+        row_of = {f: i for i, f in enumerate(tree.used_features())}
+        plans = {leaf: (np.stack([seen[row_of[f]] * (1 if right else -1)
+                                  for f, _, right in path]),
+                        np.array([_split_bound(t, right, margin / 10) for _, t, right in path]))
+                 for leaf, path in steps.items()}
+        return _best_leaf(x0, plans, reading)
+
+    return _solve(tree, image, target, solve,
+                  f"linear programs over the {len(leaves)} leaves of class {target}, pruned "
+                  "by a lower bound")
+
+
+def _tree_conditions(tree: TreeStudent, leaf: int, parents: dict[int, tuple[int, bool]]):
+    """The (feature, threshold, goes right) of every split on the way to ``leaf``."""
+    steps, node = [], leaf
+    while node in parents:
+        parent, right = parents[node]
+        steps.append((int(tree.feature_[parent]), float(tree.threshold_[parent]), right))
+        node = parent
+    return steps[::-1]
+
+
+def _split_bound(threshold: float, right: bool, margin: float = MARGIN) -> float:
+    """The bound of ``±mean >= bound`` that sends a digit to a split's right (mean >
+    threshold) or left (mean <= threshold) side, with room for float32 reading; ink is never
+    negative, so a left side at threshold 0 means no ink at all, exactly."""
+    if right:
+        return threshold + margin
+    return -(threshold - min(margin, max(threshold, 0.0) / 2))
+
+
+def _rect_rows(rects: np.ndarray, h: int, w: int) -> np.ndarray:
+    """(F, H*W): each feature as the weights of its mean over the pixels."""
+    rows = np.zeros((len(rects), h * w))
+    for i, (t, l, b, r) in enumerate(rects):
+        mask = np.zeros((h, w))
+        mask[t:b, l:r] = 1.0 / ((b - t) * (r - l))
+        rows[i] = mask.ravel()
+    return rows
+
+
+def _soft_tree(tree: SoftTreeStudent, image: np.ndarray, target: int) -> Counterfactual:
+    """A max path is a set of linear conditions on the digit as read (w . r + b > 0 to go
+    right): the same leaf search as for trees."""
+    leaves = [j for j, d in enumerate(tree.leaf_distributions()) if int(d.argmax()) == target]
+    if not leaves:
+        raise NoCounterfactual(f"no leaf of this soft tree predicts class {target}")
+    x0 = image.reshape(-1).astype(np.float64)
+    filters = tree.filters_.astype(np.float64)
+    biases = tree.biases_.astype(np.float64)
+
+    def solve(reading: Reading, margin: float):
+        seen = _through(filters, reading)  # (n_inner, P)
+        plans = {}
+        for leaf in leaves:
+            node, rows, lower = leaf + 2 ** tree.depth - 1, [], []
+            while node > 0:
+                parent = (node - 1) // 2
+                sign = 1 if node == 2 * parent + 2 else -1
+                rows.append(sign * seen[parent])
+                lower.append(margin - sign * biases[parent])
+                node = parent
+            plans[leaf] = (np.stack(rows), np.array(lower))
+        found = _best_leaf(x0, plans, reading)
+        return None if found is None else (found[0], None)  # the leaf is checked by predict
+
+    edit = _solve(tree, image, target, solve,
+                  f"linear programs over the max paths of the {len(leaves)} leaves of class "
+                  f"{target}, pruned by a lower bound")
+    edit.leaf = int(tree.apply(edit.image[None])[0])
+    return edit
 
 
 # --------------------------------------------------------------------------------------
 # naive Bayes and logistic regression
 
 
-def _class_rows(student: FlatStudent) -> tuple[np.ndarray, np.ndarray]:
-    """Per seen class index, weights and offset of a score linear in the pixels."""
-    m = student.model_
-    if student.kind == "linear":
-        return m.coef_.astype(np.float64), m.intercept_.astype(np.float64)
-    return m.feature_log_prob_.astype(np.float64), m.class_log_prior_.astype(np.float64)
-
-
-def _linear_scores(student: FlatStudent, image: np.ndarray, target: int) -> Counterfactual:
-    weights, offsets = _class_rows(student)
+def _seen_index(student: FlatStudent, target: int) -> tuple[int, list[int]]:
     seen = list(np.asarray(student.model_.classes_).astype(int))
     if target not in seen:
         raise NoCounterfactual(f"class {target} was never seen in training")
     t = seen.index(target)
-    if len(seen) == 2 and student.kind == "linear":  # one weight row: sign(w . x + b)
-        rows = np.stack([weights[0] * (1 if t == 1 else -1)])
-        lower = np.array([MARGIN - offsets[0] if t == 1 else MARGIN + offsets[0]])
+    return t, [c for c in range(len(seen)) if c != t]
+
+
+def _linear_scores(student: FlatStudent, image: np.ndarray, target: int) -> Counterfactual:
+    """Logistic regression and multinomial naive Bayes score each class linearly in the
+    pixels: beating every other class is one linear program."""
+    m = student.model_
+    if student.kind == "linear":
+        weights, offsets = m.coef_.astype(np.float64), m.intercept_.astype(np.float64)
     else:
-        others = [c for c in range(len(seen)) if c != t]
-        rows = weights[t] - weights[others]
-        lower = MARGIN - (offsets[t] - offsets[others])
+        weights, offsets = m.feature_log_prob_.astype(np.float64), \
+            m.class_log_prior_.astype(np.float64)
+    t, others = _seen_index(student, target)
+    if len(weights) == 1:  # two classes, one weight row: sign(w . x + b)
+        sign = 1 if t == 1 else -1
+        rows, lower = weights * sign, np.array([-sign * offsets[0]])
+    else:
+        rows, lower = weights[t] - weights[others], -(offsets[t] - offsets[others])
     x0 = image.reshape(-1).astype(np.float64)
-    for margin in (0, 1e-3, 1e-2):
-        found = _smallest_edit(x0, rows, lower + margin)
-        if found is None:
-            raise NoCounterfactual(f"no edit within [0, 1] makes it score class {target} first")
-        edited = found[0].reshape(image.shape).astype(np.float32)
-        if _answer(student, edited) == target:
-            return Counterfactual(target, edited, image, target, how=(
-                "one linear program: the class scores are linear in the pixels, so this is "
-                "the smallest edit"))
-    raise NoCounterfactual("the edit found is too close to a tie to hold when read back")
+
+    def solve(reading: Reading, margin: float):
+        found = _smallest_edit(x0, *_with_keep(_through(rows, reading), lower + margin,
+                                               reading))
+        return None if found is None else (found[0], None)
+
+    return _solve(student, image, target, solve, "one linear program (the class scores are "
+                  "linear in the pixels)")
 
 
 def _bernoulli(student: FlatStudent, image: np.ndarray, target: int) -> Counterfactual:
+    """Bernoulli naive Bayes scores which pixels (as read) are inked past ``binarize``: an
+    integer program over which of them cross it, tied to the pixels by linear conditions."""
     m = student.model_
-    seen = list(np.asarray(m.classes_).astype(int))
-    if target not in seen:
-        raise NoCounterfactual(f"class {target} was never seen in training")
-    t = seen.index(target)
-    x0 = image.reshape(-1).astype(np.float64)
-    on = x0 > m.binarize
+    t, others = _seen_index(student, target)
     logp = m.feature_log_prob_
     log_odds = logp - np.log1p(-np.exp(logp))  # (C, P): what inking a pixel adds
-    score = m.class_log_prior_ + np.log1p(-np.exp(logp)).sum(1) + log_odds @ on
-    others = [c for c in range(len(seen)) if c != t]
-    flip_sign = np.where(on, -1.0, 1.0)  # flipping a pixel turns it on (+1) or off (-1)
-    rows = (log_odds[t] - log_odds[others]) * flip_sign  # (C-1, P)
-    lower = MARGIN - (score[t] - score[others])
-    up = min(1.0, m.binarize + 1e-3)
-    cost = np.where(on, x0 - (m.binarize - 1e-6), np.maximum(up - x0, 1e-6))
+    base = m.class_log_prior_ + np.log1p(-np.exp(logp)).sum(1)  # every pixel empty
+    score_rows = log_odds[t] - log_odds[others]  # (C-1, P) on the inked indicators
+    x0 = image.reshape(-1).astype(np.float64)
+
+    def solve(reading: Reading, margin: float):
+        lower = margin - (base[t] - base[others])
+        if reading.keep is None and not getattr(student, "deskew", False):
+            return _flip_program(x0, m.binarize, score_rows, lower)
+        return _inked_program(x0, reading, m.binarize, score_rows, lower)
+
+    return _solve(student, image, target, solve, "an integer program over which pixels cross "
+                  f"the ink threshold {m.binarize:g}")
+
+
+def _flip_program(x0: np.ndarray, threshold: float, score_rows: np.ndarray,
+                  lower: np.ndarray):
+    """The pixels read as they are: choose which to flip across the threshold, each at its
+    own cost (to just past the threshold), so that score_rows @ inked >= lower."""
+    on = x0 > threshold
+    sign = np.where(on, -1.0, 1.0)  # flipping turns a pixel off (-1) or on (+1)
+    up, down = min(1.0, threshold + 1e-3), threshold - 1e-6  # float32 reading keeps them
+    cost = np.where(on, x0 - down, np.maximum(up - x0, 1e-6))
     result = milp(cost, integrality=np.ones(len(x0)), bounds=Bounds(0, 1),
-                  constraints=LinearConstraint(rows, lower, np.inf))
-    if result.status != 0:
-        raise NoCounterfactual(f"no choice of inked pixels makes it answer class {target}")
+                  constraints=LinearConstraint(score_rows * sign, lower - score_rows @ on,
+                                               np.inf), options={"time_limit": SECONDS})
+    if result.x is None or result.status not in (0, 1):
+        return None
     flips = result.x > 0.5
     x = x0.copy()
-    x[flips & on] = m.binarize - 1e-6
+    x[flips & on] = down
     x[flips & ~on] = up
-    edited = np.clip(x, 0, 1).reshape(image.shape).astype(np.float32)
-    if _answer(student, edited) != target:
-        raise NoCounterfactual("the edit found does not hold when read back")
-    return Counterfactual(target, edited, image, target, how=(
-        f"an integer program over which pixels cross the ink threshold {m.binarize:g} "
-        f"({int(flips.sum())} do): the smallest edit"))
+    return x, None, result.status == 0
 
 
-def _gaussian(student: FlatStudent, image: np.ndarray, target: int,
-              steps: int = 30) -> Counterfactual:
+def _inked_program(x0: np.ndarray, reading: Reading, threshold: float, score_rows: np.ndarray,
+                   lower: np.ndarray):
+    """min sum|x - x0| over x in [0, 1] and inked b in {0, 1}^P with score_rows @ b >= lower,
+    where b_j = 1 exactly when (D x)_j > threshold (to within a small gap)."""
+    n = len(x0)
+    d = sparse.csr_matrix(reading.matrix)
+    gap = 1e-3
+    eye = sparse.identity(n, format="csr")
+    zero = sparse.csr_matrix((score_rows.shape[0], n))
+    # variables: u (n), v (n), b (n); x = x0 + u - v
+    blocks = [sparse.hstack([zero, zero, sparse.csr_matrix(score_rows)])]
+    lows, highs = [lower], [np.full(len(lower), np.inf)]
+    dx0 = d @ x0
+    # b = 1 -> D x >= threshold + gap ; b = 0 -> D x <= threshold - a hair (float32 reading)
+    below = threshold - (0.0 if reading.keep is None else 1e-5)
+    blocks.append(sparse.hstack([d, -d, -(threshold + gap) * eye]))
+    lows.append(-dx0)
+    highs.append(np.full(n, np.inf))
+    blocks.append(sparse.hstack([d, -d, -(1.0 - below) * eye]))
+    lows.append(np.full(n, -np.inf))
+    highs.append(below - dx0)
+    if reading.keep is not None:
+        rows, low = reading.keep
+        blocks.append(sparse.hstack([sparse.csr_matrix(rows), sparse.csr_matrix(-rows),
+                                     sparse.csr_matrix((len(rows), n))]))
+        lows.append(low - rows @ x0)
+        highs.append(np.full(len(low), np.inf))
+    constraints = LinearConstraint(sparse.vstack(blocks).tocsr(), np.concatenate(lows),
+                                   np.concatenate(highs))
+    cost = np.concatenate([np.ones(2 * n), np.zeros(n)])
+    bounds = Bounds(np.zeros(3 * n), np.concatenate([1 - x0, x0, np.ones(n)]))
+    integrality = np.concatenate([np.zeros(2 * n), np.ones(n)])
+    result = milp(cost, integrality=integrality, bounds=bounds, constraints=constraints,
+                  options={"time_limit": SECONDS})
+    if result.x is None or result.status not in (0, 1):
+        return None
+    return x0 + result.x[:n] - result.x[n:2 * n], None, result.status == 0
+
+
+def _gaussian(student: FlatStudent, image: np.ndarray, target: int) -> Counterfactual:
     """Quadratic class scores: linearise at the current digit, take the smallest edit that
     would do it within a trust region, repeat until the student answers the target."""
     m = student.model_
-    seen = list(np.asarray(m.classes_).astype(int))
-    if target not in seen:
-        raise NoCounterfactual(f"class {target} was never seen in training")
-    t = seen.index(target)
-    others = [c for c in range(len(seen)) if c != t]
-    x = image.reshape(-1).astype(np.float64)
-    region = 0.25
-    for _ in range(steps):
-        log_var = np.log(m.var_)
-        z = (x - m.theta_) ** 2 / m.var_
-        score = np.log(m.class_prior_) - 0.5 * (log_var + z).sum(1)  # up to a shared constant
-        grad = -(x - m.theta_) / m.var_  # (C, P)
-        rows = grad[t] - grad[others]
-        lower = MARGIN - (score[t] - score[others]) + rows @ x
-        lo, hi = np.maximum(0, x - region), np.minimum(1, x + region)
-        local = _smallest_edit_in(x, rows, lower, lo, hi)
-        if local is not None:
+    t, others = _seen_index(student, target)
+    x0 = image.reshape(-1).astype(np.float64)
+    log_prior, log_var = np.log(m.class_prior_), np.log(m.var_).sum(1)
+
+    def solve(reading: Reading, margin: float, steps: int = 30):
+        d = reading.matrix
+        x, region = x0.copy(), 0.25
+        for _ in range(steps):
+            r = d @ x
+            z = ((r - m.theta_) ** 2 / m.var_).sum(1)
+            score = log_prior - 0.5 * (log_var + z)
+            grad = _through(-(r - m.theta_) / m.var_, reading)  # (C, P) through the reading
+            rows = grad[t] - grad[others]
+            lower = margin - (score[t] - score[others]) + rows @ x
+            rows, lower = _with_keep(rows, lower, reading)
+            local = _smallest_edit_in(x, rows, lower, np.maximum(0, x - region),
+                                      np.minimum(1, x + region))
+            if local is None:
+                region = min(1.0, region * 2)
+                continue
             x = local
-        edited = x.reshape(image.shape).astype(np.float32)
-        if _answer(student, edited) == target:
-            return Counterfactual(target, edited, image, target, exact=False, how=(
-                "Gaussian naive Bayes scores are quadratic in the pixels: a sequence of "
-                "linear programs on the linearised scores found an edit that works, without "
-                "a proof that none is smaller"))
-        if local is None:
-            region = min(1.0, region * 2)
-    raise NoCounterfactual(f"no edit was found that makes it answer class {target}")
+            if _answer(student, x.reshape(image.shape)) == target:
+                return x, None
+        return None
+
+    return _solve(student, image, target, solve, "Gaussian naive Bayes scores are quadratic "
+                  "in the pixels: a sequence of linear programs on the linearised scores",
+                  exact=False)
 
 
 def _smallest_edit_in(x0, rows, lower, lo, hi) -> np.ndarray | None:

@@ -51,7 +51,8 @@ def _names(tree: TreeStudent, class_names: list[str] | None) -> list[str]:
 
 def leaf_label(tree: TreeStudent, node: int, names: list[str]) -> str:
     leaf = leaf_info(tree, node)
-    return f"predicts {names[leaf.prediction]}\n{leaf.purity:.0%} pure · {leaf.samples:.0f} samples"
+    return (f"predicts {names[leaf.prediction]} ({leaf.probability:.0%})\n"
+            f"{leaf.samples:.0f} samples")
 
 
 def collapsed_label(tree: TreeStudent, node: int, names: list[str],
@@ -71,7 +72,7 @@ def short_label(tree: TreeStudent, node: int, names: list[str]) -> str:
     leaf's class, share and samples."""
     if tree.children_left_[node] < 0:
         leaf = leaf_info(tree, node)
-        return f"{names[leaf.prediction]} · {leaf.purity:.0%}\n{leaf.samples:.0f}"
+        return f"{names[leaf.prediction]} · {leaf.probability:.0%}\n{leaf.samples:.0f}"
     where = describe_rect(tree.rects_[tree.feature_[node]], tree.image_shape_)
     where = where.replace("the whole ", "").replace("columns", "cols").replace(", ", "\n")
     return f"{where}\n> {percent(tree.threshold_[node])}?"

@@ -22,6 +22,7 @@ from ..students import (
     LinearStudent,
     MultinomialNBStudent,
 )
+from .reading import as_read
 
 
 @dataclass
@@ -105,8 +106,9 @@ def _pixel_terms(student: FlatStudent, x: np.ndarray, a: int, b: int) -> tuple[n
 
 
 def evidence(student: FlatStudent, image: np.ndarray, versus: int | None = None) -> Evidence:
-    """Per-pixel evidence for the predicted class against ``versus`` (default: the runner-up)."""
-    x = np.asarray(image, dtype=np.float64).reshape(-1)
+    """Per-pixel evidence for the predicted class against ``versus`` (default: the runner-up),
+    on the digit as the student reads it (straightened when it straightens)."""
+    x = as_read(student, image).astype(np.float64).reshape(-1)
     classes = _model_classes(student)
     log_post = student.model_.predict_log_proba(x[None])[0]  # the model's own rows
     order = np.argsort(-log_post, kind="stable")

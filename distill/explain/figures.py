@@ -9,18 +9,20 @@ import numpy as np
 from .. import pictures as pics
 from . import explain
 from .drawing import tree_dot
-from .soft_tree import filter_image, node_evidence, tree_reads
+from .reading import as_read, straightening
+from .soft_tree import filter_image, node_evidence
 from .tree import decision_path, path_in_words, path_overlay
 
 
 def tree_figure(tree, image: np.ndarray, names: list[str], view: str = "path",
                 depth: int = 3, key: str = "") -> dict:
-    """The DOT drawing (``key`` prefixes its node names), the regions on the digit, the path
-    in words (lines), and the tree's size."""
+    """The DOT drawing (``key`` prefixes its node names), the regions on the digit as the
+    tree reads it, the path in words (lines), and the tree's size."""
     path = decision_path(tree, image)
     return {"dot": tree_dot(tree, path, view=view, max_depth=depth, class_names=names,
                             key=key),
-            "regions": pics.with_regions(image, path_overlay(path)),
+            "regions": pics.with_regions(as_read(tree, image), path_overlay(path)),
+            "straightened": straightening(tree, image),
             "lines": path_in_words(path, names), "leaf": path.leaf.node,
             "size": f"{tree.n_leaves_} leaves, depth {tree.depth_}"}
 
@@ -32,7 +34,7 @@ def evidence_figure(student, image: np.ndarray, versus: int | None = None) -> di
     ev = np.asarray(e["evidence"])
     return {"prediction": e["prediction"], "versus": e["versus"], "log_odds": e["log_odds"],
             "prior": e["prior"], "sum": float(ev.sum()), "extent": float(np.abs(ev).max()),
-            "picture": pics.diverging(ev, 10)}
+            "picture": pics.diverging(ev, 10), "straightened": e["straightened"]}
 
 
 def soft_tree_figure(tree, image: np.ndarray, names: list[str]) -> dict:
@@ -47,7 +49,7 @@ def soft_tree_figure(tree, image: np.ndarray, names: list[str]) -> dict:
              for s in e["path"]]
     if e.get("straightened"):
         filters, labels = [pics.ink_rgb(image), *filters], ["the digit", *labels]
-        evidence = [pics.ink_rgb(tree_reads(tree, image)), *evidence]
+        evidence = [pics.ink_rgb(as_read(tree, image)), *evidence]
         stats = ["as read:\nstraightened", *stats]
     leaf = np.asarray(e["leaf"]["distribution"])
     bars = pics.proba_bars([("the leaf reached", leaf, pics.TEACHER),

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..progress import Reporter, StopCheck, check_stop, never, silent
+from ..teacher import FORMAT
 
 METHODS = ("integrated-gradients", "gradient-x-input")
 STEPS = 32  # the midpoint rule's steps: close to the integral (bench/results/ui.md)
@@ -29,7 +30,7 @@ def _path_gradients(teacher, images: np.ndarray, targets: np.ndarray,
     x = torch.as_tensor(np.asarray(images, np.float32), device=device)[:, None]  # (N,1,H,W)
     n, s = len(x), len(alphas)
     path = (alphas[None, :, None, None, None] * x[:, None]).reshape(n * s, *x.shape[1:])
-    path.requires_grad_(True)  # (N*S, 1, H, W)
+    path = path.contiguous(memory_format=FORMAT).requires_grad_(True)  # (N*S, 1, H, W)
     logits = net(path).reshape(n, s, -1)  # (N, S, C)
     chosen = logits.gather(2, torch.as_tensor(targets, device=device)[:, None, None]
                            .expand(n, s, 1))

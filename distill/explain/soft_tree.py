@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.special import expit
 
-from ..deskew import skew_of
 from ..students import SoftTreeStudent
+from .reading import as_read
 
 
 @dataclass
@@ -47,23 +47,10 @@ def filter_image(tree: SoftTreeStudent, node: int) -> np.ndarray:
     return tree.filters_[node].reshape(tree.image_shape_)
 
 
-def tree_reads(tree: SoftTreeStudent, image: np.ndarray) -> np.ndarray:
-    """The (H, W) image the tree's filters see: the digit, straightened if the tree does."""
-    return tree.reads(np.asarray(image, np.float32)[None])[0].reshape(tree.image_shape_)
-
-
 def node_evidence(tree: SoftTreeStudent, node: int, image: np.ndarray) -> np.ndarray:
     """Filter x digit as read: (H, W) whose sum plus the node's bias is its response."""
-    seen = tree_reads(tree, image).astype(np.float64).reshape(-1)
+    seen = as_read(tree, image).astype(np.float64).reshape(-1)
     return (tree.filters_[node].astype(np.float64) * seen).reshape(tree.image_shape_)
-
-
-def straightening(tree: SoftTreeStudent, image: np.ndarray) -> dict | None:
-    """How the tree straightened this digit (None when it reads raw pixels)."""
-    if not tree.deskew:
-        return None
-    skew = skew_of(np.asarray(image).reshape(tree.image_shape_))
-    return {"shear": skew.shear, "degrees": skew.degrees, "centre": [skew.row, skew.col]}
 
 
 def explain_soft_tree(tree: SoftTreeStudent, image: np.ndarray,
@@ -75,8 +62,7 @@ def explain_soft_tree(tree: SoftTreeStudent, image: np.ndarray,
             "leaf": {"index": leaf, "node": leaf + 2 ** tree.depth - 1,
                      "distribution": [float(v) for v in dist]},
             "mixture": [float(v) for v in tree.predict_mixture_proba(
-                np.asarray(image, np.float32)[None])[0]],
-            "straightened": straightening(tree, image)}
+                np.asarray(image, np.float32)[None])[0]]}
 
 
 def tree_layout(depth: int) -> dict[int, tuple[float, int]]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..features import describe_rect, rect_means
 from ..students import TreeStudent
+from .reading import as_read
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Leaf:
     prediction: int
     distribution: list[float]
     samples: float
-    purity: float
+    probability: float  # of its class: what the tree predicts with
 
 
 @dataclass
@@ -63,12 +64,13 @@ def leaf_info(tree: TreeStudent, node: int) -> Leaf:
     dist = tree.value_[node]
     return Leaf(node=int(node), prediction=int(dist.argmax()),
                 distribution=[float(v) for v in dist], samples=float(tree.n_node_samples_[node]),
-                purity=float(dist.max()))
+                probability=float(dist.max()))
 
 
 def decision_path(tree: TreeStudent, image: np.ndarray) -> TreePath:
-    """The root-to-leaf path of one (H, W) image, with each split's region and value."""
-    image = np.asarray(image, dtype=np.float32)[None]  # (1, H, W)
+    """The root-to-leaf path of one (H, W) image, with each split's region and value (of the
+    digit as the tree reads it: straightened when it straightens)."""
+    image = as_read(tree, image)[None]  # (1, H, W)
     node, steps = 0, []
     while tree.children_left_[node] >= 0:
         f = int(tree.feature_[node])
@@ -98,7 +100,7 @@ def path_in_words(path: TreePath, class_names: list[str] | None = None) -> list[
         lines.append(f"{i}. {s.question[:-1]}: {answer} ({percent(s.value)} vs "
                      f"{percent(s.threshold)})")
     lines.append(f"→ leaf {path.leaf.node} ({path.leaf.samples:.0f} training samples): predicts "
-                 f"{names[path.prediction]} at {path.leaf.purity:.0%}")
+                 f"{names[path.prediction]} at {path.leaf.probability:.0%}")
     return lines
 
 
@@ -129,7 +131,7 @@ def rules(tree: TreeStudent, class_names: list[str] | None = None) -> str:
         if tree.children_left_[node] < 0:
             leaf = leaf_info(tree, node)
             cond = " and ".join(conditions) or "always"
-            lines.append(f"if {cond}: {names[leaf.prediction]} ({leaf.purity:.0%} pure, "
+            lines.append(f"if {cond}: {names[leaf.prediction]} ({leaf.probability:.0%}, "
                          f"{leaf.samples:.0f} samples)")
             return
         where = describe_rect(tree.rects_[tree.feature_[node]], tree.image_shape_)

@@ -8,6 +8,11 @@ table in ``fit``; learned state ends in ``_``; predicting before fitting raises
 ``NotFittedError``; bad data (NaN pixels, images of another size, labels that do not match
 the images) is refused with a reason instead of giving wrong answers.
 
+With ``deskew`` (every student has it) a student reads each image straightened
+(:mod:`distill.deskew`): upright and centred, so it need not learn every slant. Fitting,
+predicting and explaining all go through :meth:`Student.reads`, so the straightened digit is
+what every threshold, weight and filter is about.
+
 Targets are class labels (N,) of any kind (integers, strings), or class probabilities (N, C)
 (students with ``accepts_soft_targets`` fit them directly). With ``n_classes`` set, labels
 must be 0 .. n_classes - 1 and every class gets a probability column even if training
@@ -28,7 +33,13 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
+from ..deskew import deskew as straighten
 from ..params import Param, ParamError, check_all
+
+DESKEW = Param("bool", label="straighten digits", form=True,
+               help="Shear each digit upright and centre its ink before the student reads it "
+               "(deskewing). The default follows the data set and the student: on where it "
+               "measured better on leaning handwriting (bench/results/fidelity.md).")
 
 
 class Student(ClassifierMixin, BaseEstimator):
@@ -61,6 +72,7 @@ class Student(ClassifierMixin, BaseEstimator):
         self.check_params()
         X = self._images(X, reset=True)
         target = self._targets(y, len(X))
+        X = self.reads(X)
         weight = _sample_weight(sample_weight, len(X))
         self._fit(X, target, weight, **fit_params)
         return self
@@ -146,12 +158,29 @@ class Student(ClassifierMixin, BaseEstimator):
         raise ValueError(f"X has {got} features, but {type(self).__name__} is expecting "
                          f"{self.n_features_in_} features as input ({h}x{w} images)")
 
+    def reads(self, X: np.ndarray) -> np.ndarray:
+        """(N, H, W) validated images as the student reads them: straightened when
+        ``deskew``. Every fitting and predicting path goes through here."""
+        X = np.asarray(X, np.float32)
+        if not getattr(self, "deskew", False):
+            return X
+        h, w = self.image_shape_
+        if min(h, w) < 8:
+            raise ValueError(f"straightening needs images of at least 8x8 pixels, not {h}x{w}; "
+                             "give images, or set deskew=False for flat features")
+        return straighten(X.reshape(len(X), h, w))
+
+    def _read(self, X) -> np.ndarray:
+        """Any input (checked against the fitted size) as the student reads it."""
+        return self.reads(self._images(X, reset=False))
+
     # ---- predicting ------------------------------------------------------------------
     def predict_proba(self, X) -> np.ndarray:
         """(N, n_classes_) probabilities, columns in the order of ``classes_``."""
-        return self._predict_proba(self._images(X, reset=False))
+        return self._predict_proba(self._read(X))
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities of images as the student reads them (see :meth:`reads`)."""
         raise NotImplementedError
 
     def predict(self, X) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ..params import Param
-from .base import Student
+from .base import DESKEW, Student
 
 _ALPHA = Param("float", 0.01, 100.0, label="smoothing alpha", form=True,
                help="Additive (Laplace) smoothing of the pixel counts.")
@@ -75,10 +75,13 @@ class GaussianNBStudent(FlatStudent):
     PARAMS = {"var_smoothing": Param("float", 1e-9, 10.0, label="variance smoothing", form=True,
                                      help="Share of the largest variance added to every "
                                      "pixel's; far above scikit-learn's 1e-9 works best on "
-                                     "digits.")}
+                                     "digits."),
+              "deskew": DESKEW}
 
-    def __init__(self, var_smoothing: float = 0.1, n_classes: int | None = None):
+    def __init__(self, var_smoothing: float = 0.1, deskew: bool = False,
+                 n_classes: int | None = None):
         self.var_smoothing = var_smoothing
+        self.deskew = deskew
         self.n_classes = n_classes
 
     def _make(self):
@@ -94,11 +97,14 @@ class BernoulliNBStudent(FlatStudent):
     _counted = ("feature_log_prob_", "class_log_prior_")
     PARAMS = {"alpha": _ALPHA,
               "binarize": Param("float", 0.0, 0.95, label="ink threshold", form=True,
-                                help="A pixel counts as inked above it.")}
+                                help="A pixel counts as inked above it."),
+              "deskew": DESKEW}
 
-    def __init__(self, alpha: float = 1.0, binarize: float = 0.5, n_classes: int | None = None):
+    def __init__(self, alpha: float = 1.0, binarize: float = 0.5, deskew: bool = False,
+                 n_classes: int | None = None):
         self.alpha = alpha
         self.binarize = binarize
+        self.deskew = deskew
         self.n_classes = n_classes
 
     def _make(self):
@@ -117,10 +123,11 @@ class MultinomialNBStudent(FlatStudent):
     kind = "multinomial-nb"
     _fitted = ("feature_log_prob_", "class_log_prior_", "class_count_", "feature_count_")
     _counted = ("feature_log_prob_", "class_log_prior_")
-    PARAMS = {"alpha": _ALPHA}
+    PARAMS = {"alpha": _ALPHA, "deskew": DESKEW}
 
-    def __init__(self, alpha: float = 1.0, n_classes: int | None = None):
+    def __init__(self, alpha: float = 1.0, deskew: bool = False, n_classes: int | None = None):
         self.alpha = alpha
+        self.deskew = deskew
         self.n_classes = n_classes
 
     def _images(self, X, reset: bool) -> np.ndarray:
@@ -149,12 +156,14 @@ class LinearStudent(FlatStudent):
     PARAMS = {"C": Param("float", 1e-4, 1e4, label="inverse regularisation C", form=True,
                          help="Smaller is smoother weights."),
               "max_iter": Param("int", 1, 10_000, label="max iterations"),
+              "deskew": DESKEW,
               "random_state": Param("int", 0, 2**32 - 1, label="random state")}
 
-    def __init__(self, C: float = 0.05, max_iter: int = 300, n_classes: int | None = None,
-                 random_state: int = 0):
+    def __init__(self, C: float = 0.05, max_iter: int = 300, deskew: bool = False,
+                 n_classes: int | None = None, random_state: int = 0):
         self.C = C
         self.max_iter = max_iter
+        self.deskew = deskew
         self.n_classes = n_classes
         self.random_state = random_state
 

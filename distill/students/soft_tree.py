@@ -18,10 +18,9 @@ import math
 
 import numpy as np
 
-from ..deskew import deskew as straighten
 from ..params import Param
 from ..progress import Clock, Reporter, StopCheck, check_stop, never, silent
-from .base import Student
+from .base import DESKEW, Student
 
 BATCH_SIZE = 128
 MIN_STEPS = 1000
@@ -56,11 +55,7 @@ class SoftTreeStudent(Student):
         "beta": Param("float", 0.01, 100.0, label="beta"),
         "weight_decay": Param("float", 0.0, 1.0, label="weight decay"),
         "min_steps": Param("int", 0, 100_000, label="min steps"),
-        "deskew": Param("bool", label="straighten digits", form=True,
-                        help="Shear each digit upright and centre its ink before the tree "
-                        "reads it (deskewing). The default follows the data set: on for "
-                        "28x28 digits, off for 8x8 digits and clothes, where it measured "
-                        "worse (bench/results/)."),
+        "deskew": DESKEW,
         "random_state": Param("int", 0, 2**32 - 1, label="random state"),
     }
 
@@ -90,14 +85,13 @@ class SoftTreeStudent(Student):
 
         from ..nets import default_device
         from .soft_tree_net import SoftTreeNet, tree_loss
-        X = self.reads(X)
         n_out = self.n_classes_
         soft = target if target.ndim == 2 else np.eye(n_out)[target]
         device = default_device()
         torch.manual_seed(self.random_state)
         gen = torch.Generator().manual_seed(self.random_state)
         net = SoftTreeNet(int(np.prod(self.image_shape_)), n_out, self.depth, self.beta).to(device)
-        xs = torch.as_tensor(X.reshape(len(X), -1), device=device)  # (N, F)
+        xs = torch.tensor(X.reshape(len(X), -1), device=device)  # (N, F), a copy of its own
         ts = torch.as_tensor(soft, dtype=torch.float32, device=device)  # (N, C)
         # sample weights weigh each image's loss; dividing by their mean keeps the scale
         ws = None if weight is None else torch.as_tensor(weight / weight.mean(),
@@ -137,24 +131,15 @@ class SoftTreeStudent(Student):
         self.leaf_logits_ = net.leaves.detach().numpy().copy()  # (L, C)
 
     # ---- prediction ------------------------------------------------------------------
-    def reads(self, X: np.ndarray) -> np.ndarray:
-        """(N, H, W) images as the tree reads them: straightened when ``deskew``."""
-        X = np.asarray(X, np.float32)
-        if not self.deskew:
-            return X
-        h, w = self.image_shape_
-        if min(h, w) < 8:
-            raise ValueError(f"a soft tree straightens images of at least 8x8 pixels, not "
-                             f"{h}x{w}; give images, or set deskew=False for flat features")
-        return straighten(X.reshape(len(X), h, w))
-
     def responses(self, X) -> np.ndarray:
-        """(N, n_inner) float32 node responses w . x + b, as the model computes them."""
+        """(N, n_inner) float32 node responses w . x + b, as the model computes them (on the
+        straightened images when ``deskew``)."""
+        return self._responses(self._read(X))
+
+    def _responses(self, read: np.ndarray) -> np.ndarray:
         import torch
-        X = self._images(X, reset=False)
         with torch.no_grad():
-            x = torch.as_tensor(self.reads(X).reshape(len(X), -1))
-            return self.net_.responses(x).numpy()
+            return self.net_.responses(torch.tensor(read.reshape(len(read), -1))).numpy()
 
     def leaf_distributions(self) -> np.ndarray:
         """(L, C) each leaf's class distribution."""
@@ -163,12 +148,15 @@ class SoftTreeStudent(Student):
 
     def apply(self, X) -> np.ndarray:
         """Max-path leaf index (0 .. 2**depth - 1) of each image."""
+        return self._max_path(self.responses(X))
+
+    def _max_path(self, responses: np.ndarray) -> np.ndarray:
         import torch
-        return self.net_.max_path_leaf(torch.as_tensor(self.responses(X))).numpy()
+        return self.net_.max_path_leaf(torch.as_tensor(responses)).numpy()
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         """The max-path leaf's distribution: the prediction a person can follow."""
-        return self.leaf_distributions()[self.apply(X)]
+        return self.leaf_distributions()[self._max_path(self._responses(X))]
 
     def predict_mixture_proba(self, X) -> np.ndarray:
         """Every leaf's distribution weighted by its path probability."""
@@ -176,6 +164,24 @@ class SoftTreeStudent(Student):
         with torch.no_grad():
             log_mu, _ = self.net_.log_path(torch.as_tensor(self.responses(X)))
             return (log_mu.exp() @ torch.softmax(self.net_.leaves, 1)).numpy()
+
+    def refit_leaves(self, X, proba: np.ndarray) -> SoftTreeStudent:
+        """Keep the filters; give each leaf the mean of ``proba`` (N, C) over the images of
+        ``X`` whose max path reaches it (the path the tree predicts with). A leaf no image
+        reaches keeps its distribution."""
+        import torch
+        proba = np.asarray(proba, np.float64)
+        reached = self.apply(X)
+        leaves = 2 ** self.depth
+        sums = np.zeros((leaves, proba.shape[1]))
+        np.add.at(sums, reached, proba)
+        counts = np.bincount(reached, minlength=leaves)
+        mean = sums / np.maximum(counts, 1)[:, None]
+        logits = np.log(np.clip(mean, 1e-12, None)).astype(np.float32)
+        self.leaf_logits_ = np.where((counts > 0)[:, None], logits, self.leaf_logits_)
+        with torch.no_grad():
+            self.net_.leaves.copy_(torch.as_tensor(self.leaf_logits_))
+        return self
 
     def size(self) -> dict:
         return {"depth": self.depth, "leaves": 2 ** self.depth,

@@ -11,10 +11,11 @@ class counts; exact: multi-output regression).
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ..features import BANKS, make_rects, rect_means
 from ..params import Param
-from .base import Student
+from .base import DESKEW, Student
 
 
 def walk(children_left: np.ndarray, children_right: np.ndarray, feature: np.ndarray,
@@ -52,12 +53,13 @@ class TreeStudent(Student):
                            label="criterion"),
         "min_samples_leaf": Param("int", 1, 10_000, label="min samples per leaf"),
         "algorithm": Param("choice", options=("hist", "exact"), label="grower"),
+        "deskew": DESKEW,
         "random_state": Param("int", 0, 2**32 - 1, label="random state"),
     }
 
     def __init__(self, max_leaf_nodes: int | None = 256, max_depth: int | None = None,
                  features: str = "regions", criterion: str = "entropy",
-                 min_samples_leaf: int = 1, algorithm: str = "hist",
+                 min_samples_leaf: int = 1, algorithm: str = "hist", deskew: bool = False,
                  n_classes: int | None = None, random_state: int = 0):
         self.max_leaf_nodes = max_leaf_nodes
         self.max_depth = max_depth
@@ -65,6 +67,7 @@ class TreeStudent(Student):
         self.criterion = criterion
         self.min_samples_leaf = min_samples_leaf
         self.algorithm = algorithm
+        self.deskew = deskew
         self.n_classes = n_classes
         self.random_state = random_state
 
@@ -128,24 +131,51 @@ class TreeStudent(Student):
         return np.unique(self.feature_[self.feature_ >= 0])
 
     def feature_values(self, X, features: np.ndarray | None = None) -> np.ndarray:
-        """(N, H, W) -> (N, F) float32 feature values, exactly as the splits compare them.
+        """(N, H, W) -> (N, F) float32 feature values, exactly as the splits compare them
+        (of the straightened images when ``deskew``).
 
         Columns not in ``features`` (default: those the tree uses) are left at zero.
         """
-        X = self._images(X, reset=False)
+        return self._values(self._read(X), features)
+
+    def _values(self, read: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
         features = self.used_features() if features is None else features
-        out = np.zeros((len(X), len(self.rects_)), dtype=np.float32)
+        out = np.zeros((len(read), len(self.rects_)), dtype=np.float32)
         if len(features):
-            out[:, features] = rect_means(X, self.rects_[features])
+            out[:, features] = rect_means(read, self.rects_[features])
         return out
 
     def apply(self, X) -> np.ndarray:
         """Index of the leaf each image reaches."""
+        return self._apply(self._read(X))
+
+    def _apply(self, read: np.ndarray) -> np.ndarray:
         return walk(self.children_left_, self.children_right_, self.feature_,
-                    self.threshold_, self.feature_values(X))
+                    self.threshold_, self._values(read))
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.value_[self.apply(X)]
+        return self.value_[self._apply(X)]
+
+    def refit_leaves(self, X, proba: np.ndarray) -> TreeStudent:
+        """Keep the structure; give every node the mean of ``proba`` (N, C) over the images
+        of ``X`` that reach it. A tree grown on softened probabilities then predicts, and
+        shows, the probabilities the targets stand for (see distillation.LEAVES)."""
+        check_is_fitted(self)
+        proba = np.asarray(proba, np.float64)
+        reached = self.apply(X)
+        n_nodes = len(self.children_left_)
+        sums = np.zeros((n_nodes, proba.shape[1]))
+        np.add.at(sums, reached, proba)
+        counts = np.bincount(reached, minlength=n_nodes).astype(np.float64)
+        for node in range(n_nodes - 1, -1, -1):  # children come after their parent
+            left, right = self.children_left_[node], self.children_right_[node]
+            if left >= 0:
+                sums[node] = sums[left] + sums[right]
+                counts[node] = counts[left] + counts[right]
+        empty = counts == 0  # a node no image reaches keeps what it had
+        self.value_ = np.where(empty[:, None], self.value_,
+                               sums / np.maximum(counts, 1)[:, None])
+        return self
 
     def size(self) -> dict:
         return {"leaves": self.n_leaves_, "depth": self.depth_,
