@@ -6,6 +6,7 @@ runs the same under the CLI, a dashboard worker and a test.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ class Teacher:
         self.arch = arch
         self.image_shape = tuple(image_shape)
         self.n_classes = n_classes
+        self._folded: tuple[tuple, torch.nn.Module] | None = None  # (weights' versions, net)
 
     @property
     def device(self) -> torch.device:
@@ -55,11 +57,23 @@ class Teacher:
     def n_parameters(self) -> int:
         return count_parameters(self.net)
 
+    @property
+    def inference_net(self) -> torch.nn.Module:
+        """The net for predictions and saliency: the same function with each batch norm folded
+        into the convolution before it (one pass over the data less); ``net`` stays as
+        trained, for saving. Refolded whenever training has changed a weight or statistic."""
+        version = tuple((id(t), t._version) for t in (*self.net.parameters(),
+                                                      *self.net.buffers()))
+        if self._folded is None or self._folded[0] != version:
+            net = fold_batch_norms(copy.deepcopy(self.net).eval())
+            self._folded = version, net.requires_grad_(False)  # saliency: input gradients only
+        return self._folded[1]
+
     @torch.no_grad()
     def logits(self, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """(N, H, W) images -> (N, C) logits."""
-        self.net.eval()
-        out = [self.net(to_tensor(images[i:i + batch_size], self.device)).float().cpu()
+        net = self.inference_net
+        out = [net(to_tensor(images[i:i + batch_size], self.device)).float().cpu()
                for i in range(0, len(images), batch_size)]
         return torch.cat(out).numpy() if out else np.zeros((0, self.n_classes), np.float32)
 
@@ -81,6 +95,19 @@ class Teacher:
         state = torch.load(path, map_location="cpu", weights_only=True)
         net.load_state_dict(state)
         return cls(net.to(device or default_device()), arch, image_shape, n_classes)
+
+
+def fold_batch_norms(net: torch.nn.Module) -> torch.nn.Module:
+    """Fold every eval-mode BatchNorm2d that directly follows a Conv2d in a Sequential into
+    that convolution, in place; returns ``net``."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    for seq in [m for m in net.modules() if isinstance(m, torch.nn.Sequential)]:
+        for i in range(len(seq) - 1):
+            if isinstance(seq[i], torch.nn.Conv2d) and isinstance(seq[i + 1],
+                                                                  torch.nn.BatchNorm2d):
+                seq[i] = fuse_conv_bn_eval(seq[i], seq[i + 1])
+                seq[i + 1] = torch.nn.Identity()
+    return net
 
 
 def to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:

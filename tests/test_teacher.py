@@ -22,6 +22,24 @@ def test_every_net_maps_images_to_class_scores(name, shape):
     assert net(torch.rand(3, 1, *shape)).shape == (3, 10)
 
 
+@pytest.mark.parametrize("name", ["cnn", "resnet"])
+def test_folded_batch_norms_predict_what_the_trained_net_does_and_follow_training(name, digits):
+    net = build_net(name, (8, 8), 10)
+    teacher = Teacher(net, name, (8, 8), 10)
+    x = digits.x_test[:20]
+
+    def plain():
+        with torch.no_grad():
+            return teacher.net.eval()(torch.as_tensor(x)[:, None]).numpy()
+    np.testing.assert_allclose(teacher.logits(x), plain(), rtol=1e-4, atol=1e-4)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in teacher.inference_net.modules())
+    net.train()  # a step of training changes weights and batch statistics in place
+    torch.optim.SGD(net.parameters(), lr=0.01).zero_grad()
+    net(torch.as_tensor(digits.x_train[:32])[:, None]).sum().backward()
+    torch.optim.SGD(net.parameters(), lr=0.01).step()
+    np.testing.assert_allclose(teacher.logits(x), plain(), rtol=1e-4, atol=1e-4)
+
+
 def test_training_reports_plain_progress_and_learns(digits):
     events = []
     cfg = TeacherConfig(arch="cnn", epochs=3, seed=0)

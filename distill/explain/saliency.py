@@ -26,7 +26,7 @@ def _path_gradients(teacher, images: np.ndarray, targets: np.ndarray,
                     alphas: torch.Tensor) -> torch.Tensor:
     """(N, H, W) images -> (N, H, W) mean gradient of each one's target logit along the
     straight path from black to it, at the given fractions ``alphas`` (S,)."""
-    net, device = teacher.net.eval(), teacher.device
+    net, device = teacher.inference_net, teacher.device
     x = torch.as_tensor(np.asarray(images, np.float32), device=device)[:, None]  # (N,1,H,W)
     n, s = len(x), len(alphas)
     path = (alphas[None, :, None, None, None] * x[:, None]).reshape(n * s, *x.shape[1:])
