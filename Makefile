@@ -68,11 +68,20 @@ DEMO := assets/runs/demo-mnist5k
 DEMO_STUDENTS := --student tree --student soft-tree --student gaussian-nb \
 	--student bernoulli-nb --student multinomial-nb --student linear
 
-## demo: rebuild the bundled demo run with the CLI (default data, teacher and method)
+SWEEP := assets/runs/demo-sweep
+SWEEP_STUDENTS := --student tree:max_leaf_nodes=8,32,128,512 --student soft-tree:depth=2,4,6 \
+	--student linear
+
+## demo: rebuild the bundled demo runs with the CLI: one run (default data, teacher and
+## method) and a small sweep (a frontier of sizes); the teacher-follows figures are measured
+## once and kept with the run
 demo: setup
-	rm -rf $(DEMO)
+	rm -rf $(DEMO) $(SWEEP)
 	$(PY) -m distill train $(DEMO_STUDENTS) --seed 0 --out $(DEMO) \
 		--title "Demo: MNIST 5k, small CNN, elastic transfer set"
+	$(PY) -c "from distill.runs import Run; Run('$(DEMO)').ensure_follows()"
+	$(PY) -m distill sweep $(SWEEP_STUDENTS) --method ground-truth,transfer --seed 0 \
+		--transfer-size 3 --out $(SWEEP) --title "Demo sweep: how small can a student be?"
 
 ## bench: the engine benchmarks (fidelity and speed); prints tables
 bench: setup data

@@ -42,12 +42,14 @@ def main() -> None:
     url = server.url
     # (name, path, what to do before the shot, what to do after it, viewport height)
     shots = [("overview", "/", None, None, 1000),
-             ("explore-tree", "/explore?sample=8", None, None, 1900),
+             ("explore-tree", "/explore?sample=8", None, None, 3000),
+             ("explore-whole", "/explore?look=The+whole+model", None, None, 2200),
              ("explore-soft-tree", "/explore?sample=8&student=soft-tree.transfer", None, None,
               1450),
              ("explore-naive-bayes", "/explore?sample=8&student=bernoulli-nb.transfer", None,
               None, 1300),
              ("compare", "/compare", None, None, 1600),
+             ("compare-sweep", "/compare?run=demo-sweep", None, None, 2000),
              ("train", "/train", start_training, cancel_training, 1900),
              ("draw", "/draw", draw_seven, None, 1500)]
     try:

@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     archs = ["cnn"] if args.quick else ["cnn", "lenet5", "mlp", "resnet"]
     print("## Teacher: time to accuracy on mnist5k (4,000 train / 1,000 test)\n")
-    print(teacher_table(archs, 10))
+    print(teacher_table(archs, TeacherConfig().epochs))
     print("\n## End to end: `python -m distill train` with no options\n")
     table, run = end_to_end()
     print(table)

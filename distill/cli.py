@@ -13,9 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from .config import NETS, RUN_PARAMS, TEACHER_PARAMS, RunConfig, TeacherConfig
+from .config import NETS, RUN_PARAMS, TEACHER_PARAMS, RunConfig, TeacherConfig, teacher_epochs
 from .data import DATASETS, DataError, dataset_available, fetch_mnist
-from .distillation import METHODS, TRANSFER_LABELS
+from .distillation import LEAVES, METHODS, TRANSFER_LABELS
 from .explain.drawing import EXPORTS as TREE_EXPORTS
 from .explain.drawing import RenderError
 from .params import ParamError
@@ -55,7 +55,10 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--dataset", default=run.dataset, choices=list(DATASETS))
     t.add_argument("--data-dir", help="folder with IDX files (fashion-mnist, mnist)")
     t.add_argument("--teacher", default=teacher.arch, choices=list(NETS))
-    _param_option(t, "--epochs", TEACHER_PARAMS, "epochs", teacher.epochs)
+    _param_option(t, "--epochs", TEACHER_PARAMS, "epochs", None,
+                  f"{TEACHER_PARAMS['epochs'].help.rstrip('.')} (default {teacher.epochs}; "
+                  + ", ".join(f"{d} {teacher_epochs(d)}" for d in DATASETS
+                              if teacher_epochs(d) != teacher.epochs) + ")")
     _param_option(t, "--lr", TEACHER_PARAMS, "lr", teacher.lr)
     t.add_argument("--no-augment", action="store_true", help="train the teacher without jitter")
     _param_option(t, "--temperature", RUN_PARAMS, "temperature", run.temperature)
@@ -64,6 +67,8 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     _param_option(t, "--transfer-size", RUN_PARAMS, "transfer_size", run.transfer_size)
     t.add_argument("--transfer-labels", choices=TRANSFER_LABELS, default=run.transfer_labels,
                    help=RUN_PARAMS["transfer_labels"].help)
+    t.add_argument("--leaves", choices=LEAVES, default=run.leaves,
+                   help=RUN_PARAMS["leaves"].help)
     _param_option(t, "--seed", RUN_PARAMS, "seed", run.seed)
     _param_option(t, "--max-train", RUN_PARAMS, "max_train", None,
                   "train on a stratified subset (quick runs)")
@@ -204,12 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _common(args) -> dict:
     """The settings train and sweep share, from their options."""
-    teacher = TeacherConfig(arch=args.teacher, epochs=args.epochs, lr=args.lr,
+    epochs = teacher_epochs(args.dataset) if args.epochs is None else args.epochs
+    teacher = TeacherConfig(arch=args.teacher, epochs=epochs, lr=args.lr,
                             augment=not args.no_augment)
     return dict(dataset=args.dataset, data_dir=args.data_dir, max_train=args.max_train,
                 max_test=args.max_test, teacher=teacher, temperature=args.temperature,
                 transfer=args.transfer, transfer_size=args.transfer_size,
-                transfer_labels=args.transfer_labels, seed=args.seed, title=args.title)
+                transfer_labels=args.transfer_labels, leaves=args.leaves, seed=args.seed,
+                title=args.title)
 
 
 def cmd_train(args) -> int:

@@ -105,6 +105,13 @@ def data_defaults(student: str, dataset: str) -> dict:
     return {}
 
 
+def teacher_epochs(dataset: str) -> int:
+    """The teacher's default epochs on ``dataset``: the usual, or the data set's own where one
+    pass over it teaches less (Fashion-MNIST; bench/results/fidelity.md)."""
+    info = DATASETS.get(dataset)
+    return info.teacher_epochs if info and info.teacher_epochs else TeacherConfig().epochs
+
+
 @dataclass
 class StudentChoice:
     """A student to train: a registry name, parameter overrides, and an optional label."""

@@ -43,7 +43,10 @@ class DatasetInfo:
     # which students straighten its images by default (True: every one; a set: those students
     # by registry name); chosen where it won in bench/results/fidelity.md (config.data_defaults)
     deskew: bool | frozenset[str] = False
-    mirror: bool = False  # a mirror image keeps its class: the teacher's jitter flips too
+    # the teacher's augmentation (distill.augment.JITTERS): strokes take rotation, scale and
+    # shift; clothes keep their class mirrored and their texture only without resampling
+    jitter: str = "affine"
+    teacher_epochs: int | None = None  # the teacher's default epochs here (None: the usual)
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -54,7 +57,7 @@ DATASETS: dict[str, DatasetInfo] = {
                           deskew=frozenset({"tree", "bernoulli-nb"})),
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST", "70,000 28x28 clothing images "
                                  "(60k/10k) from IDX files on disk.", False, 60000, 10000,
-                                 mirror=True),
+                                 jitter="shift-mirror", teacher_epochs=15),
     "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k) from IDX files "
                          "on disk.", False, 60000, 10000, deskew=True),
 }

@@ -217,7 +217,7 @@ def train_teacher_entry(cfg: RunConfig, data: Dataset, progress: Reporter,
     info = DATASETS.get(data.name)
     teacher, history = train_teacher(tcfg, data.x_train, data.y_train, data.x_test, data.y_test,
                                      data.n_classes, progress, should_stop,
-                                     mirror=bool(info and info.mirror))
+                                     jitter=info.jitter if info else "affine")
     entry = {"name": tcfg.arch, "arch": tcfg.arch, "epochs": tcfg.epochs,
              "parameters": teacher.n_parameters, "train_seconds": round(history.seconds, 2),
              "train_accuracy": float(np.mean(teacher.predict(data.x_train) == data.y_train)),

@@ -42,6 +42,8 @@ def cell(value, column: str) -> str:
     """One value as the tables print it: percentages, gains in points, '-' for none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if isinstance(value, str):  # already formatted
+        return value
     if column in ("accuracy", "agreement", "top2_agreement"):
         return f"{value:.1%}"
     if column.endswith("_ci"):
@@ -120,7 +122,8 @@ def story(metrics: dict) -> str:
     if t is None:
         best = RunFacts(metrics).best
         title = best.get("title", best["label"])
-        return (f"No teacher: these students learned the {metrics['dataset']} true labels only, "
+        return (f"No teacher: these students learned from the true labels of {metrics['dataset']} "
+                f"only, "
                 f"so there is nothing to follow. The best, the {title[0].lower() + title[1:]}, "
                 f"reads the test images with {best['test_accuracy']:.1%} accuracy.")
     text = (f"The teacher ({t['arch']} network) reads the {metrics['dataset']} test images with "

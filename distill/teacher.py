@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import random_affine
+from .augment import JITTERS
 from .config import TeacherConfig
 from .nets import build_net, count_parameters, default_device
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
@@ -132,11 +132,12 @@ def train_teacher(cfg: TeacherConfig, x_train: np.ndarray, y_train: np.ndarray,
                   x_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
                   n_classes: int | None = None, progress: Reporter = silent,
                   should_stop: StopCheck = never, device: torch.device | None = None,
-                  mirror: bool = False) -> tuple[Teacher, History]:
+                  jitter: str = "affine") -> tuple[Teacher, History]:
     """Train ``cfg.arch`` on (N, H, W) images; report every few batches; stop when asked.
-    ``mirror``: the augmentation also flips images left to right (the data set's mirror
-    images keep their class)."""
+    ``jitter``: the augmentation (a name of :data:`distill.augment.JITTERS`; the data set's
+    choice)."""
     cfg.validate()
+    augment = JITTERS[jitter]
     device = device or default_device()
     torch.manual_seed(cfg.seed)
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
@@ -163,7 +164,7 @@ def train_teacher(cfg: TeacherConfig, x_train: np.ndarray, y_train: np.ndarray,
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
             xb, yb = x[idx], y[idx]
             if cfg.augment:
-                xb = random_affine(xb, gen, mirror=mirror)
+                xb = augment(xb, gen)
             logits = net(xb.contiguous(memory_format=fmt))  # (B, C)
             loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)

@@ -12,9 +12,10 @@ from distill.config import (
     StudentChoice,
     TeacherConfig,
     data_defaults,
+    teacher_epochs,
 )
 from distill.data import DATASETS, dataset_available
-from distill.distillation import METHOD_HELP, METHODS, TRANSFER_LABELS
+from distill.distillation import LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
 from distill.hosting import LIMITS, hosted_problems
 from distill.jobs import ACTIVE
 from distill.memory import BASE_BYTES, GB, available_bytes
@@ -36,6 +37,12 @@ RUN, TEACHER = RunConfig(), TeacherConfig()  # the defaults, from their one home
 st.title("Train")
 st.caption("A teacher network learns the digits; each student then learns from the teacher "
            "(and, for comparison, from the true labels alone).")
+
+
+def data_set_changed() -> None:
+    """A new data set starts from its own teacher epochs (more on Fashion-MNIST)."""
+    cap = TEACHER_PARAMS["epochs"].upper(HOSTED)
+    st.session_state["epochs"] = int(min(teacher_epochs(st.session_state["dataset"]), cap))
 
 
 def number(where, label: str, param, default, key: str, fmt: str | None = None):
@@ -100,7 +107,7 @@ def settings_form() -> RunConfig | SweepConfig:
         st.subheader("Data and teacher", divider="gray")
         names = [d for d in DATASETS if not HOSTED or d in LIMITS.datasets]
         dataset = st.selectbox(
-            "Data set", names, key="dataset", **KEEP,
+            "Data set", names, key="dataset", **KEEP, on_change=data_set_changed,
             format_func=lambda d: DATASETS[d].title + ("" if dataset_available(d)
                                                        else " (not installed)"),
             help="mnist5k and digits are bundled; the full sets need their IDX files.")
@@ -109,7 +116,8 @@ def settings_form() -> RunConfig | SweepConfig:
                             format_func=lambda a: NETS[a].title, help=NETS["cnn"].description)
         st.caption(NETS[arch].description)
         c1, c2, c3 = st.columns(3)
-        epochs = number(c1, "Epochs", TEACHER_PARAMS["epochs"], TEACHER.epochs, "epochs")
+        epochs = number(c1, "Epochs", TEACHER_PARAMS["epochs"], teacher_epochs(dataset),
+                        "epochs")
         lr = number(c2, "Learning rate", TEACHER_PARAMS["lr"], TEACHER.lr, "lr", "%.4f")
         augment = c3.toggle("Augment", TEACHER.augment, key="augment",
                             help=TEACHER_PARAMS["augment"].help, **KEEP)
@@ -140,12 +148,16 @@ def settings_form() -> RunConfig | SweepConfig:
         size = c2.slider("Transfer-set size (x train)", int(size_param.low), high,
                          min(RUN.transfer_size, high), key="size",
                          disabled=method != "transfer", **KEEP, help=size_param.help)
+        leaves = st.segmented_control("Leaf probabilities", LEAVES, default=RUN.leaves,
+                                      key="leaves", **KEEP, disabled=method == "ground-truth",
+                                      help=RUN_PARAMS["leaves"].help)
         title = st.text_input("Run title (optional)", key="title", max_chars=80, **KEEP)
 
     common = dict(dataset=dataset, teacher=TeacherConfig(arch=arch, epochs=int(epochs),
                                                          lr=float(lr), augment=augment),
                   temperature=float(temperature), transfer=transfer, transfer_size=int(size),
-                  transfer_labels=labels or RUN.transfer_labels, seed=int(seed),
+                  transfer_labels=labels or RUN.transfer_labels, leaves=leaves or RUN.leaves,
+                  seed=int(seed),
                   title=title.strip() or None)
     if sweep:
         return SweepConfig(students=grids, methods=methods, seeds=int(seeds), **common)

@@ -14,7 +14,8 @@ def test_train_then_list_show_and_export(tmp_path, cli):
     out = tmp_path / "runs" / "cli-run"
     r = cli("train", "--dataset", "digits", "--epochs", "1", "--max-train", "150",
             "--max-test", "60", "--student", "tree:max_leaf_nodes=8", "--student",
-            "bernoulli-nb", "--transfer-size", "1", "--out", str(out), env=env)
+            "bernoulli-nb", "--transfer-size", "1", "--leaves", "fitted", "--out", str(out),
+            env=env)
     assert r.returncode == 0, r.stderr
     assert "tree.transfer" in r.stdout and "saved run cli-run" in r.stdout
     # in a pipe, progress is one plain line a finished stage, in the order of the plan
@@ -24,6 +25,7 @@ def test_train_then_list_show_and_export(tmp_path, cli):
     assert "\r" not in r.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dataset"] == "digits" and len(metrics["students"]) == 4
+    assert metrics["leaves"] == "fitted"
 
     r = cli("runs", env=env)
     assert r.returncode == 0 and "cli-run" in r.stdout
@@ -84,3 +86,14 @@ def test_the_module_runs_as_a_program_with_its_exit_codes():
     r = subprocess.run([sys.executable, "-m", "distill", "show", "no-such-run"],
                        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error: no run 'no-such-run'")
+
+
+def test_the_teacher_trains_the_data_sets_own_epochs_unless_told():
+    from distill.cli import _common, build_parser
+    from distill.config import TeacherConfig, teacher_epochs
+    parse = build_parser().parse_args
+    assert _common(parse(["train"]))["teacher"].epochs == TeacherConfig().epochs
+    assert _common(parse(["train", "--dataset", "fashion-mnist"]))["teacher"].epochs == \
+        teacher_epochs("fashion-mnist") > TeacherConfig().epochs
+    assert _common(parse(["sweep", "--dataset", "fashion-mnist", "--epochs", "3"]))[
+        "teacher"].epochs == 3

@@ -100,8 +100,8 @@ def test_two_replicas_share_one_hosted_queue(ray_head, tmp_path):
             second.cancel(alice, "carol")
         assert [j["id"] for j in second.jobs("alice")] == [alice]
         second.cancel(alice, "alice")  # cancelled through the other replica
-        wait(first, alice, ("cancelled",), owner="alice", timeout=60)
-        assert wait(first, bob, ("running", "done"), owner="bob", timeout=60)
+        wait(first, alice, ("cancelled",), owner="alice")
+        assert wait(first, bob, ("running", "done"), owner="bob")
         assert second.snapshot(carol, "carol")["position"] == 1
     finally:
         for job, owner in ((bob, "bob"), (carol, "carol")):

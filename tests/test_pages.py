@@ -231,14 +231,20 @@ def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, monkeypa
     assert toggle.value is True and "Straighten" in toggle.label
     toggle.set_value(False).run()
     at.number_input(key="p-soft-tree-depth").set_value(5).run()
+    at.segmented_control(key="leaves").set_value("fitted").run()
     next(b for b in at.button if b.label == "Start training").click().run()
     (cfg,) = sent
+    assert cfg.leaves == "fitted"
     assert cfg.students[0].name == "soft-tree"
     assert cfg.students[0].params == {"depth": 5, "epochs": 10, "deskew": False}
     assert at.error and "held for the test" in at.error[0].value
     # clothes do not lean: on Fashion-MNIST the same toggle starts off
     at.selectbox(key="dataset").set_value("fashion-mnist").run()
     assert at.toggle(key="p-soft-tree-deskew-fashion-mnist").value is False
+    # and its teacher starts from the data set's own epochs
+    from distill.config import teacher_epochs
+    assert at.number_input(key="epochs").value == teacher_epochs("fashion-mnist") > 6
+    assert not at.exception and not at.warning
 
 
 def test_runs_page_renames_and_deletes(runs_home):

@@ -97,3 +97,27 @@ def test_random_affine_keeps_shape_and_moves_ink():
     y = random_affine(x, gen)
     assert y.shape == x.shape and not torch.allclose(y, x)
     assert y.min() >= 0 and y.max() <= 1.0001
+
+
+def test_shift_and_mirror_moves_whole_pixels_and_flips_without_blurring():
+    from distill.augment import shift_and_mirror
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(64, 1, 28, 28)
+    y = shift_and_mirror(x, gen, pixels=2)
+    flipped = 0
+    for before, after in zip(x[:, 0], y[:, 0]):
+        # every output is the input, maybe mirrored, moved by whole pixels (zeros come in)
+        found = [(m, dy, dx) for m in (False, True) for dy in range(-2, 3) for dx in range(-2, 3)
+                 if torch.equal(after[2:-2, 2:-2], torch.roll(
+                     before.flip(1) if m else before, (dy, dx), (0, 1))[2:-2, 2:-2])]
+        assert found, "an output pixel is not an input pixel"
+        flipped += found[0][0]
+    assert 16 < flipped < 48  # about half are mirrored
+
+
+def test_every_data_set_names_a_jitter_the_teacher_knows():
+    from distill.augment import JITTERS
+    from distill.data import DATASETS
+    assert {info.jitter for info in DATASETS.values()} <= set(JITTERS)
+    assert DATASETS["fashion-mnist"].jitter == "shift-mirror"  # a mirrored shirt is a shirt
+    assert DATASETS["mnist5k"].jitter == "affine"  # a mirrored 7 is not a 7
