@@ -247,6 +247,9 @@ class Run:
     path: Path
     bundled: bool = False
 
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)  # a str from a script or the command line will do
+
     @property
     def id(self) -> str:
         return self.path.name
