@@ -33,7 +33,7 @@ class History:
     seconds: float = 0.0
 
 
-# channels-last convolutions: measured 2.4x faster inference and 1.3x faster training on the
+# channels-last convolutions: measured faster for inference and training on the
 # CPU than the default layout (bench/results/speed.md), no harm on CUDA
 FORMAT = torch.channels_last
 

@@ -284,29 +284,52 @@ def _reasons_on(run, student: str, image: np.ndarray, against: int) -> None:
                        f"{names[e['prediction']]}.")
 
 
+def _asked_for_edit(where: str, student: str, digest: str, switch) -> bool:
+    """Whether to search now. On Explore a search is asked for (a button, remembered for the
+    digit) or switched on for every digit: each costs the server a tenth of a second or more,
+    too much for every click of a room of viewers. Draw searches for each drawing."""
+    if where != "explore":
+        return True
+    every = switch.toggle("Find it for every digit", key="cf-every", persist_state="session",
+                          help="Search as soon as a digit opens (else press the button).")
+    asked = f"cf-asked-{student}-{digest}"
+    if every or st.session_state.get(asked):
+        return True
+    if st.button("Find the smallest edit", icon=":material/search:", key=f"cf-go-{asked}"):
+        st.session_state[asked] = True
+        return True
+    st.caption("The smallest change of the pixels that would make this student answer the "
+               "class above, and whether the network follows it.")
+    return False
+
+
 def counterfactual_view(run, student: str, image: np.ndarray, where: str,
-                        open_in_draw=None) -> None:
+                        open_in_draw=None, teacher_class: int | None = None) -> None:
     """What would change its mind: a target picker (default: the teacher's answer where they
     disagree, else the runner-up), the smallest edit and whether the network follows it.
     ``open_in_draw(image, label)``: puts an image on the Draw page's pad (a button when
-    given)."""
+    given). ``teacher_class``: the teacher's answer when the run stored it (a test digit), so
+    that showing the picker loads no network."""
     from distill.explain.counterfactual import default_target
     names = run.metrics["class_names"]
     st.subheader("What would change its mind", divider="gray")
     probs = student_proba(run, student, image)
     now = int(probs.argmax())
-    teacher_class = (int(ui.get_teacher(run).predict(image[None])[0]) if run.has_teacher
-                     else None)
+    if teacher_class is None and run.has_teacher:
+        teacher_class = int(ui.get_teacher(run).predict(image[None])[0])
     default = default_target(probs, teacher_class)
     options = [c for c in range(len(names)) if c != now]
     digest = image_digest(image)
-    target = st.columns(3)[0].selectbox(
+    pick, switch = st.columns([1, 2], vertical_alignment="bottom")
+    target = pick.selectbox(
         "Make the student say", options, index=options.index(default),
         key=f"cf-{where}-{student}-{digest}", format_func=lambda c: names[c] + (
             " (the teacher's answer)" if c == teacher_class else ""),
         help="The smallest change of the digit's pixels (in total ink moved) that makes this "
         "student answer the class. Default: the teacher's answer when they disagree, else the "
         "student's runner-up.")
+    if not _asked_for_edit(where, student, digest, switch):
+        return
     with st.spinner("Finding the smallest edit…"):
         parts = _counterfactual_parts(ui.run_key(run), student, digest, int(target), image)
     if "error" in parts:

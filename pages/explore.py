@@ -205,9 +205,11 @@ def browse(run, student: str, kind: str, true_class: int | None) -> None:
         with left:
             grid(run, student, indices, current)
         views.explain_student(run, student, p["x_test"][current], where="explore")
+        said = teacher_pred(run)
         views.counterfactual_view(run, student, p["x_test"][current], where="explore",
                                   open_in_draw=lambda edit, label: ui.open_in_draw(
-                                      run, edit, f"{label} (from test digit #{current})"))
+                                      run, edit, f"{label} (from test digit #{current})"),
+                                  teacher_class=None if said is None else int(said[current]))
         ui.page_link("draw", f"Edit digit #{current} in Draw", icon=":material/edit:",
                      run=run.id, edit=current)
 

@@ -450,6 +450,14 @@ def counterfactual_picker(at):
     return picker
 
 
+def find_the_edit(at):
+    """Explore searches when asked (each search costs the server real time)."""
+    assert not [m for m in at.markdown if m.value.startswith("Change **")]  # not yet
+    (button,) = [b for b in at.button if b.label == "Find the smallest edit"]
+    button.click().run()
+    assert not at.exception
+
+
 def test_explore_finds_what_would_change_the_students_mind(runs_home, tiny_mnist_run):
     from distill.explain.counterfactual import default_target
     p = tiny_mnist_run.predictions
@@ -462,13 +470,19 @@ def test_explore_finds_what_would_change_the_students_mind(runs_home, tiny_mnist
     assert picker.value == teacher_says == default_target(
         student.predict_proba(p["x_test"][index][None])[0], teacher_says)
     assert "the teacher's answer" in picker.format_func(teacher_says)
+    find_the_edit(at)
     words = [m.value for m in at.markdown if m.value.startswith("Change **")]
     assert len(words) == 1 and "The network" in words[0] and "leaf" in words[0]
-    other = next(c for c in picker.options if c != teacher_says)
-    picker.select(other).run()
+    other = next(c for c in counterfactual_picker(at).options if c != teacher_says)
+    counterfactual_picker(at).select(other).run()  # the digit stays asked for
     assert not at.exception
     words = [m.value for m in at.markdown if m.value.startswith("Change **")]
     assert len(words) == 1 and f"answers **{other}**" in words[0]
+    # switched on for every digit, the next digit's edit comes without asking
+    at.toggle(key="cf-every").set_value(True).run()
+    at.query_params["sample"] = str(index + 1)
+    at.run()
+    assert [m for m in at.markdown if m.value.startswith("Change **")]
 
 
 def test_draw_edits_a_test_digit_pixel_for_pixel(runs_home, tiny_mnist_run):
@@ -494,6 +508,7 @@ def test_a_link_to_edit_a_digit_that_is_not_there_says_so(runs_home):
 
 def test_open_the_edit_in_draw_puts_it_on_the_pad(runs_home):
     at = app("explore", run="mnist-run", sample="2")
+    find_the_edit(at)
     (button,) = [b for b in at.button if b.label == "Open the edit in Draw"]
     button.click().run()
     assert not at.exception
