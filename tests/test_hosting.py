@@ -34,9 +34,11 @@ def test_the_demo_run_is_bundled_small_and_complete():
 
 def test_a_fresh_clone_opens_on_the_demo_run(tmp_path, monkeypatch):
     monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "empty"))
-    assert [r.id for r in R.list_runs()] == ["demo-mnist5k"]
-    with pytest.raises(R.RunError):
-        R.delete_run(R.load_run("demo-mnist5k"))
+    # the demo run first (the one a fresh clone opens on), then the small demo sweep
+    assert [r.id for r in R.list_runs()] == ["demo-mnist5k", "demo-sweep"]
+    for bundled in R.list_runs():
+        with pytest.raises(R.RunError):
+            R.delete_run(bundled)
 
 
 def test_the_overview_draws_without_torch_or_scikit_learn(tmp_path):

@@ -173,8 +173,8 @@ def test_explore_switches_to_naive_bayes_evidence(runs_home):
     assert not at.error and not graphviz(at)
     assert at.query_params["student"] == "bernoulli-nb.transfer"
     assert any("Log-odds" in c.value for c in at.caption)
-    assert len(at.get("image")) == 5  # the digit card (digit, saliency, probabilities),
-    # the evidence, the class weights, the counterfactual, the evidence on the edit
+    assert len(at.get("image")) == 3  # the digit card (digit, saliency, probabilities),
+    # the evidence, the class weights (the counterfactual waits to be asked for)
     at.selectbox(key="student").select("linear.ground-truth").run()
     assert not at.error
 
@@ -288,8 +288,10 @@ def test_explore_shows_the_soft_tree_path_cards_and_drawing(tiny_soft_run, tmp_p
     assert not at.error
     assert at.selectbox(key="student").value == "soft-tree.transfer"
     assert plotly_count(at) == 1  # the whole tree (depth 4)
-    assert len(at.get("image")) == 5  # the digit card, the path cards, the leaf, the
-    # counterfactual and the path cards of the edited digit
+    assert len(at.get("image")) == 3  # the digit card, the path cards, the leaf (the
+    # counterfactual waits to be asked for)
+    find_the_edit(at)
+    assert len(at.get("image")) == 5  # and the edit, and the path cards of the edited digit
     assert any("filter × digit" in c.value for c in at.caption)
     assert any("The whole tree" in c.value for c in at.caption)
     assert any("reads the digit straightened (it leaned" in m.value for m in at.markdown)
