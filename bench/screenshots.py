@@ -27,6 +27,12 @@ def start_training(page) -> None:
     page.wait_for_timeout(16_000)
 
 
+def find_the_edit(page) -> None:
+    """Ask Explore for the smallest edit, so the shot shows what would change its mind."""
+    page.get_by_role("button", name="Find the smallest edit").click()
+    page.get_by_text("pixels (ink added").first.wait_for(timeout=60_000)
+
+
 def cancel_training(page) -> None:
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("cancelled").first.wait_for(timeout=30_000)
@@ -42,7 +48,7 @@ def main() -> None:
     url = server.url
     # (name, path, what to do before the shot, what to do after it, viewport height)
     shots = [("overview", "/", None, None, 1000),
-             ("explore-tree", "/explore?sample=8", None, None, 3000),
+             ("explore-tree", "/explore?sample=8", find_the_edit, None, 2900),
              ("explore-whole", "/explore?look=The+whole+model", None, None, 2200),
              ("explore-soft-tree", "/explore?sample=8&student=soft-tree.transfer", None, None,
               1450),
