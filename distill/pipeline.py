@@ -37,6 +37,23 @@ from .runs import (
 from .students import STUDENTS, make_student
 
 
+def stage_reporter(progress: Reporter, should_stop: StopCheck, clock: Clock):
+    """``stage(name, fraction, **extra)``: stop here if asked, else report the stage's progress
+    with the time since ``clock`` started (every run and sweep reports through one)."""
+    def stage(name: str, fraction: float = 0.0, **extra) -> None:
+        check_stop(should_stop)
+        progress({"stage": name, "fraction": fraction, "elapsed": clock.elapsed(), **extra})
+    return stage
+
+
+def load_data(cfg, stage) -> Dataset:
+    """The data stage of a run or a sweep: the configured data set, reported as a stage."""
+    stage("data")
+    data = load_dataset(cfg.dataset, cfg.data_dir, cfg.max_train, cfg.max_test)
+    stage("data", 1.0, message=data.summary())
+    return data
+
+
 def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: StopCheck = never,
                    out: str | Path | None = None, run_id: str | None = None) -> Run:
     """Train, distil, evaluate and save; returns the saved run."""
@@ -46,16 +63,9 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     check_output_place(target)  # before any training: never lose finished work to a bad path
     check_memory(cfg)
     clock = Clock()
-    stages = plan(cfg)
-    progress({"stage": "plan", "stages": stages})
-
-    def stage(name: str, fraction: float = 0.0, **extra) -> None:
-        check_stop(should_stop)
-        progress({"stage": name, "fraction": fraction, "elapsed": clock.elapsed(), **extra})
-
-    stage("data")
-    data = load_dataset(cfg.dataset, cfg.data_dir, cfg.max_train, cfg.max_test)
-    stage("data", 1.0, message=data.summary())
+    progress({"stage": "plan", "stages": plan(cfg)})
+    stage = stage_reporter(progress, should_stop, clock)
+    data = load_data(cfg, stage)
 
     if cfg.needs_teacher:
         teacher, history, teacher_entry = train_teacher_entry(cfg, data, progress, should_stop)
@@ -151,9 +161,7 @@ def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry:
     """The stages every run ends with: score every student on the test set, the teacher's
     evidence for every test digit (computed here, or by ``saliency`` beside the students),
     and an atomic save (kept elsewhere if it fails)."""
-    def stage(name: str, fraction: float = 0.0) -> None:
-        check_stop(should_stop)
-        progress({"stage": name, "fraction": fraction, "elapsed": clock.elapsed()})
+    stage = stage_reporter(progress, should_stop, clock)
 
     stage("evaluate")
     predictions = {"y_true": data.y_test, "x_test": data.x_test}

@@ -271,9 +271,8 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 def run_sweep(cfg: SweepConfig, progress: Reporter = silent, should_stop: StopCheck = never,
               out: str | Path | None = None, run_id: str | None = None, pool=None):
     """Train the teacher, fit every student of the sweep, evaluate and save one run."""
-    from .data import load_dataset
     from .memory import check_memory
-    from .pipeline import evaluate_and_save, train_teacher_entry
+    from .pipeline import evaluate_and_save, load_data, stage_reporter, train_teacher_entry
     from .runs import check_output_place, new_run_id, runs_dir
     cfg.validate()
     run_id = run_id or new_run_id(cfg.dataset)
@@ -283,13 +282,8 @@ def run_sweep(cfg: SweepConfig, progress: Reporter = silent, should_stop: StopCh
     clock = Clock()
     progress({"stage": "plan", "stages": plan(cfg)})
 
-    def stage(name: str, fraction: float = 0.0, **extra) -> None:
-        check_stop(should_stop)
-        progress({"stage": name, "fraction": fraction, "elapsed": clock.elapsed(), **extra})
-
-    stage("data")
-    data = load_dataset(cfg.dataset, cfg.data_dir, cfg.max_train, cfg.max_test)
-    stage("data", 1.0, message=data.summary())
+    stage = stage_reporter(progress, should_stop, clock)
+    data = load_data(cfg, stage)
     run_cfg = cfg.as_run()
     teacher, history, teacher_entry = train_teacher_entry(run_cfg, data, progress, should_stop)
 
