@@ -41,17 +41,18 @@ def measure_skew(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """
     x = np.asarray(images, np.float64)
     n, h, w = x.shape
-    rows = np.arange(h, dtype=np.float64)[None, :, None]
-    cols = np.arange(w, dtype=np.float64)[None, None, :]
-    mass = x.sum((1, 2))
+    rows = np.arange(h, dtype=np.float64)
+    cols = np.arange(w, dtype=np.float64)
+    by_row = x.sum(2)  # (N, H) ink per row: every moment but the cross one needs only this
+    mass = by_row.sum(1)
     ink = mass > 1e-9
     safe = np.where(ink, mass, 1.0)
-    r0 = (x * rows).sum((1, 2)) / safe
-    c0 = (x * cols).sum((1, 2)) / safe
-    dr = rows - r0[:, None, None]
-    dc = cols - c0[:, None, None]
-    var_r = (x * dr ** 2).sum((1, 2)) / safe
-    cov = (x * dr * dc).sum((1, 2)) / safe
+    r0 = by_row @ rows / safe
+    c0 = x.sum(1) @ cols / safe
+    dr = rows[None, :] - r0[:, None]  # (N, H)
+    var_r = (by_row * dr ** 2).sum(1) / safe
+    across = x @ cols - c0[:, None] * by_row  # (N, H): sum over columns of ink x (col - c0)
+    cov = (dr * across).sum(1) / safe
     shear = np.where(ink & (var_r > 1e-9), cov / np.maximum(var_r, 1e-9), 0.0)
     centre_r, centre_c = (h - 1) / 2, (w - 1) / 2
     return (np.clip(shear, -MAX_SHEAR, MAX_SHEAR), np.where(ink, r0, centre_r),

@@ -170,3 +170,19 @@ def draw_seven(page, key: str = "pad") -> None:
     for k in range(1, 13):
         page.mouse.move(x + (0.72 - 0.027 * k) * w, y + (0.2 + 0.057 * k) * w)
     page.mouse.up()
+
+
+def start_tiny_training(page, url: str, epochs: int = 1) -> None:
+    """On Train, start the smallest real job a user can choose: 8x8 digits, ``epochs`` passes,
+    the smallest transfer set, the default students; a browser test's job then takes seconds."""
+    page.goto(url + "/train")
+    settle(page)
+    page.locator(".st-key-dataset").click()
+    page.get_by_role("option", name="Digits 8x8").click()
+    settle(page)
+    page.locator(".st-key-epochs input").fill(str(epochs))
+    page.locator(".st-key-epochs input").press("Enter")
+    settle(page)
+    page.locator(".st-key-size").get_by_role("slider").press("Home")  # the smallest size
+    settle(page)
+    page.get_by_role("button", name="Start training").click()

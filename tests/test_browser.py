@@ -11,8 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from distill.runs import PROJECT_DIR
-from distill.testing import CHROMIUM, AppServer, PageErrors, chromium, draw_seven
+from distill.runs import PROJECT_DIR, Run
+from distill.testing import (
+    CHROMIUM,
+    AppServer,
+    PageErrors,
+    chromium,
+    draw_seven,
+    start_tiny_training,
+)
 from distill.testing import settle as wait_idle
 
 pytestmark = pytest.mark.browser
@@ -103,16 +110,8 @@ def test_explore_click_a_digit_see_the_path_then_naive_bayes(server, page):
     shot(page, "explore-naive-bayes")
 
 
-def test_train_a_tiny_job_and_see_the_new_run(server, page):
-    page.goto(server.url + "/train")
-    settle(page)
-    page.locator(".st-key-dataset").click()
-    page.get_by_role("option", name="Digits 8x8").click()
-    settle(page)
-    page.locator(".st-key-epochs input").fill("2")
-    page.locator(".st-key-epochs input").press("Enter")
-    settle(page)
-    page.get_by_role("button", name="Start training").click()
+def test_train_a_tiny_job_and_see_the_new_run(server, page, tmp_path):
+    start_tiny_training(page, server.url, epochs=2)
     page.get_by_text("Train the teacher").first.wait_for(timeout=60_000)
     shot(page, "train-progress")
     page.get_by_text("It is now the current run").wait_for(timeout=180_000)
@@ -121,6 +120,8 @@ def test_train_a_tiny_job_and_see_the_new_run(server, page):
     page.get_by_role("link", name="Overview").first.click()
     settle(page)
     assert page.get_by_text("digits test images").count() >= 1  # the new run is current
+    new = [Run(p) for p in (tmp_path / "runs").iterdir() if p.name != "mnist-run"]
+    assert [(r.config["teacher"]["epochs"], r.config["transfer_size"]) for r in new] == [(2, 1)]
 
 
 @pytest.fixture

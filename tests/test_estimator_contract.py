@@ -25,7 +25,7 @@ from distill.students import (
 CHECKED = {
     "tree": TreeStudent(max_leaf_nodes=16),
     "pixel-tree": TreeStudent(max_leaf_nodes=16, features="pixels", algorithm="exact"),
-    "soft-tree": SoftTreeStudent(depth=3, epochs=20, min_steps=0, lr=0.1, deskew=False),
+    "soft-tree": SoftTreeStudent(depth=3, epochs=8, min_steps=0, lr=0.1, deskew=False),
     "gaussian-nb": GaussianNBStudent(),
     "bernoulli-nb": BernoulliNBStudent(),
     "multinomial-nb": MultinomialNBStudent(),

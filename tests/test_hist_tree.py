@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from distill.students import walk
-from distill.students.hist_tree import apply_bins, bin_edges, grow_tree
+from distill.students.hist_tree import _impurity_sum, apply_bins, bin_edges, grow_tree
 
 
 def predict(arrays, feats):
@@ -68,3 +68,30 @@ def test_soft_targets_and_weights(rng):
     w = np.where(hard == 1, 5.0, 1.0)
     b = grow_tree(feats, hard, sample_weight=w, max_leaf_nodes=2)
     assert b["n_node_samples"][0] == pytest.approx(w.sum())
+
+
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("min_leaf", [1, 4])
+def test_every_split_is_the_best_a_full_scan_finds(rng, soft, min_leaf):
+    """The grower scores a cut only after a bin that holds samples; a scan of every cut of
+    every feature finds no better split at any node (few distinct values: many empty bins)."""
+    x = rng.integers(0, 40, (200, 6)).astype(np.float32) / 39
+    labels = (x[:, 0] * 3 + x[:, 1] * 2 + rng.random(200)).astype(int) % 4
+    y = rng.dirichlet(np.ones(4), 200) * 0.4 + np.eye(4)[labels] * 0.6 if soft else labels
+    tree = grow_tree(x, y, max_leaf_nodes=30, min_samples_leaf=min_leaf, n_bins=16)
+    left, right = tree["children_left"], tree["children_right"]
+    counts = y if soft else np.eye(4)[y]
+    members = {0: np.arange(len(x))}
+    for node in np.flatnonzero(left >= 0):
+        idx = members[node]
+        go = x[idx, tree["feature"][node]] <= tree["threshold"][node]
+        members[left[node]], members[right[node]] = idx[go], idx[~go]
+        parent = _impurity_sum(counts[idx].sum(0), "entropy")
+        chosen = parent - sum(_impurity_sum(counts[i].sum(0), "entropy")
+                              for i in (idx[go], idx[~go]))
+        best = max(parent - _impurity_sum(counts[idx[side]].sum(0), "entropy")
+                   - _impurity_sum(counts[idx[~side]].sum(0), "entropy")
+                   for f, edges in enumerate(bin_edges(x, 16)) for e in edges
+                   for side in [x[idx, f] <= e]
+                   if min(side.sum(), (~side).sum()) >= min_leaf)
+        assert chosen == pytest.approx(best, abs=1e-9)

@@ -40,10 +40,10 @@ def test_jobs_queue_and_cancel_saves_nothing(tmp_path):
     wait(m, first, ("running",))
     while m.snapshot(first)["fractions"].get("teacher", 0) == 0:
         time.sleep(0.1)
-    start = time.time()
     m.cancel(first)
     snap = wait(m, first, ("cancelled", "done", "failed"))
-    assert snap["state"] == "cancelled" and time.time() - start < 4
+    assert snap["state"] == "cancelled"
+    assert snap["fractions"]["teacher"] < 1  # stopped in the middle, not at the end
     assert not (tmp_path / snap["run_id"]).exists()
     assert not list(tmp_path.glob(".tmp-*"))
     assert wait(m, second, ("done", "failed"))["state"] == "done"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from distill.testing import CHROMIUM, PageErrors, chromium, settle
+from distill.testing import CHROMIUM, PageErrors, chromium, settle, start_tiny_training
 from tests.test_browser import grid_cell
 from tests.test_pages import png_of
 
@@ -70,15 +70,7 @@ def test_two_sessions_on_two_replicas_share_one_runs_folder(deployment, browser,
     alice.get_by_text("exactly what the models see").wait_for(timeout=30_000)
     settle(alice)
     # a run trained through one replica is listed by the other
-    alice.goto(deployment.url + "/train")
-    settle(alice)
-    alice.locator(".st-key-dataset").click()
-    alice.get_by_role("option", name="Digits 8x8").click()
-    settle(alice)
-    alice.locator(".st-key-epochs input").fill("1")
-    alice.locator(".st-key-epochs input").press("Enter")
-    settle(alice)
-    alice.get_by_role("button", name="Start training").click()
+    start_tiny_training(alice, deployment.url)
     alice.get_by_text("It is now the current run").wait_for(timeout=180_000)
     new_run = next(p.name for p in deployment.runs.iterdir() if p.name != "mnist-run")
     _, bob, _ = sessions[1]
