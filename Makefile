@@ -51,9 +51,9 @@ test: setup browser-deps nginx-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -q
 
-## test-fast: the tests without a browser
+## test-fast: the tests without a browser or a Ray cluster (make test runs them all)
 test-fast: setup
-	$(PY) -m pytest -n 2 -q -m "not browser"
+	$(PY) -m pytest -n 2 -q -m "not browser and not cluster"
 
 ## lint: ruff over the whole project (settings in pyproject.toml)
 lint: setup

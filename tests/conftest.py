@@ -21,6 +21,19 @@ TINY_STUDENTS = [StudentChoice("tree", {"max_leaf_nodes": 24, "deskew": False}),
                  StudentChoice("gaussian-nb"), StudentChoice("bernoulli-nb", {"deskew": False}),
                  StudentChoice("multinomial-nb"), StudentChoice("linear", {"max_iter": 50})]
 
+# The longest tests (browser journeys that train, replicas, the Ray cluster), handed out first:
+# xdist gives tests to its workers in collection order, and one of these started last would
+# keep one worker busy long after the other has run out of work.
+LONGEST_FIRST = ("test_replicas.py::test_two_sessions", "test_browser.py::test_train",
+                 "test_browser.py::test_a_job_link", "test_cluster.py", "test_jobs.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        return next((i for i, key in enumerate(LONGEST_FIRST) if key in item.nodeid),
+                    len(LONGEST_FIRST))
+    items.sort(key=rank)  # stable: the rest keep their order
+
 
 def tiny_config(dataset: str = "digits", **overrides) -> RunConfig:
     """A run that trains in seconds: a small subset, four short epochs, a 1x transfer set."""

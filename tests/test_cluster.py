@@ -16,7 +16,8 @@ from distill.runs import Run
 from distill.sweep import SweepConfig, parse_grid, run_sweep
 from tests.conftest import tiny_config
 
-pytestmark = pytest.mark.xdist_group("ray")  # one worker of the suite holds the cluster
+pytestmark = [pytest.mark.cluster,
+              pytest.mark.xdist_group("ray")]  # one worker of the suite holds the cluster
 
 
 @pytest.fixture(scope="module")
