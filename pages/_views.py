@@ -304,16 +304,19 @@ def _asked_for_edit(where: str, student: str, digest: str, switch) -> bool:
 
 
 def counterfactual_view(run, student: str, image: np.ndarray, where: str,
-                        open_in_draw=None, teacher_class: int | None = None) -> None:
+                        open_in_draw=None, teacher_class: int | None = None,
+                        probs: np.ndarray | None = None) -> None:
     """What would change its mind: a target picker (default: the teacher's answer where they
     disagree, else the runner-up), the smallest edit and whether the network follows it.
     ``open_in_draw(image, label)``: puts an image on the Draw page's pad (a button when
-    given). ``teacher_class``: the teacher's answer when the run stored it (a test digit), so
-    that showing the picker loads no network."""
+    given). ``teacher_class`` and ``probs``: the teacher's answer and the student's
+    probabilities when the run stored them (a test digit), so that showing the picker runs
+    no model."""
     from distill.explain.counterfactual import default_target
     names = run.metrics["class_names"]
     st.subheader("What would change its mind", divider="gray")
-    probs = student_proba(run, student, image)
+    if probs is None:
+        probs = student_proba(run, student, image)
     now = int(probs.argmax())
     if teacher_class is None and run.has_teacher:
         teacher_class = int(ui.get_teacher(run).predict(image[None])[0])

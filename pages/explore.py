@@ -209,7 +209,8 @@ def browse(run, student: str, kind: str, true_class: int | None) -> None:
         views.counterfactual_view(run, student, p["x_test"][current], where="explore",
                                   open_in_draw=lambda edit, label: ui.open_in_draw(
                                       run, edit, f"{label} (from test digit #{current})"),
-                                  teacher_class=None if said is None else int(said[current]))
+                                  teacher_class=None if said is None else int(said[current]),
+                                  probs=run.student_proba(student)[current])
         ui.page_link("draw", f"Edit digit #{current} in Draw", icon=":material/edit:",
                      run=run.id, edit=current)
 
