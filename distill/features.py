@@ -77,8 +77,8 @@ def rect_means(images: np.ndarray, rects: np.ndarray, chunk: int = 4096) -> np.n
     t, l, b, r = rects.T
     area = ((b - t) * (r - l)).astype(np.float64)
     out = np.empty((len(images), len(rects)), dtype=np.float32)
-    w1 = images.shape[2] + 1  # the corners as columns of the flattened tables: whole-row
-    corners = [b * w1 + r, t * w1 + r, b * w1 + l, t * w1 + l]  # gathers, twice as fast
+    w1 = images.shape[2] + 1  # the corners as columns of the flattened tables: gathers of
+    corners = [b * w1 + r, t * w1 + r, b * w1 + l, t * w1 + l]  # whole rows, faster than 2-D
     for start in range(0, len(images), chunk):
         s = integral_images(images[start:start + chunk])
         br, tr, bl, tl = (np.take(s.reshape(len(s), -1), c, axis=1) for c in corners)

@@ -122,10 +122,10 @@ def story(metrics: dict) -> str:
     if t is None:
         best = RunFacts(metrics).best
         title = best.get("title", best["label"])
-        return (f"No teacher: these students learned from the true labels of {metrics['dataset']} "
-                f"only, "
-                f"so there is nothing to follow. The best, the {title[0].lower() + title[1:]}, "
-                f"reads the test images with {best['test_accuracy']:.1%} accuracy.")
+        return (f"No teacher: these students learned from the true labels of "
+                f"{metrics['dataset']} only, so there is nothing to follow. The best, the "
+                f"{title[0].lower() + title[1:]}, reads the test images with "
+                f"{best['test_accuracy']:.1%} accuracy.")
     text = (f"The teacher ({t['arch']} network) reads the {metrics['dataset']} test images with "
             f"{t['test_accuracy']:.1%} accuracy.")
     sweep = metrics.get("sweep")

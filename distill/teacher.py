@@ -36,8 +36,8 @@ class History:
 # channels-last convolutions: measured faster for inference and training on the
 # CPU than the default layout (bench/results/speed.md), no harm on CUDA
 FORMAT = torch.channels_last
-# images per inference batch: a batch's activations then stay in the CPU's caches (256 labels
-# the 44,000-digit transfer set about 1.7x faster than 1,024; bench/results/speed.md)
+# images per inference batch: small enough that a batch's activations stay in the CPU's
+# caches (measured against 1,024 in bench/results/speed.md)
 INFERENCE_BATCH = 256
 
 

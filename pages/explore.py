@@ -195,9 +195,9 @@ def header(run, student: str, index: int) -> None:
 def browse(run, student: str, kind: str, true_class: int | None) -> None:
     """Grid, digit and explanation: a click here reruns only this part of the page."""
     with ui.guard("the digit"):
-        p = run.predictions
-        indices = select_samples(kind, p["y_true"], teacher_pred(run),
-                                 run.student_proba(student).argmax(1), true_class)
+        p, said = run.predictions, teacher_pred(run)
+        indices = select_samples(kind, p["y_true"], said, run.student_proba(student).argmax(1),
+                                 true_class)
         left, right = st.columns([2, 3], gap="large")
         with right:
             current = stepper(run, indices)
@@ -205,7 +205,6 @@ def browse(run, student: str, kind: str, true_class: int | None) -> None:
         with left:
             grid(run, student, indices, current)
         views.explain_student(run, student, p["x_test"][current], where="explore")
-        said = teacher_pred(run)
         views.counterfactual_view(run, student, p["x_test"][current], where="explore",
                                   open_in_draw=lambda edit, label: ui.open_in_draw(
                                       run, edit, f"{label} (from test digit #{current})"),

@@ -146,7 +146,6 @@ class _Grower:
         hist = self.histogram(idx, f0, f1, classes)  # (nf, B, C)
         ones = np.ones(len(classes))  # sums over classes as products: numpy sums short axes slowly
         filled = hist[:, :-1] @ ones > 0  # (nf, B-1): bin k holds weight
-        n_left = None
         if self.min_leaf > 1:
             n = np.cumsum(self.counts(idx, f0, f1), axis=1)[:, :-1]  # samples left of a cut
             filled |= np.diff(n, axis=1, prepend=0) > 0  # or samples of no weight
