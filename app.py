@@ -9,9 +9,11 @@ from pathlib import Path
 import streamlit as st
 
 from pages import _ui as ui
+from pages._ast import serialize_ast_parse
 from pages._tcp import tcp_nodelay
 
 tcp_nodelay()  # once per process: see pages/_tcp.py
+serialize_ast_parse()  # once per process: see pages/_ast.py
 
 # a local file: the :material/...: favicon would be fetched from Google's font CDN
 ICON = Path(__file__).parent / "assets" / "favicon.png"

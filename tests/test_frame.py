@@ -25,3 +25,33 @@ def test_use_navigation_turns_the_pages_folder_mode_off():
         assert PagesManager.uses_pages_directory is False
     finally:
         PagesManager.uses_pages_directory = before
+
+
+def test_the_app_parses_scripts_one_at_a_time_and_every_thread_still_parses():
+    """pages/_ast.py: a lock around ast.parse (Python 3.11 < 3.11.8 fails two at once), taken
+    by Streamlit's page-script parsing and harmless to many threads parsing together."""
+    import ast
+    import threading
+
+    from streamlit.runtime.scriptrunner import magic
+    from streamlit.testing.v1 import AppTest
+
+    assert not AppTest.from_file("../app.py", default_timeout=60).run().exception
+    assert getattr(ast.parse, "serialized", False), "app.py did not install the lock"
+    assert magic.ast.parse is ast.parse, "Streamlit no longer parses through ast.parse"
+    source = "x = " + "(" * 60 + "1" + ")" * 60 + "\n"
+    errors = []
+
+    def parse_many() -> None:
+        try:
+            for _ in range(100):
+                ast.parse(source)
+        except Exception as err:  # noqa: BLE001 (any failure is the finding)
+            errors.append(err)
+
+    threads = [threading.Thread(target=parse_many) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
