@@ -172,13 +172,29 @@ def draw_seven(page, key: str = "pad") -> None:
     page.mouse.up()
 
 
+def choose_option(page, key: str, option: str, tries: int = 3) -> None:
+    """Pick ``option`` in the select box ``key``. A rerun landing as the list opens (a fresh
+    server's first page reruns once to put the run in the URL) closes it again, so the list
+    is opened again, a bounded number of times."""
+    wanted = page.get_by_role("option", name=option)
+    for attempt in range(tries):
+        page.locator(f".st-key-{key}").click()
+        try:
+            wanted.wait_for(timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 (Playwright's timeout): open it again
+            if attempt == tries - 1:
+                raise
+            settle(page)
+    wanted.click()
+
+
 def start_tiny_training(page, url: str, epochs: int = 1) -> None:
     """On Train, start the smallest real job a user can choose: 8x8 digits, ``epochs`` passes,
     the smallest transfer set, the default students; a browser test's job then takes seconds."""
     page.goto(url + "/train")
     settle(page)
-    page.locator(".st-key-dataset").click()
-    page.get_by_role("option", name="Digits 8x8").click()
+    choose_option(page, "dataset", "Digits 8x8")
     settle(page)
     page.locator(".st-key-epochs input").fill(str(epochs))
     page.locator(".st-key-epochs input").press("Enter")

@@ -16,6 +16,7 @@ from distill.testing import (
     CHROMIUM,
     AppServer,
     PageErrors,
+    choose_option,
     chromium,
     draw_seven,
     start_tiny_training,
@@ -175,8 +176,7 @@ def test_a_job_link_gives_another_browser_nothing(hosted_server, browser, page):
     Alice reloads and still has her job (it is hers by a cookie, not by the link)."""
     page.goto(hosted_server.url + "/train")
     settle(page)
-    page.locator(".st-key-dataset").click()
-    page.get_by_role("option", name="Digits 8x8").click()
+    choose_option(page, "dataset", "Digits 8x8")
     settle(page)
     page.get_by_role("button", name="Start training").click()
     page.get_by_role("button", name="Cancel").wait_for(timeout=60_000)
