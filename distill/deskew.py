@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .parallel import map_rows
+
 MAX_SHEAR = 1.0  # |column shift per row|; 45 degrees, beyond any real slant
 
 
@@ -87,6 +89,10 @@ def deskew(images: np.ndarray) -> np.ndarray:
 
 
 def _deskew(x: np.ndarray) -> np.ndarray:
+    return map_rows(_deskew_block, x, block=2048)
+
+
+def _deskew_block(x: np.ndarray) -> np.ndarray:
     n, h, w = x.shape
     shear, r0, c0 = measure_skew(x)
     rc, cc = (h - 1) / 2, (w - 1) / 2

@@ -65,29 +65,39 @@ class Targets:
         return softmax(self.temperature * logp, axis=1)
 
 
+def training_images(method: str, x_train: np.ndarray, transfer: str = DEFAULT_TRANSFER,
+                    transfer_size: int = 10, seed: int = 0, progress: Reporter = silent,
+                    should_stop: StopCheck = never) -> np.ndarray:
+    """The images a student fits under ``method``: the training set, plus its synthetic copies
+    for ``transfer``. They need no teacher, so a run makes them while its teacher trains."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    if method != "transfer":
+        return x_train
+    synthetic = make_transfer_set(x_train, transfer, transfer_size, seed, progress, should_stop)
+    return np.concatenate([x_train, synthetic])
+
+
 def make_targets(method: str, x_train: np.ndarray, y_train: np.ndarray, teacher=None,
                  temperature: float = 1.0, transfer: str = DEFAULT_TRANSFER,
                  transfer_size: int = 10, seed: int = 0, transfer_labels: str = "auto",
-                 progress: Reporter = silent, should_stop: StopCheck = never) -> Targets:
+                 progress: Reporter = silent, should_stop: StopCheck = never,
+                 images: np.ndarray | None = None) -> Targets:
     """The training set a student fits under ``method``.
 
-    ``teacher`` needs ``predict`` and ``predict_proba(x, temperature)``.
+    ``teacher`` needs ``predict`` and ``predict_proba(x, temperature)``; ``images``, when
+    given, are the method's :func:`training_images`, made earlier.
     """
+    x = images if images is not None else training_images(
+        method, x_train, transfer, transfer_size, seed, progress, should_stop)
     if method == "ground-truth":
-        return Targets(x_train, y_train)
-    if method == "hard":
-        return Targets(x_train, teacher.predict(x_train))
+        return Targets(x, y_train)
+    if method == "hard" or (method == "transfer" and transfer_labels == "hard"):
+        return Targets(x, teacher.predict(x))
     if method == "soft":
-        return Targets(x_train, teacher.predict_proba(x_train, temperature),
-                       temperature=temperature)
-    if method == "transfer":
-        synthetic = make_transfer_set(x_train, transfer, transfer_size, seed, progress, should_stop)
-        x = np.concatenate([x_train, synthetic])
-        if transfer_labels == "hard":
-            return Targets(x, teacher.predict(x))
-        return Targets(x, teacher.predict_proba(x, temperature),
-                       argmax_for_others=transfer_labels == "auto", temperature=temperature)
-    raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+        return Targets(x, teacher.predict_proba(x, temperature), temperature=temperature)
+    return Targets(x, teacher.predict_proba(x, temperature),  # transfer
+                   argmax_for_others=transfer_labels == "auto", temperature=temperature)
 
 
 def expand_soft_targets(x: np.ndarray, proba: np.ndarray, min_weight: float = 1e-3):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .parallel import map_rows
+
 BANKS = ("regions", "pixels")
 
 
@@ -76,14 +78,15 @@ def rect_means(images: np.ndarray, rects: np.ndarray, chunk: int = 4096) -> np.n
     rects = np.asarray(rects, dtype=np.int64).reshape(-1, 4)
     t, l, b, r = rects.T
     area = ((b - t) * (r - l)).astype(np.float64)
-    out = np.empty((len(images), len(rects)), dtype=np.float32)
     w1 = images.shape[2] + 1  # the corners as columns of the flattened tables: gathers of
     corners = [b * w1 + r, t * w1 + r, b * w1 + l, t * w1 + l]  # whole rows, faster than 2-D
-    for start in range(0, len(images), chunk):
-        s = integral_images(images[start:start + chunk])
-        br, tr, bl, tl = (np.take(s.reshape(len(s), -1), c, axis=1) for c in corners)
-        out[start:start + chunk] = (br - tr - bl + tl) / area  # (n, F)
-    return out
+
+    def means(block: np.ndarray) -> np.ndarray:  # (n, H, W) -> (n, F)
+        s = integral_images(block).reshape(len(block), -1)
+        br, tr, bl, tl = (np.take(s, c, axis=1) for c in corners)
+        return ((br - tr - bl + tl) / area).astype(np.float32)
+
+    return map_rows(means, images, block=chunk)
 
 
 def describe_rect(rect, image_shape: tuple[int, int]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import platform
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,8 @@ import numpy as np
 from . import __version__
 from .config import ConfigError, RunConfig, StudentChoice, TeacherConfig, params_for, plan
 from .data import DATASETS, Dataset, load_dataset
-from .distillation import fit_student, make_targets
+from .deskew import deskew as straighten
+from .distillation import BASELINE, Targets, fit_student, make_targets, training_images
 from .memory import check_memory
 from .metrics import model_metrics
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
@@ -66,16 +67,22 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     progress({"stage": "plan", "stages": plan(cfg)})
     stage = stage_reporter(progress, should_stop, clock)
     data = load_data(cfg, stage)
-
-    if cfg.needs_teacher:
-        teacher, history, teacher_entry = train_teacher_entry(cfg, data, progress, should_stop)
-    else:  # the true labels only: no network to train, nothing to follow
-        teacher, history, teacher_entry = None, {}, None
+    models = run_models(cfg)
+    early = [m for m in models if m.method == BASELINE and not m.trains_in_epochs]
+    with Beside(lambda report, stop: before_the_teacher(cfg, data, early, stop), should_stop,
+                run=cfg.needs_teacher) as ahead:  # on the core the teacher leaves free
+        if cfg.needs_teacher:
+            teacher, history, teacher_entry = train_teacher_entry(cfg, data, progress,
+                                                                  should_stop)
+            images, fitted = ahead.wait(lambda fraction: check_stop(should_stop))
+        else:  # the true labels only: no network to train, nothing to follow
+            teacher, history, teacher_entry = None, {}, None
+            images, fitted = {}, {}
     stage("targets")
     tag = lambda e: progress({**e, "stage": "targets"})  # noqa: E731
     targets = {m: make_targets(m, data.x_train, data.y_train, teacher, cfg.temperature,
                                cfg.transfer, cfg.transfer_size, cfg.seed, cfg.transfer_labels,
-                               tag, should_stop)
+                               tag, should_stop, images=images.get(m))
                for m in cfg.methods()}
     for method, t in targets.items():
         if not t.soft and len(np.unique(t.y)) < 2:
@@ -86,22 +93,64 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     with Beside(lambda report, stop: teacher_maps(teacher, data.x_test, report, stop),
                 should_stop, run=teacher is not None) as maps:  # while the students fit
         students, entries = {}, []
-        for method in cfg.methods():
-            for choice, label in zip(cfg.students, cfg.labels()):
-                name = f"{label}.{method}"
-                stage(f"student:{name}")
-                student = make_student(choice.name, n_classes=data.n_classes,
-                                       random_state=cfg.seed, **params_for(choice, cfg.dataset))
-                tag_student = lambda e, n=name: progress(  # noqa: E731
-                    {**e, "stage": f"student:{n}", "fraction": 0.98 * e.get("fraction", 0)})
-                seconds = fit_student(student, targets[method], tag_student, should_stop,
-                                      cfg.leaves)
-                students[name] = student
-                entries.append(_student_entry(name, label, choice, student, method, seconds,
-                                              len(targets[method].x)))
-                stage(f"student:{name}", 1.0)
+        for model in models:
+            stage(f"student:{model.name}")
+            if model.name not in fitted:
+                fitted[model.name] = fit_model(model, cfg, data, targets[model.method],
+                                               progress, should_stop)
+            students[model.name], entry = fitted[model.name]
+            entries.append(entry)
+            stage(f"student:{model.name}", 1.0)
         return evaluate_and_save(cfg, data, teacher, history, teacher_entry, students, entries,
                                  target, clock, progress, should_stop, saliency=maps)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One student of a run under one method, named as metrics.json names it."""
+
+    name: str  # "tree.transfer"
+    label: str
+    choice: StudentChoice
+    method: str
+
+    @property
+    def trains_in_epochs(self) -> bool:  # with torch: it would share the teacher's threads
+        return STUDENTS[self.choice.name].cls.reports_progress
+
+
+def run_models(cfg: RunConfig) -> list[Model]:
+    """Every student a run fits, in the order it reports and saves them."""
+    return [Model(f"{label}.{method}", label, choice, method) for method in cfg.methods()
+            for choice, label in zip(cfg.students, cfg.labels())]
+
+
+def fit_model(model: Model, cfg: RunConfig, data: Dataset, targets, progress: Reporter,
+              should_stop: StopCheck) -> tuple[object, dict]:
+    """Fit one student on its method's targets; returns it and its entry in metrics.json."""
+    student = make_student(model.choice.name, n_classes=data.n_classes, random_state=cfg.seed,
+                           **params_for(model.choice, cfg.dataset))
+    tag = lambda e: progress(  # noqa: E731
+        {**e, "stage": f"student:{model.name}", "fraction": 0.98 * e.get("fraction", 0)})
+    seconds = fit_student(student, targets, tag, should_stop, cfg.leaves)
+    return student, _student_entry(model.name, model.label, model.choice, student,
+                                   model.method, seconds, len(targets.x))
+
+
+def before_the_teacher(cfg: RunConfig, data: Dataset, early: list[Model],
+                       should_stop: StopCheck) -> tuple[dict, dict]:
+    """What a run needs no teacher for, done while the teacher trains (torch leaves part of
+    the second core idle): the baseline students that fit in numpy, then the distilling
+    method's training images, straightened once for the students that read them so (the
+    straightening remembers the last large set). Returns (images by method, fitted by name)."""
+    baseline = Targets(data.x_train, data.y_train)
+    fitted = {m.name: fit_model(m, cfg, data, baseline, silent, should_stop) for m in early}
+    images = {cfg.method: training_images(cfg.method, data.x_train, cfg.transfer,
+                                          cfg.transfer_size, cfg.seed, silent, should_stop)}
+    check_stop(should_stop)
+    if any(params_for(choice, cfg.dataset).get("deskew") for choice in cfg.students):
+        straighten(images[cfg.method])
+    return images, fitted
 
 
 def teacher_maps(teacher, x_test: np.ndarray, report: Reporter = silent,
@@ -113,9 +162,9 @@ def teacher_maps(teacher, x_test: np.ndarray, report: Reporter = silent,
 
 
 class Beside:
-    """``work(report, should_stop)`` on a thread of its own while the run goes on: the
-    students fit on one core in numpy while torch computes the teacher's maps on the other
-    (torch releases the GIL). Leaving the ``with`` block early (an error, a stop) stops it."""
+    """``work(report, should_stop)`` on a thread of its own while the run goes on: numpy work
+    beside the teacher's training, the teacher's maps beside the students (torch and numpy
+    release the GIL). Leaving the ``with`` block early (an error, a stop) stops it."""
 
     def __init__(self, work, should_stop: StopCheck = never, run: bool = True):
         self.fraction, self.result, self.error, self.run = 0.0, None, None, run
@@ -138,10 +187,10 @@ class Beside:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, error_type, *_) -> None:
         self._stop.set()
-        if self.run:
-            self._thread.join()
+        if self.run and error_type is None:  # a stop or an error waits for nothing: the work
+            self._thread.join()  # sees the stop at its next check and its result is dropped
 
     def wait(self, report) -> object:
         """The result, reporting ``report(fraction)`` while it is still being computed."""

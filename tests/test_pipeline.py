@@ -140,7 +140,7 @@ def test_work_beside_the_run_returns_its_result_and_stops_with_the_run():
     with pytest.raises(ZeroDivisionError), Beside(forever):  # the run fails meanwhile
         started.wait()
         1 / 0  # noqa: B018
-    assert stopped.is_set()  # leaving the block stopped the work
+    assert stopped.wait(30)  # leaving the block stops the work, without waiting for it
 
     def broken(report, should_stop):
         raise ValueError("no maps")
@@ -164,3 +164,38 @@ def test_a_run_on_the_true_labels_trains_no_teacher(tmp_path):
     (entry,) = run.metrics["students"]
     assert entry["agreement"] is None and 0 < entry["test_accuracy"] <= 1
     assert run.facts.best["name"] == "tree.ground-truth"
+
+
+def test_what_needs_no_teacher_is_done_beside_it_as_it_would_be_after(monkeypatch):
+    from distill.data import load_dataset
+    from distill.deskew import deskew
+    from distill.distillation import Targets, training_images
+    from distill.pipeline import before_the_teacher, fit_model, run_models
+    from distill.progress import never
+    cfg = tiny_config("mnist5k", max_train=400, max_test=30, transfer_size=2,
+                      students=[StudentChoice("tree", {"max_leaf_nodes": 8}),
+                                StudentChoice("soft-tree", {"depth": 2, "epochs": 1}),
+                                StudentChoice("bernoulli-nb")])
+    data = load_dataset(cfg.dataset, max_train=cfg.max_train, max_test=cfg.max_test)
+    models = run_models(cfg)
+    assert [m.name for m in models] == [f"{s}.{m}" for m in ("transfer", "ground-truth")
+                                        for s in ("tree", "soft-tree", "bernoulli-nb")]
+    early = [m for m in models if m.method == "ground-truth" and not m.trains_in_epochs]
+    assert [m.name for m in early] == ["tree.ground-truth", "bernoulli-nb.ground-truth"]
+    images, fitted = before_the_teacher(cfg, data, early, never)
+    expected = training_images("transfer", data.x_train, cfg.transfer, cfg.transfer_size,
+                               cfg.seed)
+    np.testing.assert_array_equal(images["transfer"], expected)
+    assert len(expected) == 3 * len(data.x_train)
+    for model in early:  # the same fit as the run's loop makes
+        alone, entry = fit_model(model, cfg, data, Targets(data.x_train, data.y_train),
+                                 lambda e: None, never)
+        student = fitted[model.name][0]
+        np.testing.assert_array_equal(student.predict_proba(data.x_test),
+                                      alone.predict_proba(data.x_test))
+        assert fitted[model.name][1]["params"] == entry["params"]
+    # straightened ahead: the transfer students read the set from deskew's memory
+    from distill import deskew as straightening
+    assert len(expected) >= straightening.REMEMBER
+    monkeypatch.setattr(straightening, "_deskew", lambda x: pytest.fail("straightened again"))
+    assert deskew(expected).shape == expected.shape

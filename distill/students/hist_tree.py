@@ -14,9 +14,12 @@ tree: go left when ``value <= threshold``, thresholds being float32 bin edges.
 from __future__ import annotations
 
 import heapq
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..parallel import WORKERS, in_order, pool
 
 CHUNK = 96  # features per histogram pass: bounds memory at n x CHUNK int32
 
@@ -40,11 +43,17 @@ def bin_edges(values: np.ndarray, n_bins: int, sample: int = 20_000, seed: int =
     return edges
 
 
-def apply_bins(values: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+def apply_bins(values: np.ndarray, edges: list[np.ndarray], workers: int = WORKERS
+               ) -> np.ndarray:
     """(N, F) float32 -> (N, F) uint8 bin numbers, consistent with ``value <= edge``."""
     out = np.empty(values.shape, dtype=np.uint8)
-    for f, e in enumerate(edges):
-        out[:, f] = np.searchsorted(e, values[:, f], side="left")
+
+    def fill(features: range) -> None:
+        for f in features:
+            out[:, f] = np.searchsorted(edges[f], values[:, f], side="left")
+
+    n = values.shape[1]
+    in_order(fill, [range(f0, min(n, f0 + CHUNK)) for f0 in range(0, n, CHUNK)], workers)
     return out
 
 
@@ -73,7 +82,8 @@ class _Split:
 
 class _Grower:
     def __init__(self, xb, n_bins_per_feature, targets, weights, hard, criterion,
-                 min_samples_leaf, n_classes):
+                 min_samples_leaf, n_classes, pool: ThreadPoolExecutor):
+        self.pool = pool
         self.xb = xb
         self.nb = n_bins_per_feature  # (F,) bins in use per feature
         self.b = int(n_bins_per_feature.max())
@@ -127,9 +137,9 @@ class _Grower:
         n_features = self.xb.shape[1]
         classes = np.flatnonzero(totals > 0)
         totals = totals[classes]
-        for f0 in range(0, n_features, CHUNK):
-            f1 = min(n_features, f0 + CHUNK)
-            found = self._best_in_chunk(idx, f0, f1, classes, totals, parent)
+        chunks = [(f0, min(n_features, f0 + CHUNK)) for f0 in range(0, n_features, CHUNK)]
+        for found in self.pool.map(  # in chunk order: the first of equal gains wins, as serially
+                lambda c: self._best_in_chunk(idx, *c, classes, totals, parent), chunks):
             if found is not None and (best is None or found.gain > best.gain + 1e-12):
                 best = found
         return best
@@ -200,14 +210,20 @@ def grow_tree(features: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | N
     edges = bin_edges(features[weights > 0], n_bins)  # samples of no weight place no cut
     xb = apply_bins(features, edges)
     nb = np.array([len(e) + 1 for e in edges])
-    grower = _Grower(xb, nb, y.astype(np.int64) if hard else y.astype(np.float64), weights, hard,
-                     criterion, min_samples_leaf, n_classes)
-    max_leaves = max_leaf_nodes or len(y)
-    depth_limit = max_depth if max_depth is not None else 10_000
+    with pool() as threads:  # a node's feature chunks are scored at once
+        grower = _Grower(xb, nb, y.astype(np.int64) if hard else y.astype(np.float64), weights,
+                         hard, criterion, min_samples_leaf, n_classes, threads)
+        return _grow(grower, edges, weights, max_leaf_nodes or len(y),
+                     max_depth if max_depth is not None else 10_000)
 
+
+def _grow(grower: _Grower, edges: list[np.ndarray], weights: np.ndarray, max_leaves: int,
+          depth_limit: int) -> dict[str, np.ndarray]:
+    """Best-first: split the leaf whose best split gains most until ``max_leaves``."""
+    xb = grower.xb
     nodes = {"left": [-1], "right": [-1], "feature": [-1], "threshold": [-2.0],
              "value": [], "samples": []}
-    all_idx = np.arange(len(y))
+    all_idx = np.arange(len(weights))
     totals = grower.class_totals(all_idx)
     nodes["value"].append(totals)
     nodes["samples"].append(weights.sum())

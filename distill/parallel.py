@@ -1,0 +1,39 @@
+"""Numpy work on every core: threads over independent blocks of rows or features.
+
+numpy and scipy release the GIL inside their loops (searchsorted, take, sorting, sparse
+products, interpolation), so a handful of threads over independent blocks uses every core
+for the students' large arrays without copying them into other processes. Results are put
+together in block order: the same numbers as one thread (bench/results/speed.md).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+WORKERS = min(4, os.cpu_count() or 1)  # more threads than this gain little on these sizes
+
+
+def pool(workers: int = WORKERS) -> ThreadPoolExecutor:
+    """A thread pool for :func:`in_order`; use it in a ``with`` block."""
+    return ThreadPoolExecutor(workers, thread_name_prefix="numpy")
+
+
+def in_order(fn: Callable, items: Iterable, workers: int = WORKERS) -> list:
+    """``[fn(item) for item in items]``, computed on ``workers`` threads."""
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with pool(workers) as threads:
+        return list(threads.map(fn, items))
+
+
+def map_rows(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, block: int = 4096,
+             workers: int = WORKERS) -> np.ndarray:
+    """``fn(x)`` for a ``fn`` that treats rows independently, over blocks of ``block`` rows
+    on ``workers`` threads."""
+    blocks = [x[i:i + block] for i in range(0, len(x), block)] or [x]
+    return np.concatenate(in_order(fn, blocks, workers))
