@@ -35,7 +35,7 @@ def test_a_job_trains_in_a_worker_and_saves_a_run(tmp_path):
 
 def test_jobs_queue_and_cancel_saves_nothing(tmp_path):
     m = LocalJobs(folder=tmp_path, max_running=1)
-    first, second = m.submit(long_job()), m.submit(small())
+    first, second = m.submit(long_job()), m.submit(smallest())
     assert m.position(second) == 1 and m.snapshot(second)["state"] == "queued"
     wait(m, first, ("running",))
     while m.snapshot(first)["fractions"].get("teacher", 0) == 0:
@@ -47,6 +47,13 @@ def test_jobs_queue_and_cancel_saves_nothing(tmp_path):
     assert not (tmp_path / snap["run_id"]).exists()
     assert not list(tmp_path.glob(".tmp-*"))
     assert wait(m, second, ("done", "failed"))["state"] == "done"
+
+
+def smallest():
+    """A job that runs to the end quickly: one epoch on a few digits."""
+    cfg = tiny_config(max_train=60, max_test=20, students=[StudentChoice("bernoulli-nb")])
+    cfg.teacher.epochs = 1
+    return cfg
 
 
 def long_job():

@@ -522,7 +522,7 @@ def test_open_the_edit_in_draw_puts_it_on_the_pad(runs_home):
 
 def test_compare_measures_whether_the_teacher_follows_then_keeps_it(runs_home, monkeypatch):
     import threading
-    monkeypatch.setattr("distill.explain.follows.PER_GROUP", 3)  # a few digits: the flow
+    monkeypatch.setattr("distill.explain.follows.PER_GROUP", 1)  # a digit a group: the flow
     monkeypatch.setattr("distill.explain.counterfactual.SECONDS", 0.5)  # Bernoulli NB's cap
     at = app("compare", run="mnist-run")
     assert at.get("progress"), "the measurement shows its progress"

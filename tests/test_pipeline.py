@@ -94,6 +94,7 @@ def test_soft_and_hard_methods_run(tmp_path):
         cfg = tiny_config(method=method, max_train=150, max_test=60,
                           students=[StudentChoice("tree", {"max_leaf_nodes": 8}),
                                     StudentChoice("bernoulli-nb")])
+        cfg.teacher.epochs = 2  # enough for a teacher that names more than one class
         m = run_experiment(cfg, out=tmp_path / method).metrics
         assert {s["method"] for s in m["students"]} == {method, "ground-truth"}
 

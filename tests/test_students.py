@@ -14,7 +14,7 @@ def digits():
 
 @pytest.mark.parametrize("name", list(STUDENTS))
 def test_every_student_learns_and_round_trips_without_pickle(name, digits, tmp_path):
-    quick = {"soft-tree": {"depth": 4, "epochs": 60, "lr": 0.03, "min_steps": 0}}
+    quick = {"soft-tree": {"depth": 4, "epochs": 20, "lr": 0.05, "min_steps": 0}}
     student = make_student(name, n_classes=10, **quick.get(name, {}))
     assert student.fit(digits.x_train, digits.y_train) is student  # fit returns self
     proba = student.predict_proba(digits.x_test)

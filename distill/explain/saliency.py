@@ -19,7 +19,7 @@ from ..teacher import FORMAT
 
 METHODS = ("integrated-gradients", "gradient-x-input")
 STEPS = 32  # the midpoint rule's steps: close to the integral (bench/results/ui.md)
-BATCH = 256  # images through the network at once: digits x steps
+BATCH = 128  # images through the network at once (digits x steps): larger batches run slower on CPU
 
 
 def _path_gradients(teacher, images: np.ndarray, targets: np.ndarray,
