@@ -344,22 +344,26 @@ async def run_load(base: str, sessions: int, clicks: int, interval: float,
 
 
 async def server_cpu_per_click(base: str, pids: list[int], clicks: int = 40
-                               ) -> tuple[float, float]:
+                               ) -> dict[str, tuple[float, float]]:
     """CPU the server spends on a click, one viewer clicking in turn (opening the page is not
-    counted): (first view of each digit, the same digits viewed again), in ms."""
+    counted), each click measured alone: {"first": (p50, mean) over digits shown for the first
+    time, "again": (p50, mean) over the same digits shown again}, in ms."""
     session = ExploreSession(base)
     await session.open()
     digits = [(k * 7 + 501) % max(session.n_digits, 1) for k in range(clicks)]
-    spent = []
-    for _ in ("first", "again"):
-        cpu0 = sum(cpu_seconds(p) for p in pids)
+    spent = {}
+    for view in ("first", "again"):
+        per_click = []
         for digit in digits:
+            cpu0 = sum(cpu_seconds(p) for p in pids)
             click = await session.click(digit)
             if click.error:
                 raise RuntimeError(f"a click failed: {click.error}")
-        spent.append(1000 * (sum(cpu_seconds(p) for p in pids) - cpu0) / clicks)
+            await asyncio.sleep(0.05)  # the server's last sends after the script finished
+            per_click.append(1000 * (sum(cpu_seconds(p) for p in pids) - cpu0))
+        spent[view] = (float(np.median(per_click)), float(np.mean(per_click)))
     await session.close()
-    return spent[0], spent[1]
+    return spent
 
 
 # --------------------------------------------------------------------------------------
@@ -418,6 +422,12 @@ def row(name: str, report: Report) -> dict:
             f"{v:.1f}" for v in report.load)}
 
 
+def cpu_line(cpu: dict[str, tuple[float, float]]) -> str:
+    return ("server CPU per click, one viewer, each click measured alone: " + "; ".join(
+        f"{view} view of a digit p50 {p50:.1f} ms (mean {mean:.1f})"
+        for view, (p50, mean) in cpu.items()))
+
+
 def print_table(rows: list[dict]) -> None:
     cols = list(rows[0])
     print("| " + " | ".join(cols) + " |")
@@ -457,9 +467,8 @@ def main() -> None:
                 print(f"{name}: errors {report.errors()}", flush=True)
         print_table(rows)
         with serving(0) as (base, pids):
-            first, again = asyncio.run(server_cpu_per_click(base, pids))
-        print(f"\nserver CPU per click, one viewer: {first:.1f} ms the first time a digit is "
-              f"shown, {again:.1f} ms when it is shown again")
+            cpu = asyncio.run(server_cpu_per_click(base, pids))
+        print("\n" + cpu_line(cpu))
         return
     with serving(args.replicas, args.url, args.pids) as (base, pids):
         if args.check_browser:
@@ -472,9 +481,7 @@ def main() -> None:
                          report)])
         print(f"errors: {report.errors() or 'none'}")
         if pids:
-            first, again = asyncio.run(server_cpu_per_click(base, pids))
-            print(f"server CPU per click, one viewer: {first:.1f} ms the first time a digit "
-                  f"is shown, {again:.1f} ms when it is shown again")
+            print(cpu_line(asyncio.run(server_cpu_per_click(base, pids))))
 
 
 class serving:

@@ -103,7 +103,13 @@ def rss_mb(pid: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
+    """User + system CPU time the process has used so far: from its CPU clock where the kernel
+    has one (nanoseconds, exited threads included: fine enough for one click), else from
+    /proc in clock ticks."""
+    try:
+        return time.clock_gettime(((~pid) << 3) | 2)  # Linux's clock_getcpuclockid(pid)
+    except (OSError, OverflowError):
+        pass
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:

@@ -70,12 +70,12 @@ def leaf_info(tree: TreeStudent, node: int) -> Leaf:
 def decision_path(tree: TreeStudent, image: np.ndarray) -> TreePath:
     """The root-to-leaf path of one (H, W) image, with each split's region and value (of the
     digit as the tree reads it: straightened when it straightens)."""
-    image = as_read(tree, image)[None]  # (1, H, W)
+    feats = rect_means(as_read(tree, image)[None], tree.rects_)[0]  # float32, as in apply()
     node, steps = 0, []
     while tree.children_left_[node] >= 0:
         f = int(tree.feature_[node])
         rect = tree.rects_[f]
-        value = float(rect_means(image, rect[None])[0, 0])  # float32, as in apply()
+        value = float(feats[f])
         left = np.float32(value) <= tree.threshold_[node]
         steps.append(Step(node=int(node), feature=f, region=[int(v) for v in rect],
                           threshold=float(tree.threshold_[node]), value=value,
