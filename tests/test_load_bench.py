@@ -42,3 +42,16 @@ def test_the_load_run_times_clicks_and_counts_a_bad_digit_as_an_error(server):
     assert report.errors() == {"the digit was not drawn": 2}  # each session's last click
     assert len(report.ok()) == 4 and set(report.percentiles()) == {"p50", "p95", "p99", "max"}
     assert report.server_cpu_clicking > 0 and report.server_peak_mb > 50
+
+
+def test_a_process_cpu_time_is_read_finely_enough_for_one_click():
+    import os
+    import time
+
+    from distill.testing import cpu_seconds
+    before, mine = cpu_seconds(os.getpid()), time.process_time()
+    while time.process_time() - mine < 0.003:  # 3 ms of work: under one clock tick of /proc
+        pass
+    spent = cpu_seconds(os.getpid()) - before
+    assert 0.003 <= spent < 0.5
+    assert cpu_seconds(2**22 + 12345) == 0.0  # no such process
