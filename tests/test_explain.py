@@ -286,3 +286,17 @@ def test_a_run_saved_before_the_maps_computes_and_keeps_them_once(tiny_mnist_run
     # the same maps as at save time (the reloaded network rounds a hair differently)
     np.testing.assert_allclose(maps.astype(np.float32), tiny_mnist_run.saliency.astype(
         np.float32), atol=1e-3 * np.abs(maps).max())
+
+
+def test_dot_quotes_as_the_graphviz_package_does():
+    import warnings
+
+    from graphviz.quoting import quote
+
+    from distill.explain.drawing import _quote
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # graphviz warns about a trailing backslash
+        for text in ["n12", "a b", "3.5", "-.5", "node", "Graph", 'say "yes"', 'x\\"y',
+                     'x\\\\"y', "<b>bold</b>", "predicts 6 (28%)\n12 samples", "", "a\\",
+                     "→ predicts ④"]:
+            assert _quote(text) == quote(text), text

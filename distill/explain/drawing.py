@@ -1,5 +1,5 @@
-"""Drawings of a decision tree, built with the ``graphviz`` package and laid out by
-Graphviz's ``dot`` (in the browser by d3-graphviz, or by the ``dot`` program for files).
+"""Drawings of a decision tree as DOT text, laid out by Graphviz's ``dot`` (in the browser by
+d3-graphviz, or by the ``dot`` program for files).
 
 Three views, each with an image's path lit (colour and pen width) when one is given:
 - ``path``: the path alone, every branch it did not take collapsed into one summary node;
@@ -15,9 +15,8 @@ Three views, each with an image's path lit (colour and pen width) when one is gi
 
 from __future__ import annotations
 
+import re
 import textwrap
-
-import graphviz
 
 from ..features import describe_rect
 from ..students import TreeStudent
@@ -78,22 +77,50 @@ def short_label(tree: TreeStudent, node: int, names: list[str]) -> str:
     return f"{where}\n> {percent(tree.threshold_[node])}?"
 
 
+# DOT as the ``graphviz`` package writes it (the same quoting, attributes in sorted order),
+# without its per-call checks: Explore draws a new path on every click
+_HTML = re.compile(r"<.*>$", re.DOTALL)
+_ID = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?))$")
+_KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}
+_QUOTE = re.compile(r"(?P<escaped>(?:\\{2})*)\\?(?P<quote>\")")
+
+
+def _quote(text: str) -> str:
+    """A DOT identifier: as it is when it may stand bare (or is an HTML label), else quoted."""
+    if _HTML.match(text):
+        return text
+    if not _ID.match(text) or text.lower() in _KEYWORDS:
+        return '"' + _QUOTE.sub(r"\g<escaped>\\\g<quote>", text) + '"'
+    return text
+
+
+def _attrs(attrs: dict[str, str], label: str | None = None) -> str:
+    items = [f"label={_quote(label)}"] if label is not None else []
+    return " ".join(items + [f"{k}={_quote(v)}" for k, v in sorted(attrs.items())])
+
+
 class _Drawing:
-    """A ``graphviz.Digraph`` with this project's looks; ``key`` prefixes every node name.
+    """A DOT digraph with this project's looks; ``key`` prefixes every node name.
     ``compact``: small nodes, and "no" as a dashed edge rather than a word."""
 
     def __init__(self, title: str, key: str = "", compact: bool = False):
         self.key = key
         self.compact = compact
-        self.graph = graphviz.Digraph("tree")
-        self.graph.attr("graph", rankdir="TB", nodesep="0.08" if compact else "0.2",
-                        ranksep="0.25" if compact else "0.3", label=title, labelloc="t",
-                        fontname="Helvetica", fontsize="12")
-        self.graph.attr("node", shape="box", style="rounded,filled", fontname="Helvetica",
-                        fontsize="10" if compact else "11", fillcolor="white", color=MUTED,
-                        penwidth="1", **({"margin": "0.04,0.02"} if compact else {}))
-        self.graph.attr("edge", fontname="Helvetica", fontsize="10", color=MUTED,
-                        arrowsize="0.6")
+        self.lines = ["digraph tree {"]
+        self.attr("graph", rankdir="TB", nodesep="0.08" if compact else "0.2",
+                  ranksep="0.25" if compact else "0.3", label=title, labelloc="t",
+                  fontname="Helvetica", fontsize="12")
+        self.attr("node", shape="box", style="rounded,filled", fontname="Helvetica",
+                  fontsize="10" if compact else "11", fillcolor="white", color=MUTED,
+                  penwidth="1", **({"margin": "0.04,0.02"} if compact else {}))
+        self.attr("edge", fontname="Helvetica", fontsize="10", color=MUTED, arrowsize="0.6")
+
+    def attr(self, kind: str, **attrs: str) -> None:
+        self.lines.append(f"\t{kind} [{_attrs(attrs)}]")
+
+    @property
+    def source(self) -> str:
+        return "\n".join([*self.lines, "}", ""])
 
     def node(self, name: str, label: str, lit: bool = False, fill: str = "white",
              dashed: bool = False, group: str | None = None) -> None:
@@ -104,25 +131,25 @@ class _Drawing:
             attrs.update(color=HIGHLIGHT, penwidth="3", fillcolor=HIGHLIGHT_FILL)
         else:
             attrs["fillcolor"] = fill
-        self.graph.node(self.key + name, label, **attrs)
+        self.lines.append(f"\t{_quote(self.key + name)} [{_attrs(attrs, label)}]")
 
     def edge(self, a: str, b: str, label: str, lit: bool = False, weight: int = 1,
              minlen: int = 1) -> None:
-        attrs = {"label": label} if not self.compact else (
-            {"style": "dashed"} if label == "no" else {})
+        worded = None if self.compact else label
+        attrs = {"style": "dashed"} if self.compact and label == "no" else {}
         if minlen != 1:
             attrs["minlen"] = str(minlen)
         if lit:
             attrs.update(color=HIGHLIGHT, penwidth="3", fontcolor=HIGHLIGHT)
         if weight != 1:
             attrs["weight"] = str(weight)
-        self.graph.edge(self.key + a, self.key + b, **attrs)
+        listed = f" [{_attrs(attrs, worded)}]" if attrs or worded is not None else ""
+        self.lines.append(f"\t{_quote(self.key + a)} -> {_quote(self.key + b)}{listed}")
 
 
-def tree_graph(tree: TreeStudent, path: TreePath | None = None, view: str = "path",
-               max_depth: int = 3, class_names: list[str] | None = None,
-               key: str = "") -> graphviz.Digraph:
-    """The tree with ``path`` lit, as a ``graphviz.Digraph``; ``view`` is one of VIEWS.
+def tree_dot(tree: TreeStudent, path: TreePath | None = None, view: str = "path",
+             max_depth: int = 3, class_names: list[str] | None = None, key: str = "") -> str:
+    """The tree with ``path`` lit, as DOT text; ``view`` is one of VIEWS.
 
     ``key`` prefixes every node name (nodes are ``n<id>``, collapsed subtrees ``c<id>``). The
     browser's d3-graphviz, given a new drawing whose nodes share names with the last one,
@@ -152,21 +179,16 @@ def tree_graph(tree: TreeStudent, path: TreePath | None = None, view: str = "pat
         depth = max_depth if view == "top" else 10_000
         leaves = {leaf: i for i, leaf in enumerate(subtree_leaves(tree, 0))}
         _draw_top(drawing, tree, 0, 0, depth, on_path, names, path, leaves)
-    return drawing.graph
+    return drawing.source
 
 
-def tree_dot(tree: TreeStudent, path: TreePath | None = None, view: str = "path",
-             max_depth: int = 3, class_names: list[str] | None = None, key: str = "") -> str:
-    """The same drawing as DOT text."""
-    return tree_graph(tree, path, view, max_depth, class_names, key).source
-
-
-def render(graph: graphviz.Digraph, fmt: str) -> bytes:
-    """The drawing as SVG, PDF or PNG bytes, laid out by the ``dot`` program."""
+def render(dot: str, fmt: str) -> bytes:
+    """DOT text as SVG, PDF or PNG bytes, laid out by the ``dot`` program."""
+    import graphviz
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     try:
-        return graph.pipe(format=fmt, engine="dot")
+        return graphviz.Source(dot).pipe(format=fmt, engine="dot")
     except graphviz.ExecutableNotFound:
         raise RenderError(INSTALL_HINT) from None
     except graphviz.CalledProcessError as err:
@@ -240,5 +262,5 @@ def export_tree(tree: TreeStudent, fmt: str, path: TreePath | None = None,
         raise ValueError(f"format must be one of {', '.join(EXPORTS)}")
     if fmt == "rules":
         return (rules(tree, class_names) + "\n").encode()
-    graph = tree_graph(tree, path, view="path" if path else "whole", class_names=class_names)
-    return graph.source.encode() if fmt == "dot" else render(graph, fmt)
+    dot = tree_dot(tree, path, view="path" if path else "whole", class_names=class_names)
+    return dot.encode() if fmt == "dot" else render(dot, fmt)
