@@ -144,6 +144,7 @@ def test_explore_a_soft_tree(soft_server, page):
     assert page.locator("[data-testid='stImage']").count() >= 3
     page.get_by_role("button", name="Find the smallest edit").click()  # the search, on demand
     page.get_by_text("pixels (ink added").first.wait_for()
+    settle(page)  # the edit's words arrive before its pictures
     assert page.locator("[data-testid='stImage']").count() >= 5
     shot(page, "explore-soft-tree")
 
