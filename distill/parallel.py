@@ -17,14 +17,21 @@ import numpy as np
 WORKERS = min(4, os.cpu_count() or 1)  # more threads than this gain little on these sizes
 
 
-def pool(workers: int = WORKERS) -> ThreadPoolExecutor:
+def set_threads(n: int) -> None:
+    """Threads for numpy work in this process, as ``torch.set_num_threads``: a pool's worker
+    processes share the cores, so each takes its share."""
+    global WORKERS
+    WORKERS = max(1, int(n))
+
+
+def pool(workers: int | None = None) -> ThreadPoolExecutor:
     """A thread pool for :func:`in_order`; use it in a ``with`` block."""
-    return ThreadPoolExecutor(workers, thread_name_prefix="numpy")
+    return ThreadPoolExecutor(workers or WORKERS, thread_name_prefix="numpy")
 
 
-def in_order(fn: Callable, items: Iterable, workers: int = WORKERS) -> list:
+def in_order(fn: Callable, items: Iterable, workers: int | None = None) -> list:
     """``[fn(item) for item in items]``, computed on ``workers`` threads."""
-    items = list(items)
+    items, workers = list(items), workers or WORKERS
     if workers <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
     with pool(workers) as threads:
@@ -32,7 +39,7 @@ def in_order(fn: Callable, items: Iterable, workers: int = WORKERS) -> list:
 
 
 def map_rows(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, block: int = 4096,
-             workers: int = WORKERS) -> np.ndarray:
+             workers: int | None = None) -> np.ndarray:
     """``fn(x)`` for a ``fn`` that treats rows independently, over blocks of ``block`` rows
     on ``workers`` threads."""
     blocks = [x[i:i + block] for i in range(0, len(x), block)] or [x]

@@ -100,7 +100,6 @@ def test_every_split_is_the_best_a_full_scan_finds(rng, soft, min_leaf):
 @pytest.mark.parametrize("soft", [False, True])
 def test_threads_grow_the_tree_one_thread_grows(rng, monkeypatch, soft):
     from distill import parallel
-    from distill.students import hist_tree
     feats = rng.random((600, 250)).astype(np.float32)  # three chunks of features
     feats[:, 200:] = feats[:, :50]  # equal gains in different chunks: the first must win
     y = (feats[:, 7] + feats[:, 220] > 1).astype(int) + (feats[:, 120] > 0.5)
@@ -108,8 +107,7 @@ def test_threads_grow_the_tree_one_thread_grows(rng, monkeypatch, soft):
         y = np.eye(3)[y] * 0.8 + 0.2 / 3
     trees = {}
     for workers in (1, 3):
-        monkeypatch.setattr(hist_tree, "pool", lambda w=workers: parallel.pool(w))
-        monkeypatch.setattr(hist_tree, "WORKERS", workers)
+        monkeypatch.setattr(parallel, "WORKERS", workers)
         trees[workers] = grow_tree(feats, y, max_leaf_nodes=20, n_classes=3)
         np.testing.assert_array_equal(apply_bins(feats, bin_edges(feats, 64), workers),
                                       apply_bins(feats, bin_edges(feats, 64), 1))

@@ -2,6 +2,7 @@ import threading
 
 import numpy as np
 
+from distill import parallel
 from distill.parallel import in_order, map_rows
 
 
@@ -24,3 +25,12 @@ def test_map_rows_is_the_function_on_all_rows(rng):
     np.testing.assert_array_equal(map_rows(lambda b: b.cumsum(1), x, block=100, workers=3),
                                   x.cumsum(1))
     assert map_rows(lambda b: b * 2, x[:0], workers=2).shape == (0, 5)
+
+
+def test_a_pool_worker_process_takes_one_thread(monkeypatch):
+    monkeypatch.setattr(parallel, "WORKERS", parallel.WORKERS)  # restored after the test
+    parallel.set_threads(1)
+    here = threading.current_thread()
+    assert in_order(lambda i: threading.current_thread() is here, range(3)) == [True] * 3
+    parallel.set_threads(3)
+    assert not all(in_order(lambda i: threading.current_thread() is here, range(3)))

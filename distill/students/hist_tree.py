@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..parallel import WORKERS, in_order, pool
+from ..parallel import in_order, pool
 
 CHUNK = 96  # features per histogram pass: bounds memory at n x CHUNK int32
 
@@ -43,7 +43,7 @@ def bin_edges(values: np.ndarray, n_bins: int, sample: int = 20_000, seed: int =
     return edges
 
 
-def apply_bins(values: np.ndarray, edges: list[np.ndarray], workers: int = WORKERS
+def apply_bins(values: np.ndarray, edges: list[np.ndarray], workers: int | None = None
                ) -> np.ndarray:
     """(N, F) float32 -> (N, F) uint8 bin numbers, consistent with ``value <= edge``."""
     out = np.empty(values.shape, dtype=np.uint8)
