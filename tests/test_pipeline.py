@@ -198,5 +198,7 @@ def test_what_needs_no_teacher_is_done_beside_it_as_it_would_be_after(monkeypatc
     # straightened ahead: the transfer students read the set from deskew's memory
     from distill import deskew as straightening
     assert len(expected) >= straightening.REMEMBER
-    monkeypatch.setattr(straightening, "_deskew", lambda x: pytest.fail("straightened again"))
+    real, shapes = straightening._deskew, []
+    monkeypatch.setattr(straightening, "_deskew", lambda x: shapes.append(x.shape) or real(x))
     assert deskew(expected).shape == expected.shape
+    assert expected.shape not in shapes  # not straightened again
