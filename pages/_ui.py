@@ -17,6 +17,7 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from distill.progress import Cancelled
 from distill.runs import Run, RunError, RunGone, list_runs, load_run
 from pages._frame import FRAME, require_frame  # noqa: F401  (every page calls it)
 
@@ -136,17 +137,26 @@ _BACKGROUND_LOCK = threading.Lock()
 
 def in_background(what: str, run: Run, work) -> dict:
     """Start ``work(run, progress)`` in a thread, once a process for ``what`` of this run, so
-    no click waits for it; returns its state to poll: {"fraction", "done", "error"}."""
+    no click waits for it; returns its state to poll: {"fraction", "done", "error"}. The work
+    stops at its next progress report once :func:`stop_background` is called."""
     key = (what, *run_key(run))
     with _BACKGROUND_LOCK:
         state = _BACKGROUND.get(key)
         if state is not None:
             return state
         state = _BACKGROUND[key] = {"fraction": 0.0, "done": False, "error": None}
+    stop = state["stop"] = threading.Event()
+
+    def report(event: dict) -> None:
+        if stop.is_set():
+            raise Cancelled("stopped")
+        state.update(fraction=float(event.get("fraction") or 0))
 
     def target() -> None:
         try:
-            work(run, lambda event: state.update(fraction=float(event.get("fraction") or 0)))
+            work(run, report)
+        except Cancelled:
+            state["error"] = "stopped before it finished"
         except Exception as err:  # shown on the page that asked
             state["error"] = f"{type(err).__name__}: {err}"
         finally:
@@ -154,6 +164,15 @@ def in_background(what: str, run: Run, work) -> dict:
 
     threading.Thread(target=target, name=what, daemon=True).start()
     return state
+
+
+def stop_background() -> None:
+    """Stop every background computation of this process and forget them (a test's end; the
+    next page that needs one starts it again)."""
+    with _BACKGROUND_LOCK:
+        for state in _BACKGROUND.values():
+            state["stop"].set()
+        _BACKGROUND.clear()
 
 
 def store_saliency_in_background(run: Run) -> None:

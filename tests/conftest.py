@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,16 @@ def shared_run(tmp_path_factory, name: str, build):
 def _isolated_runs_dir(tmp_path, monkeypatch):
     """No test writes into the project's runs/ folder."""
     monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "runs"))
+
+
+@pytest.fixture(autouse=True)
+def _no_background_work_left():
+    """A page test that opened Compare started its run's teacher-follows measurement in a
+    thread of this process (minutes of CPU at full size): stop it when the test ends."""
+    yield
+    ui = sys.modules.get("pages._ui")
+    if ui is not None:
+        ui.stop_background()
 
 
 @pytest.fixture(scope="session")

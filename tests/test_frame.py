@@ -55,3 +55,27 @@ def test_the_app_parses_scripts_one_at_a_time_and_every_thread_still_parses():
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_background_work_stops_at_its_next_report_when_asked(tiny_run):
+    import threading
+
+    from pages import _ui as ui
+    reports = threading.Event()
+
+    def forever(run, report):
+        while True:
+            report({"fraction": 0.5})
+            reports.set()
+            threading.Event().wait(0.01)
+
+    state = ui.in_background("test-work", tiny_run, forever)
+    assert ui.in_background("test-work", tiny_run, forever) is state  # once a process
+    assert reports.wait(30)
+    ui.stop_background()
+    for _ in range(3000):
+        if state["done"]:
+            break
+        threading.Event().wait(0.01)
+    assert state["done"] and state["error"] == "stopped before it finished"
+    assert ui.in_background("test-work", tiny_run, lambda r, p: None) is not state  # forgotten
