@@ -151,3 +151,12 @@ def test_hosted_jobs_belong_to_the_session_that_started_them(hosted):
             "starting", "running")
     finally:
         get_manager().cancel(job, owner=alice.session_state["owner"])
+
+
+def test_every_bundled_run_carries_its_teacher_follows_figures():
+    """Compare shows them at once: without them every replica would spend a minute or more of
+    CPU measuring them in the background the first time someone opens Compare."""
+    for folder in sorted((PROJECT_DIR / "assets" / "runs").iterdir()):
+        run = R.Run(folder, bundled=True)
+        assert run.follows is not None, folder.name
+        assert set(run.follows["students"]) == set(run.student_names), folder.name
