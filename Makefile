@@ -82,6 +82,7 @@ demo: setup
 	$(PY) -c "from distill.runs import Run; Run('$(DEMO)').ensure_follows()"
 	$(PY) -m distill sweep $(SWEEP_STUDENTS) --method ground-truth,transfer --seed 0 \
 		--transfer-size 3 --out $(SWEEP) --title "Demo sweep: how small can a student be?"
+	$(PY) -c "from distill.runs import Run; Run('$(SWEEP)').ensure_follows()"
 
 ## bench: the engine benchmarks (fidelity and speed); prints tables
 bench: setup data
