@@ -74,10 +74,8 @@ def job_resources(ray) -> dict:
 def _job_task(kind: str, config: dict, out: str, job_id: str, cpus: int):
     """A training job: its progress goes to the queue actor, which also says when to stop."""
     import ray
-    import torch
 
     from .parallel import set_threads
-    torch.set_num_threads(cpus)
     set_threads(cpus)
     queue = ray.get_actor(QUEUE_NAME, namespace=NAMESPACE)
     last = [0.0, False]
@@ -98,10 +96,7 @@ def _fit_task(task, arrays: dict, options: dict) -> dict:
 
 def _remote_job(kind: str, config: dict, out: str, events, cpus: int):
     """A job of the command line: its progress goes to a Ray queue the CLI reads."""
-    import torch
-
     from .parallel import set_threads
-    torch.set_num_threads(cpus)
     set_threads(cpus)
     stop = [False]
 

@@ -126,6 +126,20 @@ def params_for(choice: StudentChoice, dataset: str) -> dict:
     return {**data_defaults(choice.name, dataset), **choice.params}
 
 
+@dataclass(frozen=True)
+class Model:
+    """One student of a run under one method, named as metrics.json names it."""
+
+    name: str  # "tree.transfer"
+    label: str
+    choice: StudentChoice
+    method: str
+
+    @property
+    def trains_in_epochs(self) -> bool:  # with torch: it would share the teacher's threads
+        return STUDENTS[self.choice.name].cls.reports_progress
+
+
 @dataclass
 class RunConfig:
     dataset: str = DEFAULT_DATASET
@@ -143,6 +157,12 @@ class RunConfig:
     leaves: str = "teacher"
     seed: int = 0
     title: str | None = None
+
+    def models(self) -> list[Model]:
+        """Every student the run fits, under each method, in the order it fits, reports and
+        saves them."""
+        return [Model(f"{label}.{method}", label, choice, method) for method in self.methods()
+                for choice, label in zip(self.students, self.labels())]
 
     def labels(self) -> list[str]:
         """Unique labels: the student's name, numbered when a name repeats."""
@@ -200,7 +220,7 @@ class RunConfig:
 
 def plan(cfg: RunConfig) -> list[str]:
     """The stage names of a run, in order, for progress displays."""
-    models = [f"{label}.{m}" for m in cfg.methods() for label in cfg.labels()]
     network = cfg.needs_teacher
-    return ["data", *["teacher"] * network, "targets", *[f"student:{m}" for m in models],
-            "evaluate", *["saliency"] * network, "save"]
+    return ["data", *["teacher"] * network, "targets",
+            *[f"student:{m.name}" for m in cfg.models()], "evaluate", *["saliency"] * network,
+            "save"]

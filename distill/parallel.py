@@ -18,10 +18,12 @@ WORKERS = min(4, os.cpu_count() or 1)  # more threads than this gain little on t
 
 
 def set_threads(n: int) -> None:
-    """Threads for numpy work in this process, as ``torch.set_num_threads``: a pool's worker
-    processes share the cores, so each takes its share."""
+    """Threads for this process's numpy work and torch's: a pool's worker processes and a
+    cluster's tasks share the cores, so each takes its share."""
     global WORKERS
+    import torch
     WORKERS = max(1, int(n))
+    torch.set_num_threads(WORKERS)
 
 
 def pool(workers: int | None = None) -> ThreadPoolExecutor:

@@ -10,13 +10,21 @@ from __future__ import annotations
 import platform
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
-from .config import ConfigError, RunConfig, StudentChoice, TeacherConfig, params_for, plan
+from .config import (
+    ConfigError,
+    Model,
+    RunConfig,
+    StudentChoice,
+    TeacherConfig,
+    params_for,
+    plan,
+)
 from .data import DATASETS, Dataset, load_dataset
 from .deskew import deskew as straighten
 from .distillation import BASELINE, Targets, fit_student, make_targets, training_images
@@ -67,7 +75,7 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     progress({"stage": "plan", "stages": plan(cfg)})
     stage = stage_reporter(progress, should_stop, clock)
     data = load_data(cfg, stage)
-    models = run_models(cfg)
+    models = cfg.models()
     early = [m for m in models if m.method == BASELINE and not m.trains_in_epochs]
     with Beside(lambda report, stop: before_the_teacher(cfg, data, early, stop), should_stop,
                 run=cfg.needs_teacher) as ahead:  # on the core the teacher leaves free
@@ -103,26 +111,6 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
             stage(f"student:{model.name}", 1.0)
         return evaluate_and_save(cfg, data, teacher, history, teacher_entry, students, entries,
                                  target, clock, progress, should_stop, saliency=maps)
-
-
-@dataclass(frozen=True)
-class Model:
-    """One student of a run under one method, named as metrics.json names it."""
-
-    name: str  # "tree.transfer"
-    label: str
-    choice: StudentChoice
-    method: str
-
-    @property
-    def trains_in_epochs(self) -> bool:  # with torch: it would share the teacher's threads
-        return STUDENTS[self.choice.name].cls.reports_progress
-
-
-def run_models(cfg: RunConfig) -> list[Model]:
-    """Every student a run fits, in the order it reports and saves them."""
-    return [Model(f"{label}.{method}", label, choice, method) for method in cfg.methods()
-            for choice, label in zip(cfg.students, cfg.labels())]
 
 
 def fit_model(model: Model, cfg: RunConfig, data: Dataset, targets, progress: Reporter,

@@ -202,11 +202,8 @@ def fit_task(task: StudentTask, arrays: dict[str, np.ndarray], n_classes: int,
              leaves: str = "teacher") -> dict:
     """Fit one student of a sweep; its test probabilities, size and learned state come back.
     Runs in a worker process or a Ray task: nothing here touches the run folder."""
-    import torch
-
     from .parallel import set_threads
-    torch.set_num_threads(1)  # a pool's workers share the cores; one thread each
-    set_threads(1)
+    set_threads(1)  # a pool's workers share the cores; one thread each
     student = make_student(task.name, n_classes=n_classes, random_state=task.seed,
                            **params_for(StudentChoice(task.name, task.params), dataset))
     targets = Targets(arrays["x"], arrays["y"], argmax_for_others=argmax_for_others,

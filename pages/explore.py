@@ -195,9 +195,8 @@ def header(run, student: str, index: int) -> None:
 def browse(run, student: str, kind: str, true_class: int | None) -> None:
     """Grid, digit and explanation: a click here reruns only this part of the page."""
     with ui.guard("the digit"):
-        p, said = run.predictions, teacher_pred(run)
-        indices = select_samples(kind, p["y_true"], said, run.student_proba(student).argmax(1),
-                                 true_class)
+        p, said, proba = run.predictions, teacher_pred(run), run.student_proba(student)
+        indices = select_samples(kind, p["y_true"], said, proba.argmax(1), true_class)
         left, right = st.columns([2, 3], gap="large")
         with right:
             current = stepper(run, indices)
@@ -209,7 +208,7 @@ def browse(run, student: str, kind: str, true_class: int | None) -> None:
                                   open_in_draw=lambda edit, label: ui.open_in_draw(
                                       run, edit, f"{label} (from test digit #{current})"),
                                   teacher_class=None if said is None else int(said[current]),
-                                  probs=run.student_proba(student)[current])
+                                  probs=proba[current])
         ui.page_link("draw", f"Edit digit #{current} in Draw", icon=":material/edit:",
                      run=run.id, edit=current)
 

@@ -28,9 +28,15 @@ def test_map_rows_is_the_function_on_all_rows(rng):
 
 
 def test_a_pool_worker_process_takes_one_thread(monkeypatch):
+    import torch
     monkeypatch.setattr(parallel, "WORKERS", parallel.WORKERS)  # restored after the test
-    parallel.set_threads(1)
-    here = threading.current_thread()
-    assert in_order(lambda i: threading.current_thread() is here, range(3)) == [True] * 3
-    parallel.set_threads(3)
-    assert not all(in_order(lambda i: threading.current_thread() is here, range(3)))
+    torch_threads = torch.get_num_threads()
+    try:
+        parallel.set_threads(1)
+        assert torch.get_num_threads() == 1  # torch's share too
+        here = threading.current_thread()
+        assert in_order(lambda i: threading.current_thread() is here, range(3)) == [True] * 3
+        parallel.set_threads(3)
+        assert not all(in_order(lambda i: threading.current_thread() is here, range(3)))
+    finally:
+        torch.set_num_threads(torch_threads)

@@ -171,14 +171,14 @@ def test_what_needs_no_teacher_is_done_beside_it_as_it_would_be_after(monkeypatc
     from distill.data import load_dataset
     from distill.deskew import deskew
     from distill.distillation import Targets, training_images
-    from distill.pipeline import before_the_teacher, fit_model, run_models
+    from distill.pipeline import before_the_teacher, fit_model
     from distill.progress import never
     cfg = tiny_config("mnist5k", max_train=400, max_test=30, transfer_size=2,
                       students=[StudentChoice("tree", {"max_leaf_nodes": 8}),
                                 StudentChoice("soft-tree", {"depth": 2, "epochs": 1}),
                                 StudentChoice("bernoulli-nb")])
     data = load_dataset(cfg.dataset, max_train=cfg.max_train, max_test=cfg.max_test)
-    models = run_models(cfg)
+    models = cfg.models()
     assert [m.name for m in models] == [f"{s}.{m}" for m in ("transfer", "ground-truth")
                                         for s in ("tree", "soft-tree", "bernoulli-nb")]
     early = [m for m in models if m.method == "ground-truth" and not m.trains_in_epochs]

@@ -57,16 +57,16 @@ def _run_seconds(cfg: RunConfig) -> dict[str, float]:
            "teacher": 2.0 + cfg.teacher.epochs * mpix * EPOCH_SECONDS_PER_MPIXEL.get(
                cfg.teacher.arch, 1.0),
            "targets": 0.5 + (fit["transfer"] * 0.15 if "transfer" in fit else 0.2)}
-    for method in cfg.methods():
-        for choice, label in zip(cfg.students, cfg.labels()):
-            per = STUDENT_SECONDS_PER_MPIXEL.get(choice.name, 0.01)
-            params = {**STUDENTS[choice.name].defaults(), **params_for(choice, cfg.dataset)}
-            if choice.name == "soft-tree":
-                per *= epochs_for(params["epochs"], round(fit[method] * 1e6 / pixels),
-                                  params["batch_size"], params["min_steps"])
-            if params.get("deskew"):
-                per += DESKEW_SECONDS_PER_MPIXEL
-            est[f"student:{label}.{method}"] = 0.2 + per * fit[method]
+    for model in cfg.models():
+        choice, method = model.choice, model.method
+        per = STUDENT_SECONDS_PER_MPIXEL.get(choice.name, 0.01)
+        params = {**STUDENTS[choice.name].defaults(), **params_for(choice, cfg.dataset)}
+        if choice.name == "soft-tree":
+            per *= epochs_for(params["epochs"], round(fit[method] * 1e6 / pixels),
+                              params["batch_size"], params["min_steps"])
+        if params.get("deskew"):
+            per += DESKEW_SECONDS_PER_MPIXEL
+        est[f"student:{model.name}"] = 0.2 + per * fit[method]
     return est
 
 
