@@ -400,6 +400,22 @@ class Run:
     def student_proba(self, name: str) -> np.ndarray:
         return self.predictions[f"proba_{name}"]
 
+    def student_answers(self, name: str) -> np.ndarray:
+        """(N,) the class student ``name`` gives each test digit (worked out once: pages ask
+        on every click)."""
+        if name not in self._answers:
+            self._answers[name] = self.student_proba(name).argmax(1)
+        return self._answers[name]
+
+    @cached_property
+    def teacher_answers(self) -> np.ndarray | None:
+        """(N,) the class the teacher gives each test digit; None in a run without one."""
+        return self.predictions["teacher_proba"].argmax(1) if self.has_teacher else None
+
+    @cached_property
+    def _answers(self) -> dict[str, np.ndarray]:
+        return {}
+
     def load_student(self, name: str):
         name = self.resolve_student(name)
         try:

@@ -5,12 +5,15 @@ Streamlit (caching, session state, widgets)."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import os
 import re
 import secrets
 import sys
 import threading
 import traceback
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +78,56 @@ def guard(what: str = "this page"):
 # runs, cached per run (a run never changes once saved; the key carries its mtime)
 
 
+def memo(max_entries: int):
+    """A bounded cache, shared by every session of this process, of what a function computes
+    from a run: the least recently used result goes first, each result is computed once at a
+    time, and arguments named with a leading underscore are not part of the key (an image,
+    named by its digest in another argument).
+
+    In place of ``st.cache_data``/``st.cache_resource`` on what a click asks for: those hash
+    every argument (looking each positional one's name up with ``inspect.signature``) and
+    copy a cached value out by unpickling, which cost a click several milliseconds of server
+    CPU (bench/results/load.md); here a hit is a dictionary lookup. Results are shared, not
+    copied: callers only read them."""
+    def decorate(fn):
+        names = list(inspect.signature(fn).parameters)
+        keyed = [n for n in names if not n.startswith("_")]
+        store: OrderedDict = OrderedDict()
+        computing: dict = {}
+        lock = threading.Lock()
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            bound = {**dict(zip(names, args)), **kwargs}
+            key = tuple(bound[n] for n in keyed)
+            with lock:
+                if key in store:
+                    store.move_to_end(key)
+                    return store[key]
+                one = computing.setdefault(key, threading.Lock())
+            with one:  # a second caller of the same key waits for the first one's result
+                with lock:
+                    if key in store:
+                        return store[key]
+                try:
+                    value = fn(**bound)
+                finally:
+                    with lock:
+                        computing.pop(key, None)
+                with lock:
+                    store[key] = value
+                    while len(store) > max_entries:
+                        store.popitem(last=False)
+            return value
+
+        def clear() -> None:
+            with lock:
+                store.clear()
+        call.clear = clear
+        return call
+    return decorate
+
+
 def _stamp(run: Run) -> tuple[str, float]:
     """What identifies a saved run's contents: its folder and when it was written."""
     try:
@@ -83,7 +136,7 @@ def _stamp(run: Run) -> tuple[str, float]:
         return str(run.path), 0.0
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@memo(max_entries=16)
 def _load_run(path: str, stamp: tuple[str, float]) -> Run:
     run = load_run(Path(path))
     run.metrics, run.predictions  # noqa: B018  read once, shared by every session
@@ -111,7 +164,7 @@ def get_run(run_id: str) -> Run:
     return run
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@memo(max_entries=64)
 def _load_student(stamp: tuple[str, float], name: str):
     return load_run(Path(stamp[0])).load_student(name)
 
@@ -120,7 +173,7 @@ def get_student(run: Run, name: str):
     return _load_student(run_key(run), name)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@memo(max_entries=8)
 def _load_teacher(stamp: tuple[str, float]):
     import torch
     torch.set_num_threads(1)  # one digit at a time: extra threads only fight the server's
@@ -318,9 +371,10 @@ def open_student_on_explore(run: Run, name: str) -> None:
 
 
 def open_in_draw(run: Run, image, label: str) -> None:
-    """Go to Draw with ``image`` on the pad, to be edited by hand."""
+    """Go to Draw with ``image`` on the pad, to be edited by hand (a copy: the cached edit it
+    came from stays as found)."""
     st.session_state["draw_start"] = {"run": run.id, "label": label,
-                                      "image": np.asarray(image, np.float32)}
+                                      "image": np.array(image, np.float32)}
     st.switch_page(PAGES["draw"], query_params={"run": run.id})
 
 

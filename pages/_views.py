@@ -28,7 +28,7 @@ def image_digest(image: np.ndarray) -> str:
     return hashlib.md5(np.ascontiguousarray(image).tobytes()).hexdigest()[:10]
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@ui.memo(max_entries=64)
 def class_maps(key: tuple, name: str):
     wm = weight_maps(ui.get_student(ui.run_from_key(key), name))
     return wm.maps, wm.description
@@ -57,7 +57,7 @@ def student_proba(run, name: str, image: np.ndarray) -> np.ndarray:
 # the teacher
 
 
-@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+@ui.memo(max_entries=PER_DIGIT)
 def _saliency(key: tuple, digest: str, target: int, index: int | None, _image) -> np.ndarray:
     run = ui.run_from_key(key)
     stored = index is not None and target == int(
@@ -92,7 +92,7 @@ def teacher_evidence(run, image: np.ndarray, target: int) -> None:
 # decision trees
 
 
-@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+@ui.memo(max_entries=PER_DIGIT)
 def _tree_parts(key: tuple, student: str, digest: str, view: str, depth: int,
                 _image) -> dict:
     """What the tree view draws for one image (:func:`distill.explain.figures.tree_figure`)."""
@@ -118,9 +118,9 @@ def tree_view(run, student: str, image: np.ndarray, where: str) -> None:
                    "than the threshold; "
                    f"{run.facts.leaf_meaning(run.student_entry(student))}.")
     with right:
-        st.image(parts["regions"], width="stretch")
-        st.caption("Each question's rectangle, numbered in path order: orange where this digit "
-                   "had more ink than the threshold, blue where it had less.")
+        st.image(parts["regions"], width="stretch",
+                 caption="Each question's rectangle, numbered in path order: orange where this "
+                 "digit had more ink than the threshold, blue where it had less.")
         st.markdown(parts["words"])
 
 
@@ -128,13 +128,13 @@ def tree_view(run, student: str, image: np.ndarray, where: str) -> None:
 # naive Bayes and logistic regression
 
 
-@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+@ui.memo(max_entries=PER_DIGIT)
 def _evidence_parts(key: tuple, student: str, digest: str, versus: int, _image) -> dict:
     return figures.evidence_figure(ui.get_student(ui.run_from_key(key), student), _image,
                                    versus)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@ui.memo(max_entries=256)
 def class_maps_picture(key: tuple, student: str, shown: str, marked: tuple[int, ...]) -> str:
     """Every class's weight image of one kind, with the two compared classes marked."""
     maps, _ = class_maps(key, student)
@@ -178,7 +178,7 @@ def evidence_view(run, student: str, image: np.ndarray, where: str) -> None:
 # the soft decision tree
 
 
-@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+@ui.memo(max_entries=PER_DIGIT)
 def _soft_tree_parts(key: tuple, student: str, digest: str, _image) -> dict:
     run = ui.run_from_key(key)
     return figures.soft_tree_figure(ui.get_student(run, student), _image,
@@ -232,7 +232,7 @@ def soft_tree_view(run, student: str, image: np.ndarray, where: str) -> None:
 # what would change its mind
 
 
-@st.cache_data(max_entries=PER_DIGIT, show_spinner=False)
+@ui.memo(max_entries=PER_DIGIT)
 def _counterfactual_parts(key: tuple, student: str, digest: str, target: int, _image) -> dict:
     """The smallest edit that makes the student answer ``target``, the teacher's answer on
     it, and what the view draws: the digit, the edit and their difference, the words, and
@@ -295,11 +295,11 @@ def _asked_for_edit(where: str, student: str, digest: str, switch) -> bool:
     asked = f"cf-asked-{student}-{digest}"
     if every or st.session_state.get(asked):
         return True
-    if st.button("Find the smallest edit", icon=":material/search:", key=f"cf-go-{asked}"):
+    if st.button("Find the smallest edit", icon=":material/search:", key=f"cf-go-{asked}",
+                 help="The smallest change of the pixels that would make this student answer "
+                 "the class above, and whether the network follows it."):
         st.session_state[asked] = True
         return True
-    st.caption("The smallest change of the pixels that would make this student answer the "
-               "class above, and whether the network follows it.")
     return False
 
 

@@ -18,19 +18,15 @@ from pages import _views as views
 RULES_SHOWN = 6  # rules of a class on one screen; the rest are counted
 
 
-def _teacher_pred(run) -> np.ndarray | None:
-    return run.predictions["teacher_proba"].argmax(1) if run.has_teacher else None
-
-
 # --------------------------------------------------------------------------------------
 # trees
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@ui.memo(max_entries=32)
 def _rules(key: tuple, student: str) -> dict[int, list]:
     run = ui.run_from_key(key)
     return class_rules(ui.get_student(run, student), run.predictions["x_test"],
-                       _teacher_pred(run))
+                       run.teacher_answers)
 
 
 def _rule_card(rule, names: list[str], image_shape) -> None:
@@ -82,12 +78,12 @@ def tree_whole(run, student: str) -> None:
 # the soft tree
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@ui.memo(max_entries=32)
 def _splits_picture(key: tuple, student: str, levels: int) -> str:
     """The first ``levels`` levels as a tree of filters, with the classes sent each way."""
     run = ui.run_from_key(key)
     tree = ui.get_student(run, student)
-    labels = _teacher_pred(run)
+    labels = run.teacher_answers
     labels = run.predictions["y_true"] if labels is None else labels
     names = run.metrics["class_names"]
     splits = node_splits(tree, run.predictions["x_test"], labels, levels)
@@ -121,12 +117,12 @@ def soft_tree_whole(run, student: str) -> None:
 # naive Bayes and logistic regression
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@ui.memo(max_entries=16)
 def _teacher_templates(key: tuple) -> str | None:
     run = ui.run_from_key(key)
     if run.saliency is None:
         return None
-    means = teacher_mean_evidence(run.saliency, _teacher_pred(run), len(
+    means = teacher_mean_evidence(run.saliency, run.teacher_answers, len(
         run.metrics["class_names"]))
     m = float(np.percentile(np.abs(means), 99)) or 1.0
     return pics.grid([pics.diverging_pixels(v, zmax=m) for v in means],

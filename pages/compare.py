@@ -58,14 +58,14 @@ def table(rows: list[dict]) -> None:
 def matrices(run, student: str) -> None:
     p = run.predictions
     names = run.metrics["class_names"]
-    y, s = p["y_true"], run.student_proba(student).argmax(1)
+    y, s = p["y_true"], run.student_answers(student)
     n = len(names)
     if not run.has_teacher:
         st.plotly_chart(charts.confusion_heatmap(confusion(y, s, n), names, names,
                                                  "True x student", "true", "student"),
                         key="cm-student")
         return
-    t = p["teacher_proba"].argmax(1)
+    t = run.teacher_answers
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(charts.confusion_heatmap(confusion(y, t, n), names, names, "True x teacher",
                                              "true", "teacher"), key="cm-teacher")

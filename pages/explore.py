@@ -23,7 +23,7 @@ COLUMNS = 6
 st.title("Explore")
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@ui.memo(max_entries=8)
 def thumbnails(key: tuple) -> list[str]:
     """Every test digit as a tiny PNG data URI, made once per run."""
     return [comp.png_data_uri(x) for x in ui.run_from_key(key).predictions["x_test"]]
@@ -44,8 +44,8 @@ def controls(run) -> tuple[str, str, int | None]:
     c1, c2, c3 = st.columns([2, 5, 1])
     student = views.pick_student(run, c1)
     p = run.predictions
-    y, t_pred = p["y_true"], teacher_pred(run)
-    s_pred = run.student_proba(student).argmax(1)
+    y, t_pred = p["y_true"], run.teacher_answers
+    s_pred = run.student_answers(student)
     class_names = run.metrics["class_names"]
     true_class = c3.selectbox("True class", [None, *range(len(class_names))], key="true_class",
                               format_func=lambda c: "all" if c is None else class_names[c],
@@ -59,24 +59,19 @@ def controls(run) -> tuple[str, str, int | None]:
     return student, kind if kind in counts else "all", true_class
 
 
-def teacher_pred(run) -> np.ndarray | None:
-    return run.predictions["teacher_proba"].argmax(1) if run.has_teacher else None
-
-
 def reference(run) -> tuple[np.ndarray, str]:
     """What a student's answers are set against under each digit: the teacher's answers, or
     the true labels in a run without a teacher."""
-    p = run.predictions
-    return (p["teacher_proba"].argmax(1), "teacher") if run.has_teacher else (p["y_true"],
-                                                                              "true")
+    return ((run.teacher_answers, "teacher") if run.has_teacher
+            else (run.predictions["y_true"], "true"))
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@ui.memo(max_entries=256)
 def grid_cells(key: tuple, student: str, shown: tuple[int, ...]) -> list[dict]:
     """The cells of a page of the grid: each digit's picture, both answers, a tooltip."""
     run = ui.run_from_key(key)
     p = run.predictions
-    (t_pred, who), s_pred = reference(run), run.student_proba(student).argmax(1)
+    (t_pred, who), s_pred = reference(run), run.student_answers(student)
     names = run.metrics["class_names"]
     uris = thumbnails(key)
     return [{"index": i, "src": uris[i], "differ": bool(t_pred[i] != s_pred[i]),
@@ -150,7 +145,7 @@ def linked_sample_notice(n: int) -> None:
     st.session_state["sample_link_seen"] = raw
 
 
-@st.cache_data(max_entries=views.PER_DIGIT, show_spinner=False)
+@ui.memo(max_entries=views.PER_DIGIT)
 def header_parts(key: tuple, student: str, index: int) -> tuple[str, str]:
     """What the header draws for one digit: its words, and one picture of the digit, the
     teacher's evidence and both models' probabilities."""
@@ -184,19 +179,19 @@ def header(run, student: str, index: int) -> None:
     """The digit, the teacher's view of it and both models' probabilities."""
     words, card = header_parts(ui.run_key(run), student, index)
     st.markdown(words)
-    st.image(card, width="stretch")
-    if run.has_teacher:
-        st.caption("Right: integrated gradients, how much each pixel's ink raised (red) or "
-                   "lowered (blue) the teacher's score for its answer. Below: what each model "
-                   "believes.")
+    st.image(card, width="stretch", caption=(
+        "Right: integrated gradients, how much each pixel's ink raised (red) or lowered "
+        "(blue) the teacher's score for its answer. Below: what each model believes."
+        if run.has_teacher else None))
 
 
 @st.fragment
 def browse(run, student: str, kind: str, true_class: int | None) -> None:
     """Grid, digit and explanation: a click here reruns only this part of the page."""
     with ui.guard("the digit"):
-        p, said, proba = run.predictions, teacher_pred(run), run.student_proba(student)
-        indices = select_samples(kind, p["y_true"], said, proba.argmax(1), true_class)
+        p, said, proba = run.predictions, run.teacher_answers, run.student_proba(student)
+        indices = select_samples(kind, p["y_true"], said, run.student_answers(student),
+                                 true_class)
         left, right = st.columns([2, 3], gap="large")
         with right:
             current = stepper(run, indices)

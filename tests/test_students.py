@@ -41,6 +41,22 @@ def test_pixel_tree_predicts_exactly_as_scikit_learn(digits):
     np.testing.assert_array_equal(ours.predict(digits.x_test),
                                   ref.predict(digits.x_test.reshape(len(digits.x_test), -1)))
     assert ours.n_leaves_ == ref.get_n_leaves() and ours.depth_ == ref.get_depth()
+    np.testing.assert_array_equal(ours.node_depths(), ref.tree_.compute_node_depths() - 1)
+    under = ref.decision_path(digits.x_train.reshape(len(digits.x_train), -1))  # (N, nodes)
+    leaf_of = ref.apply(digits.x_train.reshape(len(digits.x_train), -1))
+    reached_leaves = [len(np.unique(leaf_of[under[:, n].nonzero()[0]]))
+                      for n in range(ref.tree_.node_count)]
+    np.testing.assert_array_equal(ours.leaves_under(), reached_leaves)  # every leaf has samples
+
+
+def test_a_tree_refitted_or_loaded_answers_for_its_new_shape(digits):
+    small = TreeStudent(max_leaf_nodes=6).fit(digits.x_train, digits.y_train)
+    assert small.leaves_under()[0] == 6 and small.depth_ <= 5
+    small.set_state(TreeStudent(max_leaf_nodes=20).fit(digits.x_train, digits.y_train)
+                    .get_state())
+    assert small.leaves_under()[0] == 20 and small.n_leaves_ == 20
+    small.fit(digits.x_train, digits.y_train)  # max_leaf_nodes=6 again
+    assert small.leaves_under()[0] == 6
 
 
 def test_tree_respects_its_size_limits(digits):

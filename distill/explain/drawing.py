@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from functools import lru_cache
 
 from ..features import describe_rect
 from ..students import TreeStudent
@@ -85,6 +86,7 @@ _KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}
 _QUOTE = re.compile(r"(?P<escaped>(?:\\{2})*)\\?(?P<quote>\")")
 
 
+@lru_cache(maxsize=4096)  # most texts repeat: attribute values, names, a tree's labels
 def _quote(text: str) -> str:
     """A DOT identifier: as it is when it may stand bare (or is an HTML label), else quoted."""
     if _HTML.match(text):

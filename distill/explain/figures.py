@@ -18,10 +18,11 @@ def tree_figure(tree, image: np.ndarray, names: list[str], view: str = "path",
                 depth: int = 3, key: str = "") -> dict:
     """The DOT drawing (``key`` prefixes its node names), the regions on the digit as the
     tree reads it, the path in words (lines), and the tree's size."""
-    path = decision_path(tree, image)
+    read = as_read(tree, image)
+    path = decision_path(tree, image, read)
     return {"dot": tree_dot(tree, path, view=view, max_depth=depth, class_names=names,
                             key=key),
-            "regions": pics.with_regions(as_read(tree, image), path_overlay(path)),
+            "regions": pics.with_regions(read, path_overlay(path)),
             "straightened": straightening(tree, image),
             "lines": path_in_words(path, names), "leaf": path.leaf.node,
             "size": f"{tree.n_leaves_} leaves, depth {tree.depth_}"}

@@ -67,10 +67,13 @@ def leaf_info(tree: TreeStudent, node: int) -> Leaf:
                 probability=float(dist.max()))
 
 
-def decision_path(tree: TreeStudent, image: np.ndarray) -> TreePath:
+def decision_path(tree: TreeStudent, image: np.ndarray, read: np.ndarray | None = None
+                  ) -> TreePath:
     """The root-to-leaf path of one (H, W) image, with each split's region and value (of the
-    digit as the tree reads it: straightened when it straightens)."""
-    feats = rect_means(as_read(tree, image)[None], tree.rects_)[0]  # float32, as in apply()
+    digit as the tree reads it: straightened when it straightens; ``read``, that image when
+    the caller has it already)."""
+    read = as_read(tree, image) if read is None else read
+    feats = rect_means(read[None], tree.rects_)[0]  # float32, as in apply()
     node, steps = 0, []
     while tree.children_left_[node] >= 0:
         f = int(tree.feature_[node])
@@ -118,7 +121,7 @@ def subtree_leaves(tree: TreeStudent, node: int) -> list[int]:
 def subtree_summary(tree: TreeStudent, node: int) -> dict:
     """What a collapsed branch holds: its leaf count and the class most of its samples get."""
     dist = tree.value_[node]
-    return {"leaves": len(subtree_leaves(tree, node)), "majority": int(dist.argmax()),
+    return {"leaves": int(tree.leaves_under()[node]), "majority": int(dist.argmax()),
             "share": float(dist.max()), "samples": float(tree.n_node_samples_[node])}
 
 

@@ -35,6 +35,22 @@ def walk(children_left: np.ndarray, children_right: np.ndarray, feature: np.ndar
         node[inner] = np.where(left, children_left[at], children_right[at])
 
 
+def tree_shape(children_left: np.ndarray, children_right: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(depth of every node, leaves under every node) of a tree in arrays, whose children
+    always come after their parent."""
+    left, right = children_left.tolist(), children_right.tolist()
+    depth = [0] * len(left)
+    for node, child in enumerate(left):
+        if child >= 0:
+            depth[child] = depth[right[node]] = depth[node] + 1
+    leaves = [1] * len(left)
+    for node in range(len(left) - 1, -1, -1):
+        if left[node] >= 0:
+            leaves[node] = leaves[left[node]] + leaves[right[node]]
+    return np.array(depth), np.array(leaves)
+
+
 class TreeStudent(Student):
     """CART on rectangle features (``features="regions"``) or single pixels ("pixels")."""
 
@@ -120,12 +136,20 @@ class TreeStudent(Student):
 
     def node_depths(self) -> np.ndarray:
         """Depth of every node (the root is 0)."""
-        depth = np.zeros(len(self.children_left_), dtype=int)
-        for node in range(len(depth)):  # children always come after their parent
-            for child in (self.children_left_[node], self.children_right_[node]):
-                if child >= 0:
-                    depth[child] = depth[node] + 1
-        return depth
+        return self._shape()[0]
+
+    def leaves_under(self) -> np.ndarray:
+        """How many leaves each node's branch holds (1 for a leaf)."""
+        return self._shape()[1]
+
+    def _shape(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every node's depth and leaf count, worked out once per grown or loaded tree: a
+        drawing asks for them on every click, and only growing or loading changes them."""
+        left = self.children_left_
+        if self.__dict__.get("_shape_of") is not left:
+            self._shape_cache = tree_shape(left, self.children_right_)
+            self._shape_of = left
+        return self._shape_cache
 
     def used_features(self) -> np.ndarray:
         return np.unique(self.feature_[self.feature_ >= 0])
