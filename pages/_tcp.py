@@ -12,7 +12,7 @@ measurement. Once per process, from app.py.
 
 from __future__ import annotations
 
-import gc
+import os
 import socket
 import threading
 
@@ -20,20 +20,28 @@ _LOCK = threading.Lock()
 _DONE = False
 
 
-def tcp_nodelay() -> int:
-    """Turn Nagle's algorithm off on this process's TCP sockets, once; how many were set."""
+def tcp_nodelay(fds: str = "/proc/self/fd") -> int:
+    """Turn Nagle's algorithm off on this process's TCP sockets, once; how many were set.
+
+    Each open socket is reached through a duplicate of its descriptor (an option belongs to
+    the socket, whichever descriptor sets it), so nothing of the server's is touched but the
+    option, and no object scan is needed (``gc.get_objects`` took a tenth of a second of the
+    first page's time)."""
     global _DONE
     with _LOCK:
         if _DONE:
             return 0
         _DONE = True
     count = 0
-    for obj in gc.get_objects():
-        if isinstance(obj, socket.socket) and obj.fileno() >= 0 and \
-                obj.family in (socket.AF_INET, socket.AF_INET6) and obj.type == socket.SOCK_STREAM:
-            try:
-                obj.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                count += 1
-            except OSError:
-                pass
+    for name in os.listdir(fds):
+        try:
+            if not os.readlink(f"{fds}/{name}").startswith("socket:"):
+                continue
+            with socket.socket(fileno=os.dup(int(name))) as sock:  # closes the duplicate only
+                if sock.family in (socket.AF_INET, socket.AF_INET6) and \
+                        sock.type == socket.SOCK_STREAM:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    count += 1
+        except (OSError, ValueError):
+            pass  # closed meanwhile, or not a socket this can set
     return count

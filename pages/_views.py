@@ -323,15 +323,15 @@ def counterfactual_view(run, student: str, image: np.ndarray, where: str,
     default = default_target(probs, teacher_class)
     options = [c for c in range(len(names)) if c != now]
     digest = image_digest(image)
-    pick, switch = st.columns([1, 2], vertical_alignment="bottom")
-    target = pick.selectbox(
-        "Make the student say", options, index=options.index(default),
+    row = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not three
+    target = row.selectbox(
+        "Make the student say", options, index=options.index(default), width=320,
         key=f"cf-{where}-{student}-{digest}", format_func=lambda c: names[c] + (
             " (the teacher's answer)" if c == teacher_class else ""),
         help="The smallest change of the digit's pixels (in total ink moved) that makes this "
         "student answer the class. Default: the teacher's answer when they disagree, else the "
         "student's runner-up.")
-    if not _asked_for_edit(where, student, digest, switch):
+    if not _asked_for_edit(where, student, digest, row):
         return
     with st.spinner("Finding the smallest edit…"):
         parts = _counterfactual_parts(ui.run_key(run), student, digest, int(target), image)

@@ -112,16 +112,16 @@ def stepper(run, indices: np.ndarray) -> int:
     linked_sample_notice(n)
     if st.session_state.get("sample") is not None and not 0 <= st.session_state["sample"] < n:
         st.session_state["sample"] = 0
-    b1, b2, b3 = st.columns([1, 1, 1], vertical_alignment="bottom")
-    index = b3.number_input("Digit #", 0, n - 1, key="sample", bind="query-params",
+    row = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not four
+    index = row.number_input("Digit #", 0, n - 1, key="sample", bind="query-params",
                             help="The test digit shown; type an index to jump to it. Also in "
                             "the URL, so a link opens this digit.")
     index = int(index or 0)
     prev_i, next_i = step(indices, index, -1), step(indices, index, +1)
-    b1.button("Previous", key="prev", on_click=choose, args=(prev_i,),
+    row.button("Previous", key="prev", on_click=choose, args=(prev_i,),
               icon=":material/chevron_left:", disabled=prev_i is None, shortcut="Left",
               width="stretch", help="The previous digit of the selection (← key)")
-    b2.button("Next", key="next", on_click=choose, args=(next_i,),
+    row.button("Next", key="next", on_click=choose, args=(next_i,),
               icon=":material/chevron_right:", disabled=next_i is None, shortcut="Right",
               width="stretch", help="The next digit of the selection (→ key)")
     return index

@@ -79,3 +79,62 @@ def test_background_work_stops_at_its_next_report_when_asked(tiny_run):
         threading.Event().wait(0.01)
     assert state["done"] and state["error"] == "stopped before it finished"
     assert ui.in_background("test-work", tiny_run, lambda r, p: None) is not state  # forgotten
+
+
+def test_a_memo_keys_on_named_values_keeps_the_newest_and_computes_a_key_once():
+    import threading
+    import time
+
+    from pages._ui import memo
+    calls = []
+    started = threading.Event()
+
+    @memo(max_entries=2)
+    def square(key: tuple, n: int, _image=None) -> int:
+        calls.append(n)
+        if n == 9:
+            started.set()
+            time.sleep(0.2)  # a slow result: a second caller waits for it, not beside it
+        return n * n
+
+    assert square(("run", 1.0), 2, _image=object()) == 4
+    assert square(("run", 1.0), n=2, _image="another picture") == 4  # not part of the key
+    assert calls == [2]
+    square(("run", 1.0), 3)
+    square(("run", 1.0), 2)  # 2 is now the newest; 4 pushes 3 out
+    square(("run", 1.0), 4)
+    square(("run", 1.0), 3)
+    assert calls == [2, 3, 4, 3]
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(square(("run", 1.0), 9)))
+               for _ in range(3)]
+    threads[0].start()
+    started.wait(5)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [81, 81, 81] and calls.count(9) == 1
+    square.clear()
+    square(("run", 1.0), 2)
+    assert calls.count(2) == 2
+
+
+def test_tcp_nodelay_turns_nagle_off_on_this_process_tcp_sockets_and_closes_nothing(
+        monkeypatch):
+    import socket
+
+    from pages import _tcp
+    monkeypatch.setattr(_tcp, "_DONE", False)
+    listening = socket.create_server(("127.0.0.1", 0))
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        assert _tcp.tcp_nodelay() >= 1
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        client = socket.create_connection(listening.getsockname())  # still listening
+        client.close()
+        assert udp.fileno() >= 0 and _tcp.tcp_nodelay() == 0  # once a process
+    finally:
+        listening.close()
+        udp.close()

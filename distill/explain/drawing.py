@@ -208,7 +208,12 @@ def _draw_node(drawing: _Drawing, tree: TreeStudent, node: int, names: list[str]
         drawing.node(f"n{node}", leaf_label(tree, node, names), lit=lit,
                      fill=CLASS_TINTS[pred % len(CLASS_TINTS)], group=group)
     else:
-        drawing.node(f"n{node}", textwrap.fill(question(tree, node), 26), lit=lit, group=group)
+        drawing.node(f"n{node}", _wrapped(question(tree, node)), lit=lit, group=group)
+
+
+@lru_cache(maxsize=4096)  # a tree's questions repeat from digit to digit
+def _wrapped(text: str) -> str:
+    return textwrap.fill(text, 26)
 
 
 def _draw_path(drawing: _Drawing, tree: TreeStudent, path: TreePath, names: list[str]) -> None:
