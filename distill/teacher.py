@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from .augment import JITTERS
 from .config import TeacherConfig
 from .nets import build_net, count_parameters, default_device
+from .optim import Adam
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
 
 
@@ -154,8 +155,7 @@ def train_teacher(cfg: TeacherConfig, x_train: np.ndarray, y_train: np.ndarray,
     y = torch.as_tensor(y_train, dtype=torch.long, device=device)
     steps_per_epoch = math.ceil(len(x) / cfg.batch_size)
     total_steps = cfg.epochs * steps_per_epoch
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: one_cycle(step, total_steps))
+    opt = Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, decoupled=True)
     teacher = Teacher(net, cfg.arch, image_shape, n_classes)
     history, clock = History(), Clock()
     log_every = max(1, steps_per_epoch // 10)
@@ -170,10 +170,10 @@ def train_teacher(cfg: TeacherConfig, x_train: np.ndarray, y_train: np.ndarray,
                 xb = augment(xb, gen)
             logits = net(xb.contiguous(memory_format=fmt))  # (B, C)
             loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss.backward()
+            opt.lr = cfg.lr * one_cycle(epoch * steps_per_epoch + b, total_steps)
             opt.step()
-            sched.step()
             if b % log_every == 0 or b == steps_per_epoch - 1:
                 done = (epoch * steps_per_epoch + b + 1) / total_steps
                 acc = (logits.argmax(1) == yb).float().mean().item()

@@ -64,9 +64,9 @@ class LocalJobs(JobQueue):
                 self.report(job_id, payload)
             else:
                 outcome = (kind, payload)
-        process.join(timeout=5)
         self._workers.pop(job_id, None)
-        self.ended(job_id, *outcome)
+        self.ended(job_id, *outcome)  # the run is saved: say so while the worker exits
+        process.join(timeout=5)
 
     def _stop(self, job: Job) -> None:
         process, stop_event = self._workers.get(job.id, (None, None))

@@ -126,7 +126,8 @@ class JobQueue:
                 job.apply(event)
 
     def ended(self, job_id: str, outcome: str, error: str | None = None) -> None:
-        """The worker is gone: record how, and start the next job."""
+        """The worker has finished (it may still be exiting): record how, and start the next
+        job."""
         with self._lock:
             job = self._jobs[job_id]
             if outcome == "failed":

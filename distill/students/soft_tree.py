@@ -84,6 +84,7 @@ class SoftTreeStudent(Student):
         import torch
 
         from ..nets import default_device
+        from ..optim import Adam
         from .soft_tree_net import SoftTreeNet, tree_loss
         n_out = self.n_classes_
         soft = target if target.ndim == 2 else np.eye(n_out)[target]
@@ -99,9 +100,7 @@ class SoftTreeStudent(Student):
         steps = math.ceil(len(xs) / self.batch_size)
         epochs = self.epochs_for(len(xs))
         total = epochs * steps
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, s / total))))
+        opt = Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         clock = Clock()
         self.history_ = []
         for epoch in range(epochs):
@@ -112,10 +111,10 @@ class SoftTreeStudent(Student):
                 idx = order[b * self.batch_size:(b + 1) * self.batch_size]
                 per_image, reg = tree_loss(net, xs[idx], ts[idx], self.penalty)  # (B,), ()
                 loss = (per_image * ws[idx]).mean() if ws is not None else per_image.mean()
-                opt.zero_grad(set_to_none=True)
+                opt.zero_grad()
                 (loss + reg).backward()
+                opt.lr = self.lr * 0.5 * (1 + math.cos(math.pi * (epoch * steps + b) / total))
                 opt.step()
-                sched.step()
                 running += loss.item()
             done = (epoch + 1) / epochs
             self.history_.append(running / steps)
