@@ -164,3 +164,16 @@ def test_a_job_too_big_for_the_memory_budget_is_refused_with_what_fits(tmp_path)
                                           r"\d+x"):
         m.submit(cfg)
     assert m.jobs() == []
+
+
+def test_a_worker_sees_the_environment_its_job_was_submitted_in(tmp_path, monkeypatch):
+    from tests.test_data import write_idx
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    m = LocalJobs(folder=tmp_path / "runs")
+    assert wait(m, m.submit(smallest()), ("done", "failed"))["state"] == "done"  # workers fork
+    write_idx(tmp_path / "mnist", n=60)  # from a fork server started before this was set:
+    monkeypatch.setenv("DISTILL_DATA_DIR", str(tmp_path / "mnist"))
+    cfg = smallest()
+    cfg.dataset = "mnist"
+    snap = wait(m, m.submit(cfg), ("done", "failed"))
+    assert snap["state"] == "done", snap["error"]

@@ -5,6 +5,11 @@ click), so a job runs in a separate process and streams its progress back over a
 process, not a thread, because a cancel must stop scikit-learn fits that never look up: the
 job is asked to stop, and terminated if it has not within ``grace`` seconds. A run is saved
 atomically, so a stopped job leaves nothing behind.
+
+Workers are forked from a fork server, a clean process started once (never a fork of the
+threaded web server) that has imported what training needs: torch, scikit-learn and this
+package take seconds of CPU to import, which every job after the first no longer pays. The
+first job waits for those imports in its own thread, never in the page that submitted it.
 """
 
 from __future__ import annotations
@@ -20,13 +25,19 @@ from .record import Job
 from .worker import run_job
 
 
-def _worker(kind: str, config: dict, out: str, events, stop_event) -> None:
-    """Runs in the child process."""
+def _worker(kind: str, config: dict, out: str, events, stop_event, env: dict) -> None:
+    """Runs in the child process, with the environment of the process that submitted the
+    job (a fork server's is that of when it started)."""
+    os.environ.clear()
+    os.environ.update(env)
     with contextlib.suppress(OSError):
         os.nice(5)  # the web server stays responsive on a 2-core laptop
     outcome = run_job(kind, config, out, lambda e: events.put(("progress", e)),
                       stop_event.is_set)
     events.put(outcome)
+
+
+PRELOAD = ["distill.pipeline", "distill.sweep", "distill.teacher"]  # the fork server's imports
 
 
 class LocalJobs(JobQueue):
@@ -35,21 +46,30 @@ class LocalJobs(JobQueue):
     def __init__(self, *args, grace: float = 2.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.grace = grace
-        self._ctx = mp.get_context("spawn")  # never fork a threaded web server
-        self._workers: dict[str, tuple] = {}  # job id -> (process, stop event)
+        self._ctx = mp.get_context("forkserver")
+        self._ctx.set_forkserver_preload(PRELOAD)
+        self._workers: dict[str, tuple] = {}  # job id -> (process, stop event, started)
 
     def _launch(self, job: Job) -> None:
         events, stop_event = self._ctx.Queue(), self._ctx.Event()
         process = self._ctx.Process(target=_worker, daemon=True, name=job.id,
                                     args=(job.kind, job.config, str(job.out), events,
-                                          stop_event))
-        process.start()
-        self._workers[job.id] = (process, stop_event)
-        threading.Thread(target=self._follow, args=(job.id, process, events, stop_event),
-                         daemon=True).start()
+                                          stop_event, dict(os.environ)))
+        started = threading.Event()
+        self._workers[job.id] = (process, stop_event, started)
+        threading.Thread(target=self._follow, args=(job.id, process, events, stop_event,
+                                                    started), daemon=True).start()
 
-    def _follow(self, job_id: str, process, events, stop_event) -> None:
-        """Apply the worker's events until it ends, then record how it ended."""
+    def _follow(self, job_id: str, process, events, stop_event, started) -> None:
+        """Start the worker, apply its events until it ends, then record how it ended."""
+        try:
+            process.start()  # the first one waits for the fork server's imports
+        except Exception as err:  # said to the user as the job's failure
+            self._workers.pop(job_id, None)
+            self.ended(job_id, "failed", f"the worker could not start: {err}")
+            return
+        finally:
+            started.set()
         outcome = None
         while outcome is None:
             try:
@@ -69,14 +89,18 @@ class LocalJobs(JobQueue):
         process.join(timeout=5)
 
     def _stop(self, job: Job) -> None:
-        process, stop_event = self._workers.get(job.id, (None, None))
+        process, stop_event, started = self._workers.get(job.id, (None, None, None))
         if process is None:
             return
         stop_event.set()
-        threading.Thread(target=self._enforce_stop, args=(process,), daemon=True).start()
+        threading.Thread(target=self._enforce_stop, args=(process, started),
+                         daemon=True).start()
 
-    def _enforce_stop(self, process) -> None:
+    def _enforce_stop(self, process, started) -> None:
         """A job that does not stop by itself within ``grace`` seconds is terminated."""
+        started.wait()
+        if process.pid is None:
+            return  # it never started
         process.join(timeout=self.grace)
         if process.is_alive():
             process.terminate()
