@@ -29,6 +29,15 @@ LONGEST_FIRST = ("test_replicas.py::test_two_sessions", "test_browser.py::test_t
                  "test_browser.py::test_a_job_link", "test_cluster.py", "test_jobs.py")
 
 
+def pytest_configure(config):
+    """Each of xdist's workers takes its share of the cores for torch and numpy: two workers
+    with two threads each on two cores make spinning thread pools fight over them."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers > 1:
+        from distill.parallel import set_threads
+        set_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
 def pytest_collection_modifyitems(items):
     def rank(item) -> int:
         return next((i for i, key in enumerate(LONGEST_FIRST) if key in item.nodeid),

@@ -63,12 +63,15 @@ def test_every_edit_is_valid_and_convinces_the_saved_student(tiny_run, name):
 
 def test_the_soft_tree_edit_keeps_the_straightening_and_convinces_it(tiny_soft_run):
     from distill.deskew import measure_skew
+    from distill.students import SoftTreeStudent
     student = saved(tiny_soft_run, "soft-tree")
     assert student.deskew
     reachable = sorted(set(student.leaf_distributions().argmax(1).tolist()))
+    state = {k: np.array(v) for k, v in student.get_state().items()}
+    state["leaf_logits_"][:, reachable[0]] = -1e4  # now no leaf answers that class
+    blocked = SoftTreeStudent(depth=student.depth).set_state(state)
     with pytest.raises(NoCounterfactual, match="no leaf"):
-        missing = next(c for c in range(10) if c not in reachable)
-        counterfactual(student, tiny_soft_run.predictions["x_test"][0], target=missing)
+        counterfactual(blocked, tiny_soft_run.predictions["x_test"][0], target=reachable[0])
     for i, image in enumerate(tiny_soft_run.predictions["x_test"][:6]):
         now = int(student.predict(image[None])[0])
         edit = counterfactual(student, image, target=[c for c in reachable if c != now][i % 2])
@@ -173,12 +176,22 @@ def test_default_target_is_the_teacher_when_they_disagree_else_the_runner_up():
     assert default_target(proba, teacher_class=None) == 2
 
 
+def answerable(run, student, count: int) -> list[int]:
+    """Test digits whose default edit target some leaf of the (small) tree answers."""
+    x, teacher = run.predictions["x_test"], run.predictions["teacher_proba"].argmax(1)
+    leaves = set(student.value_[student.children_left_ < 0].argmax(1).tolist())
+    found = [i for i in range(len(x)) if default_target(
+        student.predict_proba(x[i][None])[0], int(teacher[i])) in leaves]
+    assert len(found) >= count
+    return found[:count]
+
+
 def test_the_teacher_check_uses_the_saved_teacher(tiny_mnist_run):
     teacher = tiny_mnist_run.load_teacher()
     student = saved(tiny_mnist_run, "tree")
     x = tiny_mnist_run.predictions["x_test"]
     saved_teacher = tiny_mnist_run.predictions["teacher_proba"].argmax(1)
-    for i in range(4):
+    for i in answerable(tiny_mnist_run, student, 4):
         edit = counterfactual(student, x[i], teacher=teacher)
         assert edit.teacher_before == saved_teacher[i]
         assert edit.teacher_prediction == int(teacher.predict(edit.image[None])[0])
@@ -189,13 +202,14 @@ def test_the_teacher_check_uses_the_saved_teacher(tiny_mnist_run):
 
 
 def test_cli_adds_a_counterfactual_to_each_json_line(tiny_mnist_run, cli):
-    out = cli("explain", str(tiny_mnist_run.path), "--student", "tree", "--sample", "0,3",
-              "--counterfactual", "--json")
-    lines = [json.loads(line) for line in out.stdout.splitlines()]
     x = tiny_mnist_run.predictions["x_test"]
     student = saved(tiny_mnist_run, "tree")
     teacher = tiny_mnist_run.load_teacher()
-    assert [line["sample"] for line in lines] == [0, 3]
+    samples = answerable(tiny_mnist_run, student, 2)
+    out = cli("explain", str(tiny_mnist_run.path), "--student", "tree", "--sample",
+              ",".join(map(str, samples)), "--counterfactual", "--json")
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["sample"] for line in lines] == samples
     for line in lines:
         c = line["counterfactual"]
         assert set(c) >= {"target", "image", "l1", "changed", "student_prediction",
