@@ -20,7 +20,7 @@ _LOCK = threading.Lock()
 _DONE = False
 
 
-def tcp_nodelay(fds: str = "/proc/self/fd") -> int:
+def tcp_nodelay() -> int:
     """Turn Nagle's algorithm off on this process's TCP sockets, once; how many were set.
 
     Each open socket is reached through a duplicate of its descriptor (an option belongs to
@@ -33,9 +33,9 @@ def tcp_nodelay(fds: str = "/proc/self/fd") -> int:
             return 0
         _DONE = True
     count = 0
-    for name in os.listdir(fds):
+    for name in os.listdir("/proc/self/fd"):
         try:
-            if not os.readlink(f"{fds}/{name}").startswith("socket:"):
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
                 continue
             with socket.socket(fileno=os.dup(int(name))) as sock:  # closes the duplicate only
                 if sock.family in (socket.AF_INET, socket.AF_INET6) and \
