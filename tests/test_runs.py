@@ -135,3 +135,13 @@ def test_students_saved_by_the_first_version_still_load(tiny_run, tmp_path):
         again = R.load_student(tmp_path / name)
         np.testing.assert_array_equal(again.predict_proba(x), tiny_run.student_proba(name))
         assert list(again.classes_) == list(range(10))
+
+
+def test_a_runs_answers_are_its_models_top_classes(tiny_run, tiny_truth_run):
+    p = tiny_run.predictions
+    np.testing.assert_array_equal(tiny_run.teacher_answers, p["teacher_proba"].argmax(1))
+    for name in tiny_run.student_names:
+        answers = tiny_run.student_answers(name)
+        np.testing.assert_array_equal(answers, tiny_run.student_proba(name).argmax(1))
+        assert tiny_run.student_answers(name) is answers  # worked out once
+    assert tiny_truth_run.teacher_answers is None
