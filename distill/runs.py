@@ -359,14 +359,16 @@ class Run:
         self._checked(check_saliency, maps, self.metrics)
         return maps
 
-    def ensure_saliency(self) -> np.ndarray:
+    def ensure_saliency(self, progress=None) -> np.ndarray:
         """The stored maps; a run saved before they were stored computes them once now and
-        keeps them (a bundled run only in memory)."""
+        keeps them (a bundled run only in memory). ``progress`` hears of each batch (and may
+        stop the work by raising)."""
         if self.saliency is not None:
             return self.saliency
         from .explain.saliency import saliency_maps
         p = self.predictions
-        maps = saliency_maps(self.load_teacher(), p["x_test"], p["teacher_proba"].argmax(1))
+        maps = saliency_maps(self.load_teacher(), p["x_test"], p["teacher_proba"].argmax(1),
+                             **({"progress": progress} if progress else {}))
         if not self.bundled:
             with contextlib.suppress(OSError):  # a folder we may not write: memory will do
                 write_saliency(self.path, maps)

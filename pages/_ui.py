@@ -231,7 +231,7 @@ def stop_background() -> None:
 def store_saliency_in_background(run: Run) -> None:
     """Compute and keep the teacher's maps of every test digit of a run saved before they
     were stored."""
-    in_background("saliency", run, lambda r, _: r.ensure_saliency())
+    in_background("saliency", run, lambda r, report: r.ensure_saliency(report))
 
 
 def current_run() -> Run | None:

@@ -288,6 +288,27 @@ def test_a_run_saved_before_the_maps_computes_and_keeps_them_once(tiny_mnist_run
         np.float32), atol=1e-3 * np.abs(maps).max())
 
 
+def test_computing_an_old_runs_maps_stops_when_asked_and_keeps_nothing(tiny_mnist_run,
+                                                                      tmp_path):
+    import shutil
+
+    from distill.progress import Cancelled
+    from distill.runs import Run
+    shutil.copytree(tiny_mnist_run.path, tmp_path / "old")
+    (tmp_path / "old" / "saliency.npz").unlink()
+    old = Run(tmp_path / "old")
+    reports = []
+
+    def stop_after_one(event):
+        reports.append(event)
+        raise Cancelled("stopped")
+
+    with pytest.raises(Cancelled):
+        old.ensure_saliency(stop_after_one)
+    assert len(reports) == 1 and reports[0]["fraction"] < 1
+    assert old.saliency is None and not (tmp_path / "old" / "saliency.npz").exists()
+
+
 def test_dot_quotes_as_the_graphviz_package_does():
     import warnings
 
