@@ -155,9 +155,7 @@ def _share(group: dict) -> str:
 
 
 def _matrix(run, name: str, names: list[str]) -> str:
-    p = run.predictions
-    counts = confusion(p["teacher_proba"].argmax(1), run.student_proba(name).argmax(1),
-                       len(names))
+    counts = confusion(run.teacher_answers, run.student_answers(name), len(names))
     top = counts.max() or 1
     rows = []
     for i, row in enumerate(counts):
@@ -179,7 +177,7 @@ def _gallery(run, name: str, limit: int, progress: Reporter) -> list[str]:
     reasons, and the smallest edit to the teacher's answer with the teacher's verdict."""
     p = run.predictions
     names = run.metrics["class_names"]
-    teacher_pred, student_pred = p["teacher_proba"].argmax(1), run.student_proba(name).argmax(1)
+    teacher_pred, student_pred = run.teacher_answers, run.student_answers(name)
     indices = np.flatnonzero(teacher_pred != student_pred)[:limit]
     student, teacher = run.load_student(name), run.load_teacher()
     saliency = run.saliency

@@ -40,6 +40,7 @@ from .layout import (
     check_predictions,
     check_saliency,
 )
+from .progress import Reporter, silent
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BUNDLED_RUNS_DIR = Path(os.environ.get("DISTILL_BUNDLED_RUNS_DIR") or
@@ -359,16 +360,15 @@ class Run:
         self._checked(check_saliency, maps, self.metrics)
         return maps
 
-    def ensure_saliency(self, progress=None) -> np.ndarray:
+    def ensure_saliency(self, progress: Reporter = silent) -> np.ndarray:
         """The stored maps; a run saved before they were stored computes them once now and
         keeps them (a bundled run only in memory). ``progress`` hears of each batch (and may
         stop the work by raising)."""
         if self.saliency is not None:
             return self.saliency
         from .explain.saliency import saliency_maps
-        p = self.predictions
-        maps = saliency_maps(self.load_teacher(), p["x_test"], p["teacher_proba"].argmax(1),
-                             **({"progress": progress} if progress else {}))
+        maps = saliency_maps(self.load_teacher(), self.predictions["x_test"],
+                             self.teacher_answers, progress=progress)
         if not self.bundled:
             with contextlib.suppress(OSError):  # a folder we may not write: memory will do
                 write_saliency(self.path, maps)
@@ -386,13 +386,13 @@ class Run:
         self._checked(check_follows, data, self.metrics)
         return data
 
-    def ensure_follows(self, progress=None) -> dict:
+    def ensure_follows(self, progress: Reporter = silent) -> dict:
         """The stored figures; measured once now when missing, and kept (a bundled run only
         in memory)."""
         if self.follows is not None:
             return self.follows
         from .explain.follows import measure_run
-        data = measure_run(self, **({"progress": progress} if progress else {}))
+        data = measure_run(self, progress=progress)
         if not self.bundled:
             with contextlib.suppress(OSError):  # a folder we may not write: memory will do
                 write_json(self.path / FOLLOWS_FILE, data)

@@ -284,14 +284,14 @@ def _reasons_on(run, student: str, image: np.ndarray, against: int) -> None:
                        f"{names[e['prediction']]}.")
 
 
-def _asked_for_edit(where: str, student: str, digest: str, switch) -> bool:
+def _asked_for_edit(where: str, student: str, digest: str, row) -> bool:
     """Whether to search now. On Explore a search is asked for (a button, remembered for the
     digit) or switched on for every digit: each costs the server a tenth of a second or more,
     too much for every click of a room of viewers. Draw searches for each drawing."""
     if where != "explore":
         return True
-    every = switch.toggle("Find it for every digit", key="cf-every", persist_state="session",
-                          help="Search as soon as a digit opens (else press the button).")
+    every = row.toggle("Find it for every digit", key="cf-every", persist_state="session",
+                       help="Search as soon as a digit opens (else press the button).")
     asked = f"cf-asked-{student}-{digest}"
     if every or st.session_state.get(asked):
         return True

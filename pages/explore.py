@@ -114,16 +114,16 @@ def stepper(run, indices: np.ndarray) -> int:
         st.session_state["sample"] = 0
     row = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not four
     index = row.number_input("Digit #", 0, n - 1, key="sample", bind="query-params",
-                            help="The test digit shown; type an index to jump to it. Also in "
-                            "the URL, so a link opens this digit.")
+                             help="The test digit shown; type an index to jump to it. Also in "
+                             "the URL, so a link opens this digit.")
     index = int(index or 0)
     prev_i, next_i = step(indices, index, -1), step(indices, index, +1)
     row.button("Previous", key="prev", on_click=choose, args=(prev_i,),
-              icon=":material/chevron_left:", disabled=prev_i is None, shortcut="Left",
-              width="stretch", help="The previous digit of the selection (← key)")
+               icon=":material/chevron_left:", disabled=prev_i is None, shortcut="Left",
+               width="stretch", help="The previous digit of the selection (← key)")
     row.button("Next", key="next", on_click=choose, args=(next_i,),
-              icon=":material/chevron_right:", disabled=next_i is None, shortcut="Right",
-              width="stretch", help="The next digit of the selection (→ key)")
+               icon=":material/chevron_right:", disabled=next_i is None, shortcut="Right",
+               width="stretch", help="The next digit of the selection (→ key)")
     return index
 
 

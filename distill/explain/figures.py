@@ -9,7 +9,7 @@ import numpy as np
 from .. import pictures as pics
 from . import explain
 from .drawing import tree_dot
-from .reading import as_read, straightening
+from .reading import as_read
 from .soft_tree import filter_image, node_evidence
 from .tree import decision_path, path_in_words, path_overlay
 
@@ -23,7 +23,6 @@ def tree_figure(tree, image: np.ndarray, names: list[str], view: str = "path",
     return {"dot": tree_dot(tree, path, view=view, max_depth=depth, class_names=names,
                             key=key),
             "regions": pics.with_regions(read, path_overlay(path)),
-            "straightened": straightening(tree, image),
             "lines": path_in_words(path, names), "leaf": path.leaf.node,
             "size": f"{tree.n_leaves_} leaves, depth {tree.depth_}"}
 
@@ -35,7 +34,7 @@ def evidence_figure(student, image: np.ndarray, versus: int | None = None) -> di
     ev = np.asarray(e["evidence"])
     return {"prediction": e["prediction"], "versus": e["versus"], "log_odds": e["log_odds"],
             "prior": e["prior"], "sum": float(ev.sum()), "extent": float(np.abs(ev).max()),
-            "picture": pics.diverging(ev, 10), "straightened": e["straightened"]}
+            "picture": pics.diverging(ev, 10)}
 
 
 def soft_tree_figure(tree, image: np.ndarray, names: list[str]) -> dict:

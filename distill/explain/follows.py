@@ -75,8 +75,7 @@ def measure_run(run, names: list[str] | None = None, per_group: int | None = Non
     per_group = PER_GROUP if per_group is None else per_group
     teacher = run.load_teacher()
     p = run.predictions
-    teacher_pred = p["teacher_proba"].argmax(1)
-    plans = {name: sample_groups(teacher_pred, run.student_proba(name).argmax(1), per_group)
+    plans = {name: sample_groups(run.teacher_answers, run.student_answers(name), per_group)
              for name in names}
     total = sum(len(i) for g in plans.values() for i in g.values()) or 1
     done, start = [0], time.monotonic()
