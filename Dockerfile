@@ -17,7 +17,7 @@ RUN pip install torch==2.14.1 torchvision==0.29.1 \
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
-COPY app.py ./
+COPY app.py serve.py ./
 COPY .streamlit ./.streamlit
 COPY distill ./distill
 COPY pages ./pages
@@ -29,4 +29,4 @@ VOLUME /data/runs
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status != 200)"
-CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+CMD ["streamlit", "run", "serve.py", "--server.port=8501", "--server.address=0.0.0.0"]

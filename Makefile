@@ -21,7 +21,7 @@ setup: $(STAMP)
 
 ## run: set up and open the dashboard on the bundled data
 run: setup system-deps
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run serve.py --server.port $(PORT)
 
 # Debian packages, installed when a command they provide is missing
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q

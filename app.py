@@ -43,8 +43,5 @@ with st.sidebar:
         ui.keep_owner_in_cookie()
         st.caption(":material/public: Public demo: training is limited and shared.")
 
-ui.FRAME.active = True  # pages check that they run inside this frame
-try:
+with ui.running_page():  # pages check that they run inside this frame
     navigation.run()
-finally:
-    ui.FRAME.active = False

@@ -3,8 +3,9 @@
     python bench/ui.py [--clicks 50] [--sessions 20] [--session-clicks 10]
 
 Measures, on the bundled demo run:
-- cold start: from launching `streamlit run app.py` to the overview drawn and idle, and the
-  same page's time when the server is already warm;
+- cold start: from launching `streamlit run serve.py` (what `make run` does) to the overview
+  drawn and idle in a browser tab opened before (a person's browser is already running), and
+  the same page's time in a new tab when the server is already warm; Explore's first opening;
 - one session clicking digits on Explore: time from the click to the new digit's
   explanation drawn (p50/p95 over --clicks clicks);
 - --sessions browser sessions clicking at once: the same latency, and the server's peak
@@ -57,6 +58,9 @@ GRID_READY = """() => {
   }
   return false;
 }"""
+VIEWPORT = {"width": 1440, "height": 1000}
+
+
 class MemoryWatch(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -68,28 +72,36 @@ class MemoryWatch(threading.Thread):
             time.sleep(0.1)
 
 
-async def open_overview(browser, url: str) -> float:
-    ctx = await browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = await ctx.new_page()
+async def open_overview(browser, url: str, page=None) -> tuple[float, float]:
+    """Open the overview in ``page`` (a new tab if None): seconds from asking for it to drawn
+    and idle, and the moment (``time.perf_counter``) it was."""
+    ctx = None
+    if page is None:
+        ctx = await browser.new_context(viewport=VIEWPORT)
+        page = await ctx.new_page()
     t0 = time.perf_counter()
     await page.goto(url)
     await page.get_by_text("Teacher accuracy").wait_for(timeout=60_000)
     await page.wait_for_selector(IDLE, timeout=60_000)
-    seconds = time.perf_counter() - t0
-    await ctx.close()
-    return seconds
+    idle_at = time.perf_counter()
+    await (ctx or page.context).close()
+    return idle_at - t0, idle_at
 
 
 async def clicking_session(browser, url: str, clicks: int, offset: int, think_ms: int,
-                           everyone_ready: asyncio.Barrier | None = None) -> list[float]:
+                           everyone_ready: asyncio.Barrier | None = None
+                           ) -> tuple[float, list[float]]:
     """Open Explore, wait until every session has (so page loads are not timed as clicks),
-    then click ``clicks`` digits, looking at each for ``think_ms``."""
+    then click ``clicks`` digits, looking at each for ``think_ms``; the seconds Explore took
+    to open, and each click's milliseconds."""
     ctx = await browser.new_context(viewport={"width": 1440, "height": 1200})
     page = await ctx.new_page()
+    t0 = time.perf_counter()
     await page.goto(url + "/explore")
     await page.get_by_text("Digit #").first.wait_for(timeout=300_000)
     await page.wait_for_selector(IDLE, timeout=300_000)
     await page.wait_for_function(GRID_READY, timeout=300_000)
+    opened = time.perf_counter() - t0
     if everyone_ready is not None:
         await everyone_ready.wait()
         await page.wait_for_timeout(offset * 37 % max(think_ms, 1))  # people do not click in step
@@ -99,25 +111,28 @@ async def clicking_session(browser, url: str, clicks: int, offset: int, think_ms
         times.append(await page.evaluate(CLICK, [i]))
         await page.wait_for_timeout(think_ms)  # a person looks before the next click
     await ctx.close()
-    return times
+    return opened, times
 
 
 async def main_async(args) -> None:
     from playwright.async_api import async_playwright
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # the viewer's tab is open before the server starts, as a person's browser is
+        tab = await (await browser.new_context(viewport=VIEWPORT)).new_page()
         server = AppServer(Path(tempfile.mkdtemp()) / "runs", bundled=True)  # the demo run only
         url = server.url
         try:
             server.wait()
             health = time.perf_counter() - server.started
-            first_page = await open_overview(browser, url)
-            cold = time.perf_counter() - server.started
-            warm = await open_overview(browser, url)
+            first_page, drawn_at = await open_overview(browser, url, tab)
+            cold = drawn_at - server.started
+            warm, _ = await open_overview(browser, url)
             watch = MemoryWatch(server.pid)
             watch.start()
             cpu0 = cpu_seconds(server.pid)
-            alone = await clicking_session(browser, url, args.clicks, 0, args.think_ms)
+            explore_opened, alone = await clicking_session(browser, url, args.clicks, 0,
+                                                           args.think_ms)
             cpu_alone = cpu_seconds(server.pid) - cpu0  # includes opening Explore once
             ready = asyncio.Barrier(args.sessions)
             crowd = await asyncio.gather(*[
@@ -126,7 +141,7 @@ async def main_async(args) -> None:
                 for s in range(args.sessions)])
             watch.running = False
             cpu_crowd = cpu_seconds(server.pid) - cpu0 - cpu_alone
-            crowd_times = [t for ts in crowd for t in ts]
+            crowd_times = [t for _, ts in crowd for t in ts]
         finally:
             server.stop()
         await browser.close()
@@ -139,6 +154,7 @@ async def main_async(args) -> None:
     print(f"| cold start: launch to overview drawn and idle | {cold:.1f} s | |")
     print(f"| first page on the fresh server (first paint, cold) | {first_page:.1f} s | <= 3 s |")
     print(f"| overview on a warm server | {warm:.1f} s | <= 3 s |")
+    print(f"| Explore, its first opening on this server | {explore_opened:.1f} s | |")
     print(f"| click to explanation, 1 session, p50 ({len(alone)} clicks, {args.think_ms} ms "
           f"apart) | {pct(alone, 50)} | |")
     print(f"| click to explanation, 1 session, p95 | {pct(alone, 95)} | <= 250 ms |")

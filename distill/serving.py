@@ -1,7 +1,7 @@
 """Several app processes behind nginx on one port: ``make serve REPLICAS=2 PORT=8501``, or
 ``python -m distill serve --replicas 2 --port 8501 [--runs DIR] [--hosted]``.
 
-Starts ``--replicas`` identical ``streamlit run app.py`` processes on the next ports after
+Starts ``--replicas`` identical ``streamlit run serve.py`` processes on the next ports after
 ``--port``, all on one runs folder, and nginx (Debian's package) in front of them on
 ``--port`` with session affinity (see deploy/nginx/distill.conf.template). A watchdog
 restarts a replica that exits or stops answering its health check, so a dead replica needs

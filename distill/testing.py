@@ -1,7 +1,7 @@
 """Starting the dashboard and a real browser against it: one harness for the browser tests,
 the UI and load benchmarks and the README's screenshots.
 
-The app runs as ``streamlit run app.py`` in a child process on a free port of 127.0.0.1; the
+The app runs as ``streamlit run serve.py`` in a child process on a free port of 127.0.0.1; the
 browser is Debian's chromium driven by Playwright (never a downloaded browser). Nothing here
 imports streamlit or playwright at module level.
 """
@@ -47,7 +47,8 @@ def wait_health(url: str, timeout: float = 60, proc: subprocess.Popen | None = N
 
 
 class AppServer:
-    """``streamlit run app.py`` on a free port, with its own runs folder and settings."""
+    """``streamlit run serve.py`` (app.py, warmed at start) on a free port, with its own runs
+    folder and settings."""
 
     def __init__(self, runs: Path | None = None, env: dict | None = None,
                  bundled: bool = False, port: int | None = None, log: Path | None = None):
@@ -62,7 +63,7 @@ class AppServer:
         out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (kept open)
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "app.py"),
+            [sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "serve.py"),
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--server.headless", "true"],
             cwd=PROJECT_DIR, env=full, stdout=out, stderr=subprocess.STDOUT)

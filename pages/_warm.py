@@ -1,0 +1,93 @@
+"""A server that is warm before its first viewer comes (used by ``serve.py``).
+
+A fresh Streamlit process pays, on its first session, for everything it has not done yet:
+compiling the page scripts, importing the engine, reading the run, Streamlit's own first-use
+work. The first viewer waits for it (the overview's first run is several times a warm one), and
+the first to open Explore or Compare on a fresh replica waits for scikit-learn, SciPy and
+pandas to import. :func:`warm_up` does that work while the server starts and the browser is
+still loading Streamlit's frontend: it runs the landing page once in a session without a
+browser, inside this process (Streamlit's ``Runtime`` API: connect, rerun, close), then, at a
+quiet moment, imports what the other pages need. The landing page only reads the run, so the
+warm session starts no work of its own (Explore and Compare can: they are imported, not run).
+``bench/results/ui.md`` has the measurements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from contextlib import asynccontextmanager
+
+from streamlit.logger import get_logger
+
+LOG = get_logger(__name__)  # Streamlit's logging settings (logger.level) apply
+PAGE_TIMEOUT_S = 60
+QUIET_S = 2.0  # an import waits until no page has run for this long (imports hold the GIL)
+POLL_S = 0.25
+# what Explore, Compare and Draw import beyond the landing page (not torch: only Draw needs
+# it, and it would add its memory to every replica)
+MODULES = ("distill.students", "distill.explain", "distill.explain.whole", "distill.browse",
+           "distill.sketch", "distill.sweep", "pandas")
+
+
+class _Sink:
+    """A session's client that keeps nothing: it only notices the script's last finish."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop, self.finished, self.messages = loop, asyncio.Event(), 0
+
+    def write_forward_msg(self, msg) -> None:
+        self.messages += 1
+        if (msg.WhichOneof("type") == "script_finished"
+                and msg.script_finished != msg.FINISHED_EARLY_FOR_RERUN):
+            self.loop.call_soon_threadsafe(self.finished.set)
+
+
+async def run_page(page_name: str = "") -> int:
+    """Run one page of the app in a session without a browser; the messages it sent."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.runtime import Runtime
+
+    runtime = Runtime.instance()
+    sink = _Sink(asyncio.get_running_loop())
+    session = runtime.connect_session(client=sink, user_info={})
+    try:
+        rerun = BackMsg()
+        rerun.rerun_script.page_name = page_name
+        runtime.handle_backmsg(session, rerun)
+        await asyncio.wait_for(sink.finished.wait(), PAGE_TIMEOUT_S)
+    finally:
+        runtime.close_session(session)
+    return sink.messages
+
+
+async def import_when_quiet() -> None:
+    """Import :data:`MODULES`, each only once no page has run for :data:`QUIET_S`: an import
+    holds the GIL, and a viewer's page should not wait for it."""
+    from pages._frame import ACTIVITY
+
+    for name in MODULES:
+        while ACTIVITY.quiet_for() < QUIET_S:
+            await asyncio.sleep(POLL_S)
+        await asyncio.to_thread(importlib.import_module, name)
+
+
+async def _warm() -> None:
+    start = time.perf_counter()
+    try:
+        messages = await run_page()
+        landing = time.perf_counter() - start
+        await import_when_quiet()
+        LOG.info("warm: landing page %.2f s (%d messages), the other pages' imports done "
+                 "%.2f s later", landing, messages, time.perf_counter() - start - landing)
+    except Exception:  # a failed warm-up only means a slower first viewer
+        LOG.exception("warm-up failed; the first viewer pays the start-up work")
+
+
+@asynccontextmanager
+async def warm_up(_app):
+    """st.App lifespan: warm the server in the background while it starts serving."""
+    task = asyncio.create_task(_warm())
+    yield {"warm_up": task}
+    task.cancel()
