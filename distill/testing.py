@@ -48,10 +48,11 @@ def wait_health(url: str, timeout: float = 60, proc: subprocess.Popen | None = N
 
 class AppServer:
     """``streamlit run serve.py`` (app.py, warmed at start) on a free port, with its own runs
-    folder and settings."""
+    folder and settings; ``script="app.py"`` runs the plain app, as Community Cloud does."""
 
     def __init__(self, runs: Path | None = None, env: dict | None = None,
-                 bundled: bool = False, port: int | None = None, log: Path | None = None):
+                 bundled: bool = False, port: int | None = None, log: Path | None = None,
+                 script: str = "serve.py"):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full = {**os.environ, **(env or {})}
@@ -63,7 +64,7 @@ class AppServer:
         out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (kept open)
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "serve.py"),
+            [sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / script),
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--server.headless", "true"],
             cwd=PROJECT_DIR, env=full, stdout=out, stderr=subprocess.STDOUT)

@@ -81,11 +81,21 @@ def test_open_the_app_and_read_the_overview(server, page):
     shot(page, "overview")
 
 
-def test_a_deep_link_on_a_fresh_server_opens_the_digit(server, page):
-    page.goto(server.url + "/explore?run=mnist-run&sample=17")
-    settle(page)
-    page.get_by_text("Digit #17").first.wait_for()
-    assert page.get_by_role("link", name="Overview").count() >= 1  # the frame's navigation
+@pytest.mark.parametrize("script", ["serve.py", "app.py"])
+def test_a_deep_link_on_a_fresh_server_opens_the_digit(tiny_mnist_run, tmp_path, page, script):
+    """Also on a plain ``streamlit run app.py`` (Community Cloud), whose first session is this
+    deep link: pages/_frame.py's workaround has to put the frame around it."""
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_mnist_run.path, runs / "mnist-run")
+    server = AppServer(runs, script=script).wait()
+    try:
+        page.goto(server.url + "/explore?run=mnist-run&sample=17")
+        settle(page)
+        page.get_by_text("Digit #17").first.wait_for()
+        assert page.get_by_role("link", name="Overview").count() >= 1  # the frame's navigation
+    finally:
+        page.goto("about:blank")  # leave before the server goes, or the page's retries log
+        server.stop()
 
 
 def test_explore_click_a_digit_see_the_path_then_naive_bayes(server, page):
