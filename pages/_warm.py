@@ -85,6 +85,22 @@ async def _warm() -> None:
         LOG.exception("warm-up failed; the first viewer pays the start-up work")
 
 
+def skip_component_package_scan() -> bool:
+    """Spare the start-up Streamlit's scan of every installed package for components: this app's
+    components are inline (pages/_components.py) and it installs no component packages, and the
+    scan parses the metadata of every package in the environment (torch, Ray and the rest), a
+    sizeable part of the time to the first health check. False if Streamlit moved the scan
+    (``tests/test_warm.py`` then fails loudly)."""
+    try:
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:
+        return False
+    if not hasattr(manifest_scanner, "scan_component_manifests"):
+        return False
+    manifest_scanner.scan_component_manifests = lambda max_workers=None: []
+    return True
+
+
 @asynccontextmanager
 async def warm_up(_app):
     """st.App lifespan: warm the server in the background while it starts serving."""

@@ -75,3 +75,31 @@ def test_the_server_runs_the_landing_page_before_any_viewer_and_then_imports():
                       line)
     assert found, line
     assert int(found.group(1)) > 10  # the overview's elements, not an empty script
+
+
+def test_streamlit_still_scans_packages_for_components_where_serve_py_skips_it():
+    """pages/_warm.skip_component_package_scan replaces one function of Streamlit's: fail
+    loudly if Streamlit moves it, or stops calling it when the runtime starts."""
+    import inspect
+
+    from streamlit.components.v2 import component_manager, manifest_scanner
+
+    assert callable(getattr(manifest_scanner, "scan_component_manifests", None)), (
+        "Streamlit moved scan_component_manifests: update pages/_warm.py")
+    source = inspect.getsource(component_manager.BidiComponentManager
+                               .discover_and_register_components)
+    assert "scan_component_manifests()" in source, (
+        "Streamlit no longer looks up scan_component_manifests when the runtime starts: "
+        "check what the start-up scans now and update pages/_warm.py")
+
+
+def test_skipping_the_scan_registers_no_package_components(monkeypatch):
+    from streamlit.components.v2 import manifest_scanner
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    monkeypatch.setattr(manifest_scanner, "scan_component_manifests",
+                        manifest_scanner.scan_component_manifests)  # restored afterwards
+    assert _warm.skip_component_package_scan() is True
+    assert manifest_scanner.scan_component_manifests() == []
+    manager = BidiComponentManager()
+    manager.discover_and_register_components(start_file_watching=False)  # returns at once
