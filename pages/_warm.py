@@ -62,15 +62,15 @@ async def run_page(page_name: str = "") -> int:
     return sink.messages
 
 
-async def import_when_quiet() -> None:
-    """Import :data:`MODULES`, each only once no page has run for :data:`QUIET_S`: an import
+async def import_when_quiet(modules=MODULES, load=importlib.import_module) -> None:
+    """Import ``modules``, each only once no page has run for :data:`QUIET_S`: an import
     holds the GIL, and a viewer's page should not wait for it."""
     from pages._frame import ACTIVITY
 
-    for name in MODULES:
+    for name in modules:
         while ACTIVITY.quiet_for() < QUIET_S:
             await asyncio.sleep(POLL_S)
-        await asyncio.to_thread(importlib.import_module, name)
+        await asyncio.to_thread(load, name)
 
 
 async def _warm() -> None:

@@ -23,13 +23,12 @@ def test_running_page_marks_the_frame_and_the_app_busy_until_it_ends():
 
 def test_imports_wait_while_a_page_runs(monkeypatch):
     imported = []
-    monkeypatch.setattr(_warm.importlib, "import_module", imported.append)
     monkeypatch.setattr(_warm, "QUIET_S", 0.05)
     monkeypatch.setattr(_warm, "POLL_S", 0.01)
 
     async def scenario():
         with running_page():  # a viewer's page is running
-            task = asyncio.create_task(_warm.import_when_quiet())
+            task = asyncio.create_task(_warm.import_when_quiet(load=imported.append))
             await asyncio.sleep(0.3)
             assert imported == [], "an import started while a page was running"
         await asyncio.wait_for(task, 60)
