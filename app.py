@@ -43,5 +43,8 @@ with st.sidebar:
         ui.keep_owner_in_cookie()
         st.caption(":material/public: Public demo: training is limited and shared.")
 
-with ui.running_page():  # pages check that they run inside this frame
+ui.FRAME.active = True  # pages check that they run inside this frame
+try:
     navigation.run()
+finally:
+    ui.FRAME.active = False

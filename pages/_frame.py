@@ -14,44 +14,10 @@ consulting it.
 from __future__ import annotations
 
 import threading
-import time
-from contextlib import contextmanager
 
 import streamlit as st
 
 FRAME = threading.local()  # FRAME.active: app.py's frame is running this page (per thread)
-
-
-class _Activity:
-    """How many page runs are under way in this process, and when the last one ended: the
-    warm-up (pages/_warm.py) waits for a quiet moment rather than compete with a viewer."""
-
-    def __init__(self):
-        self.lock, self.running, self.last_end = threading.Lock(), 0, time.monotonic()
-
-    def quiet_for(self) -> float:
-        """Seconds since the last page run ended; 0 while one runs."""
-        with self.lock:
-            return 0.0 if self.running else time.monotonic() - self.last_end
-
-
-ACTIVITY = _Activity()
-
-
-@contextmanager
-def running_page():
-    """app.py runs each page inside this: pages know they are framed, the warm-up knows
-    the app is busy."""
-    with ACTIVITY.lock:
-        ACTIVITY.running += 1
-    FRAME.active = True
-    try:
-        yield
-    finally:
-        FRAME.active = False
-        with ACTIVITY.lock:
-            ACTIVITY.running -= 1
-            ACTIVITY.last_end = time.monotonic()
 
 
 def use_navigation() -> bool:

@@ -22,7 +22,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from distill.progress import Cancelled
 from distill.runs import Run, RunError, RunGone, list_runs, load_run
-from pages._frame import FRAME, require_frame, running_page  # noqa: F401  (pages, app.py)
+from pages._frame import FRAME, require_frame  # noqa: F401  (every page calls it)
 
 PAGES = {}  # filled by app.py: name -> st.Page, for links between pages
 

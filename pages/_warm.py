@@ -23,8 +23,8 @@ from streamlit.logger import get_logger
 
 LOG = get_logger(__name__)  # Streamlit's logging settings (logger.level) apply
 PAGE_TIMEOUT_S = 60
-QUIET_S = 2.0  # an import waits until no page has run for this long (imports hold the GIL)
-POLL_S = 0.25
+QUIET_S = 2.0  # an import waits for this long a stretch in which the process was idle,
+IDLE_CPU_S = 0.02  # using at most this much CPU (one click costs about as much; idle: none)
 # what Explore, Compare and Draw import beyond the landing page (not torch: only Draw needs
 # it, and it would add its memory to every replica)
 MODULES = ("distill.students", "distill.explain", "distill.explain.whole", "distill.browse",
@@ -62,15 +62,27 @@ async def run_page(page_name: str = "") -> int:
     return sink.messages
 
 
-async def import_when_quiet(modules=MODULES, load=importlib.import_module) -> None:
-    """Import ``modules``, each only once no page has run for :data:`QUIET_S`: an import
-    holds the GIL, and a viewer's page should not wait for it."""
-    from pages._frame import ACTIVITY
+async def wait_for_quiet(clock=time.process_time, sleep=asyncio.sleep) -> None:
+    """Return after :data:`QUIET_S` seconds in which this process used at most
+    :data:`IDLE_CPU_S` of CPU (every thread: pages, fragment reruns, pictures, background
+    work): nobody is waiting for the server."""
+    while True:
+        used = clock()
+        await sleep(QUIET_S)
+        if clock() - used <= IDLE_CPU_S:
+            return
 
-    for name in modules:
-        while ACTIVITY.quiet_for() < QUIET_S:
-            await asyncio.sleep(POLL_S)
-        await asyncio.to_thread(load, name)
+
+async def import_when_quiet(modules=MODULES, load=importlib.import_module,
+                            quiet=wait_for_quiet) -> None:
+    """Import ``modules`` at a quiet moment: an import holds the GIL, and a viewer's page or
+    click should not wait for it (scikit-learn is nearly all of the time; the rest follow)."""
+    def load_all() -> None:
+        for name in modules:
+            load(name)
+
+    await quiet()
+    await asyncio.to_thread(load_all)
 
 
 async def _warm() -> None:

@@ -9,32 +9,65 @@ import time
 from pathlib import Path
 
 from pages import _warm
-from pages._frame import ACTIVITY, FRAME, running_page
 
 
-def test_running_page_marks_the_frame_and_the_app_busy_until_it_ends():
-    assert not getattr(FRAME, "active", False)
-    with running_page():
-        assert FRAME.active
-        assert ACTIVITY.quiet_for() == 0.0
-    assert not FRAME.active
-    assert 0.0 <= ACTIVITY.quiet_for() < 60
+class FakeClock:
+    """A CPU clock the test drives: ``busy`` CPU seconds pass for every second slept."""
+
+    def __init__(self, busy: float):
+        self.now, self.busy, self.slept = 0.0, busy, 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += self.busy * seconds
+        self.slept += seconds
+        await asyncio.sleep(0)
 
 
-def test_imports_wait_while_a_page_runs(monkeypatch):
-    imported = []
-    monkeypatch.setattr(_warm, "QUIET_S", 0.05)
-    monkeypatch.setattr(_warm, "POLL_S", 0.01)
+def wait_with(clock: FakeClock) -> asyncio.Future:
+    return asyncio.ensure_future(_warm.wait_for_quiet(clock, clock.sleep))
 
+
+async def spin(task, turns: int = 50) -> None:
+    for _ in range(turns):
+        if task.done():
+            return
+        await asyncio.sleep(0)
+
+
+def test_an_idle_process_is_quiet_after_one_stretch():
     async def scenario():
-        with running_page():  # a viewer's page is running
-            task = asyncio.create_task(_warm.import_when_quiet(load=imported.append))
-            await asyncio.sleep(0.3)
-            assert imported == [], "an import started while a page was running"
-        await asyncio.wait_for(task, 60)
+        clock = FakeClock(busy=0.0)
+        task = wait_with(clock)
+        await spin(task)
+        assert task.done() and clock.slept == _warm.QUIET_S
 
     asyncio.run(scenario())
-    assert imported == list(_warm.MODULES)
+
+
+def test_a_busy_process_is_not_quiet_until_it_idles():
+    async def scenario():
+        clock = FakeClock(busy=2 * _warm.IDLE_CPU_S / _warm.QUIET_S)  # two clicks a stretch
+        task = wait_with(clock)
+        await spin(task)
+        assert not task.done(), "a busy server was taken for a quiet one"
+        clock.busy = 0.0  # the viewers have gone
+        await spin(task)
+        assert task.done()
+
+    asyncio.run(scenario())
+
+
+def test_the_imports_wait_for_a_quiet_moment():
+    events = []
+
+    async def quiet():
+        events.append("quiet")
+
+    asyncio.run(_warm.import_when_quiet(modules=("a", "b"), load=events.append, quiet=quiet))
+    assert events == ["quiet", "a", "b"]
 
 
 def test_a_failed_warm_up_is_logged_and_does_not_raise():
