@@ -20,6 +20,7 @@ import time
 from contextlib import asynccontextmanager
 
 from streamlit.logger import get_logger
+from streamlit.runtime.session_manager import SessionClient
 
 LOG = get_logger(__name__)  # Streamlit's logging settings (logger.level) apply
 PAGE_TIMEOUT_S = 60
@@ -31,21 +32,26 @@ MODULES = ("distill.students", "distill.explain", "distill.explain.whole", "dist
            "distill.sketch", "distill.sweep", "pandas")
 
 
-class _Sink:
-    """A session's client that keeps nothing: it only notices the script's last finish."""
+class _Sink(SessionClient):
+    """A session's client that keeps nothing: it counts the messages and the errors shown,
+    and notices the script's last finish. No browser: no headers, no cookies (the inherited
+    ``client_context`` is None, as for a session whose request is unknown)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.loop, self.finished, self.messages = loop, asyncio.Event(), 0
+        self.loop, self.finished, self.messages, self.errors = loop, asyncio.Event(), 0, 0
 
     def write_forward_msg(self, msg) -> None:
         self.messages += 1
-        if (msg.WhichOneof("type") == "script_finished"
-                and msg.script_finished != msg.FINISHED_EARLY_FOR_RERUN):
+        kind = msg.WhichOneof("type")
+        if kind == "delta" and msg.delta.new_element.WhichOneof("type") == "exception":
+            self.errors += 1
+        if kind == "script_finished" and msg.script_finished != msg.FINISHED_EARLY_FOR_RERUN:
             self.loop.call_soon_threadsafe(self.finished.set)
 
 
-async def run_page(page_name: str = "") -> int:
-    """Run one page of the app in a session without a browser; the messages it sent."""
+async def run_page(page_name: str = "") -> tuple[int, int]:
+    """Run one page of the app in a session without a browser; how many messages it sent,
+    and how many of them were errors shown on the page."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.runtime import Runtime
 
@@ -59,7 +65,7 @@ async def run_page(page_name: str = "") -> int:
         await asyncio.wait_for(sink.finished.wait(), PAGE_TIMEOUT_S)
     finally:
         runtime.close_session(session)
-    return sink.messages
+    return sink.messages, sink.errors
 
 
 async def wait_for_quiet(clock=time.process_time, sleep=asyncio.sleep) -> None:
@@ -88,11 +94,14 @@ async def import_when_quiet(modules=MODULES, load=importlib.import_module,
 async def _warm() -> None:
     start = time.perf_counter()
     try:
-        messages = await run_page()
+        messages, errors = await run_page()
         landing = time.perf_counter() - start
+        if errors:
+            LOG.warning("warm-up: the landing page showed %d error(s) without a browser", errors)
         await import_when_quiet()
-        LOG.info("warm: landing page %.2f s (%d messages), the other pages' imports done "
-                 "%.2f s later", landing, messages, time.perf_counter() - start - landing)
+        LOG.info("warm: landing page %.2f s (%d messages, %d errors), the other pages' imports "
+                 "done %.2f s later", landing, messages, errors,
+                 time.perf_counter() - start - landing)
     except Exception:  # a failed warm-up only means a slower first viewer
         LOG.exception("warm-up failed; the first viewer pays the start-up work")
 

@@ -8,6 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from pages import _warm
 
 
@@ -86,27 +88,31 @@ def test_a_failed_warm_up_is_logged_and_does_not_raise():
     assert records[0].exc_info is not None
 
 
-def test_the_server_runs_the_landing_page_before_any_viewer_and_then_imports():
-    """A real ``streamlit run serve.py``: its log says the landing page ran without a browser
-    (and sent its elements) and that the other pages' imports were done; nobody connected."""
+@pytest.mark.parametrize("hosted", [False, True])
+def test_the_server_runs_the_landing_page_before_any_viewer_and_then_imports(hosted):
+    """A real ``streamlit run serve.py``: its log says the landing page ran without a browser,
+    sent its elements and showed no error (also hosted, where the page reads the browser's
+    cookies), and that the other pages' imports were done; nobody connected."""
     from distill.testing import AppServer
 
     log = Path(tempfile.mkdtemp()) / "server.log"
-    server = AppServer(Path(tempfile.mkdtemp()) / "runs", bundled=True, log=log).wait()
+    server = AppServer(Path(tempfile.mkdtemp()) / "runs", bundled=True, log=log,
+                       env={"DISTILL_HOSTED": "1"} if hosted else None).wait()
     try:
         line = None
         for _ in range(600):  # bounded: 60 s
-            line = next((x for x in log.read_text().splitlines() if "warm" in x), None)
+            line = next((x for x in log.read_text().splitlines() if "warm: " in x), None)
             if line:
                 break
             time.sleep(0.1)
     finally:
         server.stop()
     assert line is not None, log.read_text()
-    found = re.search(r"landing page [\d.]+ s \((\d+) messages\), the other pages' imports done",
-                      line)
+    found = re.search(r"landing page [\d.]+ s \((\d+) messages, (\d+) errors\), the other "
+                      r"pages' imports done", line)
     assert found, line
     assert int(found.group(1)) > 10  # the overview's elements, not an empty script
+    assert found.group(2) == "0", log.read_text()
 
 
 def test_streamlit_still_scans_packages_for_components_where_serve_py_skips_it():
