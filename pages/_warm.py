@@ -3,8 +3,8 @@
 A fresh Streamlit process pays, on its first session, for everything it has not done yet:
 compiling the page scripts, importing the engine, reading the run, Streamlit's own first-use
 work. The first viewer waits for it (the overview's first run is several times a warm one), and
-the first to open Explore or Compare on a fresh replica waits for scikit-learn, SciPy and
-pandas to import. :func:`warm_up` does that work while the server starts and the browser is
+the first to open Explore or Draw on a fresh replica waits for scikit-learn and SciPy to
+import. :func:`warm_up` does that work while the server starts and the browser is
 still loading Streamlit's frontend: it runs the landing page once in a session without a
 browser, inside this process (Streamlit's ``Runtime`` API: connect, rerun, close), then, at a
 quiet moment, imports what the other pages need. The landing page only reads the run, so the
