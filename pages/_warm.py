@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import time
 from contextlib import asynccontextmanager
 
@@ -30,6 +31,13 @@ IDLE_CPU_S = 0.02  # using at most this much CPU (one click costs about as much;
 # it, and it would add its memory to every replica)
 MODULES = ("distill.students", "distill.explain", "distill.explain.whole", "distill.browse",
            "distill.sketch", "distill.sweep", "pandas")
+
+
+def imports_wanted() -> bool:
+    """DISTILL_WARM_IMPORTS=0 leaves those imports to the first page that needs them: a
+    replica then stays smaller until someone opens Explore (the test suite's servers, which
+    mostly never do, skip them too)."""
+    return os.environ.get("DISTILL_WARM_IMPORTS", "1") != "0"
 
 
 class _Sink(SessionClient):
@@ -98,10 +106,11 @@ async def _warm() -> None:
         landing = time.perf_counter() - start
         if errors:
             LOG.warning("warm-up: the landing page showed %d error(s) without a browser", errors)
-        await import_when_quiet()
+        if imports_wanted():
+            await import_when_quiet()
         LOG.info("warm: landing page %.2f s (%d messages, %d errors), the other pages' imports "
-                 "done %.2f s later", landing, messages, errors,
-                 time.perf_counter() - start - landing)
+                 "%s %.2f s later", landing, messages, errors,
+                 "done" if imports_wanted() else "skipped", time.perf_counter() - start - landing)
     except Exception:  # a failed warm-up only means a slower first viewer
         LOG.exception("warm-up failed; the first viewer pays the start-up work")
 

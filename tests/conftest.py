@@ -31,7 +31,11 @@ LONGEST_FIRST = ("test_replicas.py::test_two_sessions", "test_browser.py::test_t
 
 def pytest_configure(config):
     """Each of xdist's workers takes its share of the cores for torch and numpy: two workers
-    with two threads each on two cores make spinning thread pools fight over them."""
+    with two threads each on two cores make spinning thread pools fight over them. The app
+    servers tests start skip the warm-up's imports (pages/_warm.py; most never open Explore,
+    and the imports would compete with the test beside them); tests/test_warm.py turns them
+    on where it checks them."""
+    os.environ.setdefault("DISTILL_WARM_IMPORTS", "0")
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
     if workers > 1:
         from distill.parallel import set_threads

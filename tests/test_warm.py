@@ -96,8 +96,8 @@ def test_the_server_runs_the_landing_page_before_any_viewer_and_then_imports(hos
     from distill.testing import AppServer
 
     log = Path(tempfile.mkdtemp()) / "server.log"
-    server = AppServer(Path(tempfile.mkdtemp()) / "runs", bundled=True, log=log,
-                       env={"DISTILL_HOSTED": "1"} if hosted else None).wait()
+    env = {"DISTILL_WARM_IMPORTS": "1", **({"DISTILL_HOSTED": "1"} if hosted else {})}
+    server = AppServer(Path(tempfile.mkdtemp()) / "runs", bundled=True, log=log, env=env).wait()
     try:
         line = None
         for _ in range(600):  # bounded: 60 s
@@ -113,6 +113,15 @@ def test_the_server_runs_the_landing_page_before_any_viewer_and_then_imports(hos
     assert found, line
     assert int(found.group(1)) > 10  # the overview's elements, not an empty script
     assert found.group(2) == "0", log.read_text()
+
+
+def test_the_imports_can_be_left_to_the_first_page_that_needs_them(monkeypatch):
+    monkeypatch.setenv("DISTILL_WARM_IMPORTS", "0")
+    assert not _warm.imports_wanted()
+    monkeypatch.setenv("DISTILL_WARM_IMPORTS", "1")
+    assert _warm.imports_wanted()
+    monkeypatch.delenv("DISTILL_WARM_IMPORTS")
+    assert _warm.imports_wanted()  # the default: a warm server
 
 
 def test_streamlit_still_scans_packages_for_components_where_serve_py_skips_it():
