@@ -1,5 +1,5 @@
 """serve.py's warm-up (pages/_warm.py): the landing page runs once in a session without a
-browser, and the other pages' imports wait until no page is running."""
+browser, and the other pages' imports wait until the process has been idle for a while."""
 
 import asyncio
 import logging
