@@ -81,13 +81,13 @@ def test_open_the_app_and_read_the_overview(server, page):
     shot(page, "overview")
 
 
-@pytest.mark.parametrize("script", ["serve.py", "app.py"])
-def test_a_deep_link_on_a_fresh_server_opens_the_digit(tiny_mnist_run, tmp_path, page, script):
-    """Also on a plain ``streamlit run app.py`` (Community Cloud), whose first session is this
-    deep link: pages/_frame.py's workaround has to put the frame around it."""
+def test_a_deep_link_on_a_fresh_plain_server_opens_the_digit(tiny_mnist_run, tmp_path, page):
+    """A plain ``streamlit run app.py`` (Community Cloud) has no warm-up, so this deep link is
+    its first session: pages/_frame.py's workaround has to put the frame around it. (Through
+    serve.py, every test below that opens /explore on a fresh server is a deep link.)"""
     runs = tmp_path / "runs"
     shutil.copytree(tiny_mnist_run.path, runs / "mnist-run")
-    server = AppServer(runs, script=script).wait()
+    server = AppServer(runs, script="app.py").wait()
     try:
         page.goto(server.url + "/explore?run=mnist-run&sample=17")
         settle(page)
