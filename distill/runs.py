@@ -250,6 +250,7 @@ class Run:
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)  # a str from a script or the command line will do
+        self._answers: dict[str, np.ndarray] = {}  # student name -> its answers, once asked
 
     @property
     def id(self) -> str:
@@ -413,10 +414,6 @@ class Run:
     def teacher_answers(self) -> np.ndarray | None:
         """(N,) the class the teacher gives each test digit; None in a run without one."""
         return self.predictions["teacher_proba"].argmax(1) if self.has_teacher else None
-
-    @cached_property
-    def _answers(self) -> dict[str, np.ndarray]:
-        return {}
 
     def load_student(self, name: str):
         name = self.resolve_student(name)

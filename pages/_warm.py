@@ -135,5 +135,5 @@ def skip_component_package_scan() -> bool:
 async def warm_up(_app):
     """st.App lifespan: warm the server in the background while it starts serving."""
     task = asyncio.create_task(_warm())
-    yield {"warm_up": task}
+    yield
     task.cancel()
