@@ -86,7 +86,8 @@ def _job_task(kind: str, config: dict, out: str, job_id: str, cpus: int):
             last[0], last[1] = now, ray.get(queue.stopping.remote(job_id))
         return last[1]
 
-    return run_job(kind, config, out, lambda e: queue.report.remote(job_id, e), should_stop)
+    return run_job(kind, config, out, lambda e: queue.report.remote(job_id, e), should_stop,
+                   make_pool=RayPool)  # a sweep on a cluster spreads its fits over it
 
 
 def _fit_task(task, arrays: dict, options: dict) -> dict:
@@ -103,7 +104,7 @@ def _remote_job(kind: str, config: dict, out: str, events, cpus: int):
     def report(event: dict) -> None:
         events.put(event)
 
-    return run_job(kind, config, out, report, lambda: stop[0])
+    return run_job(kind, config, out, report, lambda: stop[0], make_pool=RayPool)
 
 
 def run_remote(cfg, progress, out: str | Path | None = None, where: str | None = None):

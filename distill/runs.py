@@ -152,13 +152,16 @@ def _json_default(obj):
     raise TypeError(f"cannot write {type(obj).__name__} to JSON")
 
 
-def read_json(path: Path) -> dict:
+def read_json(path: Path, label: str | None = None) -> dict:
+    """A JSON file's contents; RunError naming it as ``label`` (a run's messages name the run
+    and the file inside it, never the server's folders) when it is missing or damaged."""
+    label = label or str(path)
     try:
         return json.loads(Path(path).read_text())
     except FileNotFoundError as err:
-        raise RunError(f"{path} is missing: the run is incomplete") from err
+        raise RunError(f"{label} is missing: the run is incomplete") from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise RunError(f"{path} is damaged ({err})") from err
+        raise RunError(f"{label} is damaged ({err})") from err
 
 
 def write_saliency(folder: Path, maps: np.ndarray) -> None:
@@ -258,9 +261,12 @@ class Run:
 
     @cached_property
     def metrics(self) -> dict:
-        metrics = read_json(self.path / "metrics.json")
+        metrics = self._json("metrics.json")
         self._checked(check_metrics, metrics)
         return metrics
+
+    def _json(self, name: str) -> dict:
+        return read_json(self.path / name, f"run {self.id}: {name}")
 
     def _checked(self, check, *values) -> None:
         try:
@@ -270,19 +276,19 @@ class Run:
 
     @cached_property
     def config(self) -> dict:
-        return read_json(self.path / "config.json")
+        return self._json("config.json")
 
     @cached_property
     def meta(self) -> dict:
         p = self.path / "meta.json"
-        meta = read_json(p) if p.exists() else {}
+        meta = self._json("meta.json") if p.exists() else {}
         self._checked(check_meta, meta)
         return meta
 
     @cached_property
     def history(self) -> dict:
         p = self.path / "history.json"
-        return read_json(p) if p.exists() else {}
+        return self._json("history.json") if p.exists() else {}
 
     @property
     def title(self) -> str:
@@ -383,7 +389,7 @@ class Run:
         path = self.path / FOLLOWS_FILE
         if not path.exists():
             return None
-        data = read_json(path)
+        data = self._json(FOLLOWS_FILE)
         self._checked(check_follows, data, self.metrics)
         return data
 

@@ -27,6 +27,16 @@ from pages._frame import FRAME, require_frame  # noqa: F401  (every page calls i
 PAGES = {}  # filled by app.py: name -> st.Page, for links between pages
 
 
+SERVER_PATH = re.compile(r"(?<![\w:/.~])(?:~/|/)(?:[^\s/'\"`]+/)+")
+
+
+def public(text: object) -> str:
+    """A message as a stranger may read it: every folder of the server's file system left
+    out (a file keeps its own name: "run x: metrics.json is damaged"); hosted demos show
+    pages' messages to anyone."""
+    return SERVER_PATH.sub("", str(text))
+
+
 def sentence(text: str) -> str:
     """Text with its first letter made upper case, and nothing else changed (not
     ``str.capitalize``, which lowers "PNG" and "C")."""
@@ -59,17 +69,18 @@ def guard(what: str = "this page"):
     except ScriptControlException:
         raise  # st.rerun / st.stop use exceptions; let them through
     except RunGone as err:
-        st.warning(f"{sentence(str(err))}. Pick one of the current runs in the sidebar.",
+        st.warning(f"{sentence(public(err))}. Pick one of the current runs in the sidebar.",
                    icon=":material/info:")
         if st.button("Show the newest run", key=f"gone-{what}"):
             st.session_state.pop("run", None)
             st.rerun()
     except RunError as err:
-        st.error(f"This run cannot be shown: {err}. Pick another run in the sidebar, or delete "
-                 "this one on the Runs page.", icon=":material/error:")
+        st.error(f"This run cannot be shown: {public(err)}. Pick another run in the sidebar, or "
+                 "delete this one on the Runs page.", icon=":material/error:")
     except Exception as err:  # the last line of defence for the user
         traceback.print_exc()  # the server log keeps the details
-        st.error(f"Something went wrong while drawing {what}: {type(err).__name__}: {err}. "
+        st.error(f"Something went wrong while drawing {what}: {type(err).__name__}: "
+                 f"{public(err)}. "
                  "Try another run or digit; if it persists, report it with the server log.",
                  icon=":material/error:")
 
@@ -211,7 +222,7 @@ def in_background(what: str, run: Run, work) -> dict:
         except Cancelled:
             state["error"] = "stopped before it finished"
         except Exception as err:  # shown on the page that asked
-            state["error"] = f"{type(err).__name__}: {err}"
+            state["error"] = f"{type(err).__name__}: {public(err)}"
         finally:
             state["done"] = True
 
@@ -284,6 +295,20 @@ def keep_in_url(key: str) -> None:
         st.query_params[key] = str(value)
 
 
+def unique_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Labels that tell runs apart: a title two runs share gets each run's id beside it (a
+    picker that shows one label twice cannot say which was meant)."""
+    shown = list(labels.values())
+    return {i: f"{label} · {i}" if shown.count(label) > 1 else label
+            for i, label in labels.items()}
+
+
+def newest_healthy(runs: list[Run]) -> Run:
+    """Where a newcomer lands: the newest run that loads (a damaged one stays listed, marked,
+    and opens only when chosen); the newest run when none loads."""
+    return next((r for r in runs if not r.problem()), runs[0])
+
+
 def run_picker() -> Run | None:
     """Sidebar: choose the current run (newest first); kept in the URL as ?run=."""
     runs = all_runs()
@@ -292,8 +317,8 @@ def run_picker() -> Run | None:
         return None
     ids = [r.id for r in runs]
     asked = st.session_state.get("run") or st.query_params.get("run")
-    why = seed_from_url("run", ids, ids[0])
-    labels = {r.id: run_label(r) for r in runs}
+    labels = unique_labels({r.id: run_label(r) for r in runs})  # reads each run's small files
+    why = seed_from_url("run", ids, newest_healthy(runs).id)
     if why:
         how = ("was deleted" if why == "gone" else
                "is not here: it was deleted, or the link is from another server")
@@ -301,7 +326,7 @@ def run_picker() -> Run | None:
                    icon=":material/info:")
     st.selectbox("Run", ids, key="run", format_func=lambda i: labels.get(i, i),
                  help="The run every page shows. Newest first; the bundled demo run is "
-                 "always there.")
+                 "always there; a damaged run is marked and opens only when chosen.")
     keep_in_url("run")
     from distill.summary import headline
     try:
@@ -309,7 +334,7 @@ def run_picker() -> Run | None:
         st.caption(headline(run.metrics))
         return run
     except (RunError, KeyError) as err:
-        st.caption(f":red[This run cannot be read: {err}]")
+        st.caption(f":red[This run cannot be read: {public(err)}]")
         return None
 
 
@@ -420,7 +445,7 @@ def linked_job() -> dict | None:
     try:
         return manager.snapshot(job_id, owner())
     except JobAccessError as err:
-        st.warning(f"The link names a training job that is {str(err).split('is ', 1)[1]}.",
+        st.warning(f"The link names a training job started in another browser: {err}.",
                    icon=":material/lock:")
         return None
 

@@ -244,7 +244,7 @@ def _counterfactual_parts(key: tuple, student: str, digest: str, target: int, _i
     try:
         edit = counterfactual(model, _image, target=target, teacher=teacher)
     except NoCounterfactual as err:
-        return {"error": ui.sentence(str(err)).rstrip(".") + "."}
+        return {"error": ui.sentence(ui.public(err)).rstrip(".") + "."}
     names = run.metrics["class_names"]
     card = figures.counterfactual_card(_image, edit, names)
     words = (f"Change **{edit.changed}** pixels (ink added {edit.ink_added:.2f}, removed "

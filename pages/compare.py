@@ -92,7 +92,7 @@ def against_other_run(run) -> None:
     try:
         b = next(r for r in others if r.id == other_id).metrics
     except RunError as err:
-        st.error(f"That run cannot be compared: {err}.", icon=":material/error:")
+        st.error(f"That run cannot be compared: {ui.public(err)}.", icon=":material/error:")
         return
     a = run.metrics
     ra = {r["model"]: r for r in model_rows(a)}

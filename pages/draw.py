@@ -78,7 +78,7 @@ def read_input(image_shape, start: np.ndarray | None, label: str) -> np.ndarray 
             return None
         sketch = prepare(ink, image_shape)
     except SketchError as err:
-        st.warning(ui.sentence(str(err)), icon=":material/gesture:")
+        st.warning(ui.sentence(ui.public(err)), icon=":material/gesture:")
         return None
     if sketch.warning:
         st.warning(ui.sentence(sketch.warning), icon=":material/help:")

@@ -6,9 +6,9 @@ The grid and the digit's explanation sit in one fragment, so a click reruns only
 import numpy as np
 import streamlit as st
 
-from distill import pictures as pics
 from distill.browse import FILTERS, filter_counts, page_of, select_samples, step
 from pages import _components as comp
+from pages import _digits as digits
 from pages import _ui as ui
 from pages import _views as views
 from pages import _whole as whole
@@ -21,12 +21,6 @@ PER_PAGE = 24
 COLUMNS = 6
 
 st.title("Explore")
-
-
-@ui.memo(max_entries=8)
-def thumbnails(key: tuple) -> list[str]:
-    """Every test digit as a tiny PNG data URI, made once per run."""
-    return [comp.png_data_uri(x) for x in ui.run_from_key(key).predictions["x_test"]]
 
 
 def choose(index: int) -> None:
@@ -59,29 +53,6 @@ def controls(run) -> tuple[str, str, int | None]:
     return student, kind if kind in counts else "all", true_class
 
 
-def reference(run) -> tuple[np.ndarray, str]:
-    """What a student's answers are set against under each digit: the teacher's answers, or
-    the true labels in a run without a teacher."""
-    return ((run.teacher_answers, "teacher") if run.has_teacher
-            else (run.predictions["y_true"], "true"))
-
-
-@ui.memo(max_entries=256)
-def grid_cells(key: tuple, student: str, shown: tuple[int, ...]) -> list[dict]:
-    """The cells of a page of the grid: each digit's picture, both answers, a tooltip."""
-    run = ui.run_from_key(key)
-    p = run.predictions
-    (t_pred, who), s_pred = reference(run), run.student_answers(student)
-    names = run.metrics["class_names"]
-    uris = thumbnails(key)
-    return [{"index": i, "src": uris[i], "differ": bool(t_pred[i] != s_pred[i]),
-             "label": f"{names[t_pred[i]]}{'≠' if t_pred[i] != s_pred[i] else '='}"
-                      f"{names[s_pred[i]]}",
-             "title": f"Digit #{i}: true {names[p['y_true'][i]]}"
-                      + (f", teacher {names[t_pred[i]]}" if who == "teacher" else "")
-                      + f", student {names[s_pred[i]]}"} for i in shown]
-
-
 def turned_page() -> None:
     page = (st.session_state.get("digit_grid") or {}).get("page")
     if page is not None:
@@ -99,10 +70,11 @@ def grid(run, student: str, indices: np.ndarray, current: int) -> None:
         st.session_state["grid_page_for"] = (student, len(indices), current)
     page = max(0, min(st.session_state.get("grid_page", 0), pages - 1))
     shown = tuple(int(i) for i in indices[page * PER_PAGE:(page + 1) * PER_PAGE])
-    caption = (f"Page {page + 1} of {pages} · {len(indices)} digits · {reference(run)[1]} = "
-               "student under each digit")
-    comp.digit_grid(grid_cells(ui.run_key(run), student, shown), current, COLUMNS, page, pages,
-                    caption, key="digit_grid", on_click=clicked_in_grid, on_page=turned_page)
+    caption = (f"Page {page + 1} of {pages} · {len(indices)} digits · "
+               f"{digits.reference(run)[1]} = student under each digit")
+    cells = digits.grid_cells(ui.run_key(run), student, shown)
+    comp.digit_grid(cells, current, COLUMNS, page, pages, caption, key="digit_grid",
+                    on_click=clicked_in_grid, on_page=turned_page)
 
 
 def stepper(run, indices: np.ndarray) -> int:
@@ -145,39 +117,9 @@ def linked_sample_notice(n: int) -> None:
     st.session_state["sample_link_seen"] = raw
 
 
-@ui.memo(max_entries=views.PER_DIGIT)
-def header_parts(key: tuple, student: str, index: int) -> tuple[str, str]:
-    """What the header draws for one digit: its words, and one picture of the digit, the
-    teacher's evidence and both models' probabilities."""
-    run = ui.run_from_key(key)
-    p = run.predictions
-    names = run.metrics["class_names"]
-    image, y = p["x_test"][index], int(p["y_true"][index])
-    sp = run.student_proba(student)[index]
-    s = int(sp.argmax())
-    if not run.has_teacher:
-        verdict = ":green[right]" if s == y else ":red[wrong]"
-        words = (f"**Digit #{index}** · true **{names[y]}** · student says **{names[s]}** "
-                 f"({sp[s]:.0%}) · {verdict} · no teacher in this run")
-        card = pics.digit_card(image, None, ("as the model sees it", ""),
-                               [("student", sp, pics.HIGHLIGHT)], names)
-        return words, card
-    tp = p["teacher_proba"][index]
-    t = int(tp.argmax())
-    verdict = ":green[they agree]" if t == s else ":red[they disagree]"
-    words = (f"**Digit #{index}** · true **{names[y]}** · teacher says **{names[t]}** "
-             f"({tp[t]:.0%}) · student says **{names[s]}** ({sp[s]:.0%}) · {verdict}")
-    evidence = views.teacher_saliency(run, image, t, index)
-    card = pics.digit_card(image, evidence, ("as the models see it",
-                                             views.evidence_caption(run, evidence, t)),
-                           [("teacher", tp, pics.TEACHER), ("student", sp, pics.HIGHLIGHT)],
-                           names)
-    return words, card
-
-
 def header(run, student: str, index: int) -> None:
     """The digit, the teacher's view of it and both models' probabilities."""
-    words, card = header_parts(ui.run_key(run), student, index)
+    words, card = digits.header_parts(ui.run_key(run), student, index)
     st.markdown(words)
     st.image(card, width="stretch", caption=(
         "Right: integrated gradients, how much each pixel's ink raised (red) or lowered "

@@ -102,7 +102,7 @@ def manage(run, rename: bool = True) -> None:
                 st.toast("Renamed.", icon=":material/check:")
                 st.rerun()
             except RunError as err:
-                st.error(str(err))
+                st.error(ui.public(err))
     with st.popover("Delete this run", icon=":material/delete:"):
         st.write(f"Delete **{run.title}** and all its models? This cannot be undone.")
         if st.button("Yes, delete it", type="primary", key=f"delete-{run.id}"):
@@ -129,7 +129,7 @@ with ui.guard("the runs page"):
     try:
         run = ui.current_run() if chosen is not None else None
     except RunError as err:  # a damaged run must still be deletable, so not through the guard
-        damaged(chosen, str(err))
+        damaged(chosen, ui.public(err))
         run = None
     if run is not None:
         st.subheader(run.title, divider="gray")

@@ -231,7 +231,7 @@ def start(cfg: RunConfig) -> None:
     try:
         cfg.validate()
     except ConfigError as err:
-        problems += str(err).split("; ")
+        problems += ui.public(err).split("; ")
     if problems:
         st.error("Cannot start yet:\n\n" + "\n".join(f"- {p}" for p in problems),
                  icon=":material/block:")
@@ -239,7 +239,7 @@ def start(cfg: RunConfig) -> None:
     try:
         job_id = ui.job_manager().submit(cfg, owner=ui.owner())
     except (ConfigError, RunError) as err:
-        st.error(f"Cannot start: {err}", icon=":material/block:")
+        st.error(f"Cannot start: {ui.public(err)}", icon=":material/block:")
         return
     ui.remember_job(job_id)
     st.rerun()
@@ -293,7 +293,7 @@ def draw_job(job: dict) -> None:
                    "current run on every page.", icon=":material/check_circle:")
     elif job["state"] == "failed":
         first = (job.get("error") or "unknown error").splitlines()[0]
-        st.error(f"Training failed: {first}", icon=":material/error:")
+        st.error(f"Training failed: {ui.public(first)}", icon=":material/error:")
     elif job["state"] == "cancelled":
         st.info(job["message"], icon=":material/cancel:")
     if job.get("results"):

@@ -144,7 +144,9 @@ def test_hosted_jobs_belong_to_the_session_that_started_them(hosted):
         linked.query_params["job"] = job
         linked.run()
         linked.switch_page("pages/train.py").run()
-        assert any("is not yours" in w.value for w in linked.warning)
+        assert [w.value for w in linked.warning] == [
+            "The link names a training job started in another browser: only the browser that "
+            "started a training job can see or cancel it."]
         assert not [b for b in linked.button if (b.key or "").startswith("cancel-")]
         assert not any(job in m.value for m in linked.markdown)
         assert get_manager().snapshot(job, owner=alice.session_state["owner"])["state"] in (

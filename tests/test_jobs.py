@@ -128,9 +128,9 @@ def test_a_private_queue_shows_and_cancels_a_job_only_for_its_owner(tmp_path):
     assert job.startswith("job-") and len(job) >= 16  # unguessable, not a counter
     assert m.snapshot(job, owner="alice")["state"] in ("starting", "running")
     for stranger in ("bob", None):
-        with pytest.raises(JobAccessError, match="not yours"):
+        with pytest.raises(JobAccessError, match="only the browser that started a training job"):
             m.snapshot(job, owner=stranger)
-        with pytest.raises(JobAccessError, match="not yours"):
+        with pytest.raises(JobAccessError, match="only the browser that started a training job"):
             m.cancel(job, owner=stranger)
         assert m.jobs(owner=stranger) == []
     assert m.snapshot(job, owner="alice")["state"] in ("starting", "running")  # still going

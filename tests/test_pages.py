@@ -610,3 +610,95 @@ def test_every_page_says_a_run_has_no_teacher_and_still_works(truth_home, page):
         assert not at.exception and not at.error
         table = next(m.value for m in at.markdown if m.value.startswith("| model"))
         assert "teacher" not in table and len(table.splitlines()) == 2 + 2
+
+
+def test_a_second_full_run_of_explore_draws_no_thumbnail_again(runs_home, monkeypatch):
+    """A deep link or a change of filter reruns the whole page: the run's thumbnails, made
+    once, are not encoded again (tests/test_page_scripts.py checks every page for caches)."""
+    from pages import _components as comp
+    made = []
+    real = comp.png_data_uri
+    monkeypatch.setattr(comp, "png_data_uri", lambda x: made.append(1) or real(x))
+    at = app("explore", run="mnist-run")
+    first = len(made)
+    assert first >= len(at.get("bidi_component")) > 0, "the first run drew no grid"
+    at.run()  # a full run
+    assert not at.exception
+    assert len(made) == first, "the second full run encoded the thumbnails again"
+
+
+EVERY_PAGE = ("overview", "compare", "explore", "draw", "runs", "train")
+
+
+def shown_texts(at) -> list[str]:
+    """Every message and caption a page shows (sidebar included)."""
+    return [str(el.value) for kind in ("error", "warning", "info", "success", "caption",
+                                       "markdown", "exception")
+            for el in getattr(at, kind)]
+
+
+def damaged_newest_run(runs_home, file: str = "metrics.json", content: str = "{ damaged"):
+    """A copy of a healthy run, made the newest, with one file damaged."""
+    import json
+    import time
+    broken = runs_home / "broken-run"
+    shutil.copytree(runs_home / "digits-run", broken)
+    meta = json.loads((broken / "meta.json").read_text())
+    (broken / "meta.json").write_text(json.dumps({**meta, "created": time.time() + 3600}))
+    (broken / file).write_text(content)
+    return broken
+
+
+@pytest.mark.parametrize("page", EVERY_PAGE)
+def test_a_newcomer_lands_on_the_newest_healthy_run_not_a_damaged_one(runs_home, page):
+    damaged_newest_run(runs_home)
+    runs = R.list_runs()
+    assert runs[0].id == "broken-run"  # the newest, so the old default would have chosen it
+    healthy = next(r.id for r in runs if r.id != "broken-run")
+    at = app(page)
+    picker = at.sidebar.selectbox(key="run")
+    assert picker.value == healthy
+    assert not at.error and not at.exception
+    assert "(damaged)" in picker.format_func("broken-run")  # still listed, marked
+
+
+@pytest.mark.parametrize("file, content, words", [
+    ("metrics.json", "{ damaged", "run broken-run: metrics.json is damaged"),
+    ("predictions.npz", "truncated", "run broken-run: predictions.npz is damaged"),
+])
+@pytest.mark.parametrize("page", EVERY_PAGE)
+def test_a_chosen_damaged_run_says_which_file_without_a_server_path(runs_home, page, file,
+                                                                    content, words):
+    damaged_newest_run(runs_home, file, content)
+    at = app(page, run="broken-run")
+    assert not at.exception
+    texts = shown_texts(at)
+    if file != "predictions.npz" or page in ("compare", "explore", "draw"):
+        assert any(words in t for t in texts), texts
+    leaked = [t for t in texts if str(runs_home) in t or str(runs_home.parent) in t
+              or str(R.PROJECT_DIR) in t]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("/srv/app/runs/x/metrics.json is damaged", "metrics.json is damaged"),
+    ("could not save in /tmp/a/b (denied); kept in ~/.cache/distill/b", "could not save in b "
+     "(denied); kept in b"),
+    ("run x: teacher.pt is missing", "run x: teacher.pt is missing"),
+    ("a 2/3 split, see https://example.org/a/b", "a 2/3 split, see https://example.org/a/b"),
+])
+def test_messages_leave_out_the_servers_folders(text, shown):
+    from pages._ui import public
+    assert public(text) == shown
+
+
+def test_runs_that_share_a_title_are_told_apart_in_the_picker(runs_home):
+    R.rename_run(R.Run(runs_home / "mnist-run"), "Same title")
+    R.rename_run(R.Run(runs_home / "digits-run"), "Same title")
+    at = app("overview", run="digits-run")
+    picker = at.sidebar.selectbox(key="run")
+    assert picker.options == ["Same title · mnist-run", "Same title · digits-run"] or \
+        sorted(picker.options) == ["Same title · digits-run", "Same title · mnist-run"]
+    assert picker.value == "digits-run"
+    at.switch_page("pages/explore.py").run()  # the picker's answer round-trips
+    assert at.sidebar.selectbox(key="run").value == "digits-run"

@@ -156,8 +156,8 @@ class JobQueue:
     def _owned(self, job_id: str, owner: str | None) -> Job | None:
         job = self._jobs.get(job_id)
         if job is not None and self.private and (owner is None or job.owner != owner):
-            raise JobAccessError("this training job is not yours: only the browser that "
-                                 "started it can see or cancel it")
+            raise JobAccessError("only the browser that started a training job can see or "
+                                 "cancel it")
         return job
 
     def _position(self, job: Job) -> int | None:

@@ -28,14 +28,16 @@ def throttled(report: Reporter, every: float = REPORT_EVERY) -> Reporter:
     return send
 
 
-def run_job(kind: str, config: dict, out: str, report: Reporter,
-            should_stop: StopCheck) -> tuple[str, str | None]:
-    """Train and save; returns ("done", None), ("cancelled", None) or ("failed", reason)."""
+def run_job(kind: str, config: dict, out: str, report: Reporter, should_stop: StopCheck,
+            make_pool: Callable | None = None) -> tuple[str, str | None]:
+    """Train and save; returns ("done", None), ("cancelled", None) or ("failed", reason).
+    ``make_pool``: where a sweep fits its students (the caller's choice: a job on a cluster
+    passes its Ray pool; by default, local processes)."""
     import os
     import socket
     report({"stage": "worker", "pid": os.getpid(), "host": socket.gethostname()})
     try:
-        _runner(kind)(config, throttled(report), should_stop, out)
+        _runner(kind, make_pool)(config, throttled(report), should_stop, out)
         return "done", None
     except Cancelled:
         return "cancelled", None
@@ -43,7 +45,7 @@ def run_job(kind: str, config: dict, out: str, report: Reporter,
         return "failed", f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
 
 
-def _runner(kind: str) -> Callable:
+def _runner(kind: str, make_pool: Callable | None) -> Callable:
     if kind == "run":
         from ..config import RunConfig
         from ..pipeline import run_experiment
@@ -56,17 +58,9 @@ def _runner(kind: str) -> Callable:
         from ..sweep import LocalPool, SweepConfig, run_sweep
 
         def sweep(config, report, should_stop, out):
-            pool = LocalPool()
-            if _inside_ray():  # a job on a cluster spreads its fits over the cluster
-                from ..cluster import RayPool
-                pool = RayPool()
+            pool = (make_pool or LocalPool)()
             run_sweep(SweepConfig.from_dict(config), progress=report, should_stop=should_stop,
                       out=out, pool=pool)
         return sweep
     raise ValueError(f"unknown kind of job {kind!r}")
 
-
-def _inside_ray() -> bool:
-    import sys
-    ray = sys.modules.get("ray")
-    return ray is not None and ray.is_initialized()
