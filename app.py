@@ -8,12 +8,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages import _scripts as scripts
 from pages import _ui as ui
 from pages._ast import serialize_ast_parse
 from pages._tcp import tcp_nodelay
 
 tcp_nodelay()  # once per process: see pages/_tcp.py
 serialize_ast_parse()  # once per process: see pages/_ast.py
+scripts.keep()  # once per process: see pages/_scripts.py
 
 # a local file: the :material/...: favicon would be fetched from Google's font CDN
 ICON = Path(__file__).parent / "assets" / "favicon.png"

@@ -4,6 +4,9 @@ speaks Streamlit's own protocol (the BackMsg/ForwardMsg protobufs in ``streamlit
     python bench/load.py --sessions 20 --interval 1            # starts one app on the demo run
     python bench/load.py --replicas 2 --sessions 50 --interval 3   # two apps behind nginx
     python bench/load.py --url http://127.0.0.1:8501 --pids 1234 ...   # a server of yours
+    python bench/load.py --scenario arrive --sessions 20 --interval 5   # a room arrives
+    python bench/load.py --scenario links --sessions 20 --interval 2    # links, full runs
+    python bench/load.py --scenario full-runs                  # CPU of each page's full run
     python bench/load.py --table                               # the README's scenarios
     python bench/load.py --check-browser                       # one click, also in chromium
 
@@ -14,6 +17,10 @@ fragment rerun carrying the grid's click, as the grid component sends it. A clic
 from sending it to the script finishing, and to the last picture it shows fetched over HTTP
 from ``/media/``. Errors are counted: an exception on the page, a lost connection, a timeout.
 The server's CPU seconds and peak memory come from /proc of its processes.
+
+A click reruns only Explore's fragment; a room arriving (deep links, new viewers) and links
+followed in a tab run the whole page script, which Streamlit executes afresh each time: the
+"arrive", "links" and "full-runs" scenarios measure those.
 """
 
 from __future__ import annotations
@@ -128,12 +135,15 @@ class Click:
 
 
 class ExploreSession:
-    """One viewer of the Explore page, speaking the websocket protocol."""
+    """One viewer of a page (Explore unless ``page`` says another), speaking the websocket
+    protocol."""
 
-    def __init__(self, base: str, timeout: float = 60.0, query: str = ""):
+    def __init__(self, base: str, timeout: float = 60.0, query: str = "",
+                 page: str = "explore"):
         self.base = base.rstrip("/")
         self.timeout = timeout
         self.query = query
+        self.page = page
         self.http = Http(self.base)
         self.ws = None
         self.page_hash = ""
@@ -142,22 +152,37 @@ class ExploreSession:
         self.n_digits = 0
 
     def _state(self, **fields) -> ClientState:
-        state = ClientState(page_name="explore", query_string=self.query,
+        state = ClientState(page_name=self.page, query_string=self.query,
                             context_info=ContextInfo(timezone="UTC", locale="en-US",
-                                                     url=f"{self.base}/explore",
+                                                     url=f"{self.base}/{self.page}",
                                                      color_scheme="light"), **fields)
         state.widget_states.SetInParent()
         return state
 
-    async def open(self) -> Click:
-        """Load the page as a browser does; returns the first drawing, timed like a click."""
-        await self.http.get("/explore")  # the page (and any affinity cookie a proxy sets)
+    async def open(self, digit: int = -1) -> Click:
+        """Load the page as a browser does; returns the first drawing, timed like a click
+        (``digit``: the one a deep link names, checked to be drawn)."""
+        await self.http.get(f"/{self.page}")  # the page (and any affinity cookie a proxy sets)
         url = "ws" + self.base[4:] + "/_stcore/stream"
         self.ws = await websockets.connect(
             url, subprotocols=["streamlit"], max_size=None, origin=self.base,
             additional_headers={"Cookie": self.http.cookie_header()} if self.http.cookies
             else None, open_timeout=self.timeout, ping_interval=None)
-        return await self._rerun(self._state(), digit=-1)
+        return await self._rerun(self._state(), digit=digit)
+
+    async def rerun_page(self) -> Click:
+        """Run the whole page again in this session, as a change of a widget outside the
+        fragment does (a student, a filter, a class): no fragment, the same URL."""
+        return await self._rerun(self._state(page_script_hash=self.page_hash), -1)
+
+    async def full_run(self, query: str, digit: int = -1) -> Click:
+        """Open a link with ``query`` in this tab: the browser loads the page again, so a new
+        session runs the whole page script (no fragment, no widget carried over), which is
+        what a shared deep link costs the server."""
+        if self.ws is not None:
+            await self.ws.close()
+        self.query = query
+        return await self.open(digit)
 
     async def click(self, digit: int) -> Click:
         """Click ``digit`` in the grid: a rerun of the Explore fragment with the click."""
@@ -343,6 +368,108 @@ async def run_load(base: str, sessions: int, clicks: int, interval: float,
                   load=os.getloadavg())
 
 
+async def arrive(base: str, sessions: int, within: float, pids: list[int] | None = None,
+                 timeout: float = 60.0, first: bool = False) -> Report:
+    """A room arriving: ``sessions`` viewers each open their own deep link to a digit
+    (/explore?sample=k), spread over ``within`` seconds; each open is timed to the page drawn
+    with its pictures, and must show the linked digit. ``first``: the room is the server's
+    first visitors; otherwise one viewer has looked at Explore before (a demo that has been up
+    a while)."""
+    if not first:
+        before = ExploreSession(base, timeout)
+        await before.open()
+        await before.close()
+    watch = ServerWatch(pids or [])
+    watch.start()
+    own0, cpu0 = resource.getrusage(resource.RUSAGE_SELF), watch.cpu()
+    t0 = time.perf_counter()
+
+    async def one(i: int) -> Click:
+        await asyncio.sleep(max(0.0, t0 + within * i / max(1, sessions) - time.perf_counter()))
+        digit = (37 * i + 11) % FIRST_PAGES
+        session = ExploreSession(base, timeout, query=f"sample={digit}")
+        try:
+            return await session.open(digit)
+        finally:
+            await session.close()
+
+    opens = await asyncio.gather(*[one(i) for i in range(sessions)])
+    return _report(opens, [], watch, cpu0, own0, t0)
+
+
+async def links(base: str, sessions: int, count: int, interval: float,
+                pids: list[int] | None = None, jitter: float = 0.3, ramp: float = 5.0,
+                timeout: float = 60.0) -> Report:
+    """Viewers following links: each of ``sessions`` opens Explore, then every ``interval``
+    seconds opens a link to another digit in the same tab (a full run of the page, not a
+    fragment rerun), ``count`` times."""
+    watch = ServerWatch(pids or [])
+    watch.start()
+    own0 = resource.getrusage(resource.RUSAGE_SELF)
+    gate = Gate(sessions, watch)
+    t0 = time.perf_counter()
+
+    async def one(i: int) -> tuple[Click, list[Click]]:
+        await asyncio.sleep(max(0.0, t0 + ramp * i / max(1, sessions) - time.perf_counter()))
+        session = ExploreSession(base, timeout)
+        rng = random.Random(i)
+        done: list[Click] = []
+        try:
+            opened = await session.open()
+            await gate.wait()
+            await asyncio.sleep(rng.uniform(0, interval))
+            for digit in rng.sample(range(1, FIRST_PAGES), count):
+                done.append(Click(digit, error=opened.error) if opened.error else
+                            await session.full_run(f"sample={digit}", digit))
+                await asyncio.sleep(max(0.0, interval * (1 + rng.uniform(-jitter, jitter))))
+        finally:
+            await session.close()
+        return opened, done
+
+    results = await asyncio.gather(*[one(i) for i in range(sessions)])
+    report = _report([o for o, _ in results], [c for _, d in results for c in d], watch,
+                     gate.cpu, own0, t0)
+    return report
+
+
+def _report(opens: list[Click], clicks: list[Click], watch: ServerWatch, cpu0: float,
+            own0, t0: float) -> Report:
+    """What a scenario measured; with no clicks, the opens are what is timed."""
+    watch.running = False
+    own1 = resource.getrusage(resource.RUSAGE_SELF)
+    return Report(clicks=clicks or opens, opens=[] if not clicks else opens,
+                  seconds=time.perf_counter() - t0, server_cpu_clicking=watch.cpu() - cpu0,
+                  server_peak_mb=watch.peak,
+                  own_cpu=(own1.ru_utime + own1.ru_stime) - (own0.ru_utime + own0.ru_stime),
+                  load=os.getloadavg())
+
+
+async def server_cpu_per_full_run(base: str, pids: list[int], page: str = "explore",
+                                  runs: int = 40, how: str = "rerun") -> tuple[float, float]:
+    """CPU the server spends on a full run of ``page``, one viewer, each run measured alone
+    after a first one that fills the caches: (p50, mean) in ms. ``how``: "rerun", the page
+    run again in its session (a widget outside a fragment changed); "link", a link opened
+    in the tab, a new session (Explore: each to another digit)."""
+    session = ExploreSession(base, page=page)
+    first = await session.open()
+    if first.error:
+        raise RuntimeError(f"{page} failed to open: {first.error}")
+    per_run = []
+    for k in range(runs):
+        digit = (k * 7 + 3) % FIRST_PAGES if page == "explore" else -1
+        cpu0 = sum(cpu_seconds(p) for p in pids)
+        if how == "link":
+            done = await session.full_run(f"sample={digit}" if digit >= 0 else "", digit)
+        else:
+            done = await session.rerun_page()
+        if done.error:
+            raise RuntimeError(f"a full run of {page} failed: {done.error}")
+        await asyncio.sleep(0.05)  # the server's last sends after the script finished
+        per_run.append(1000 * (sum(cpu_seconds(p) for p in pids) - cpu0))
+    await session.close()
+    return float(np.median(per_run)), float(np.mean(per_run))
+
+
 async def server_cpu_per_click(base: str, pids: list[int], clicks: int = 40
                                ) -> dict[str, tuple[float, float]]:
     """CPU the server spends on a click, one viewer clicking in turn (opening the page is not
@@ -437,6 +564,54 @@ def print_table(rows: list[dict]) -> None:
                                 for v in r.values()) + " |")
 
 
+PAGES_TIMED = ("overview", "compare", "explore", "draw")
+TABLE = (  # name, scenario, replicas, sessions, interval (or spread), count
+    ("1 viewer, a click every 0.3 s, 1 process", "clicks", 0, 1, 0.3, 60),
+    ("20 viewers, a click every 1 s, 1 process", "clicks", 0, 20, 1.0, 20),
+    ("20 viewers arrive by digit links within 5 s, 1 process", "arrive", 0, 20, 5.0, 1),
+    ("20 viewers, a new digit link every 2 s, 1 process", "links", 0, 20, 2.0, 10),
+    ("50 viewers, a click every 3 s, nginx + 2 replicas", "clicks", 2, 50, 3.0, 10),
+    ("50 viewers arrive by digit links within 10 s, nginx + 2 replicas", "arrive", 2, 50,
+     10.0, 1),
+    ("100 viewers, a click every 5 s, nginx + 2 replicas", "clicks", 2, 100, 5.0, 8),
+)
+
+
+def wait_until_idle(pids: list[int], limit: float = 90.0) -> None:
+    """Wait (bounded) until the server has used almost no CPU for a second: a fresh server
+    has finished its warm-up (serve.py), as a demo's server has long before a room comes."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        cpu0 = sum(cpu_seconds(p) for p in pids)
+        time.sleep(1.0)
+        if sum(cpu_seconds(p) for p in pids) - cpu0 < 0.02:
+            return
+
+
+def scenario(kind: str, base: str, pids: list[int], sessions: int, interval: float,
+             count: int) -> Report:
+    if kind == "arrive":  # the server's first visitors, once it has warmed up
+        wait_until_idle(pids)
+        return asyncio.run(arrive(base, sessions, interval, pids, first=True))
+    if kind == "links":
+        return asyncio.run(links(base, sessions, count, interval, pids,
+                                 ramp=min(10.0, sessions * 0.1)))
+    return asyncio.run(run_load(base, sessions, count, interval, pids,
+                                ramp=min(10.0, sessions * 0.1)))
+
+
+def full_runs_table(base: str, pids: list[int]) -> None:
+    """The server CPU of a full run of each page, one viewer: run again in its session (a
+    widget outside a fragment) and opened by a link (a new session; a new viewer)."""
+    print("\n| page | full run in the session, server CPU p50 ms (mean) | opened by a link, "
+          "a new session, p50 ms (mean) |\n|---|---|---|")
+    for page in PAGES_TIMED:
+        rerun = asyncio.run(server_cpu_per_full_run(base, pids, page, how="rerun"))
+        link = asyncio.run(server_cpu_per_full_run(base, pids, page, how="link"))
+        print(f"| {page} | {rerun[0]:.1f} ({rerun[1]:.1f}) | {link[0]:.1f} ({link[1]:.1f}) |",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -445,50 +620,56 @@ def main() -> None:
                         "memory (default: the ones this script starts)")
     parser.add_argument("--replicas", type=int, default=0, help="start N app processes "
                         "behind nginx (distill.serving); 0: one app process, no proxy")
+    parser.add_argument("--scenario", choices=["clicks", "arrive", "links", "full-runs"],
+                        default="clicks", help="clicks: fragment reruns in the Explore grid; "
+                        "arrive: SESSIONS viewers open a digit link each within INTERVAL "
+                        "seconds; links: each viewer opens a new digit link every INTERVAL "
+                        "seconds (full runs); full-runs: server CPU of a full run of each page")
     parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--clicks", type=int, default=10, help="clicks per session")
+    parser.add_argument("--clicks", type=int, default=10, help="clicks (or links) per session")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between a "
-                        "session's clicks")
+                        "session's clicks (arrive: the seconds the arrivals spread over)")
+    parser.add_argument("--runs", help="a runs folder to serve (default: the bundled demo)")
     parser.add_argument("--table", action="store_true", help="the README's scenarios")
     parser.add_argument("--check-browser", action="store_true",
                         help="check once that a click draws what a click in chromium does")
     args = parser.parse_args()
     if args.table:
         rows = []
-        for name, replicas, sessions, interval, clicks in (
-                ("1 viewer, a click every 0.3 s, 1 process", 0, 1, 0.3, 60),
-                ("20 viewers, a click every 1 s, 1 process", 0, 20, 1.0, 20),
-                ("50 viewers, a click every 3 s, nginx + 2 replicas", 2, 50, 3.0, 10),
-                ("100 viewers, a click every 5 s, nginx + 2 replicas", 2, 100, 5.0, 8)):
-            with serving(replicas) as (base, pids):
-                report = asyncio.run(run_load(base, sessions, clicks, interval, pids,
-                                              ramp=min(10.0, sessions * 0.1)))
+        for name, kind, replicas, sessions, interval, count in TABLE:
+            with serving(replicas, runs=args.runs) as (base, pids):
+                report = scenario(kind, base, pids, sessions, interval, count)
                 rows.append(row(name, report))
                 print(f"{name}: errors {report.errors()}", flush=True)
         print_table(rows)
-        with serving(0) as (base, pids):
+        with serving(0, runs=args.runs) as (base, pids):
             cpu = asyncio.run(server_cpu_per_click(base, pids))
-        print("\n" + cpu_line(cpu))
+            print("\n" + cpu_line(cpu))
+            full_runs_table(base, pids)
         return
-    with serving(args.replicas, args.url, args.pids) as (base, pids):
+    with serving(args.replicas, args.url, args.pids, args.runs) as (base, pids):
         if args.check_browser:
             kinds_b, kinds_o, head_b, head_o = check_against_browser(base)
             same = kinds_b == kinds_o and head_b == head_o
             print(f"chromium drew {kinds_b}\nthis client drew {kinds_o}\nsame: {same}")
             raise SystemExit(0 if same else 1)
-        report = asyncio.run(run_load(base, args.sessions, args.clicks, args.interval, pids))
-        print_table([row(f"{args.sessions} viewers, a click every {args.interval:g} s",
-                         report)])
+        if args.scenario == "full-runs":
+            full_runs_table(base, pids)
+            return
+        report = scenario(args.scenario, base, pids, args.sessions, args.interval, args.clicks)
+        print_table([row(f"{args.scenario}: {args.sessions} viewers, interval "
+                         f"{args.interval:g} s", report)])
         print(f"errors: {report.errors() or 'none'}")
-        if pids:
+        if pids and args.scenario == "clicks":
             print(cpu_line(asyncio.run(server_cpu_per_click(base, pids))))
 
 
 class serving:
     """The app to load: ``url`` as given, or one app process, or replicas behind nginx."""
 
-    def __init__(self, replicas: int = 0, url: str | None = None, pids: str = ""):
-        self.replicas, self.url = replicas, url
+    def __init__(self, replicas: int = 0, url: str | None = None, pids: str = "",
+                 runs: str | None = None):
+        self.replicas, self.url, self.runs = replicas, url, runs
         self.pids = [int(p) for p in pids.split(",") if p]
         self.stack = []
 
@@ -496,14 +677,14 @@ class serving:
         import tempfile
         if self.url:
             return self.url.rstrip("/"), self.pids
-        runs = Path(tempfile.mkdtemp()) / "runs"
+        runs = Path(self.runs) if self.runs else Path(tempfile.mkdtemp()) / "runs"
         if self.replicas:
             from distill.serving import Deployment
             deployment = Deployment(self.replicas, runs=runs).start()
             self.stack.append(deployment.stop)
             return deployment.url, deployment.pids()
         from distill.testing import AppServer
-        server = AppServer(runs, bundled=True).wait()
+        server = AppServer(runs, bundled=not self.runs).wait()
         self.stack.append(server.stop)
         return server.url, [server.pid]
 

@@ -465,13 +465,39 @@ def is_run_dir(path: Path) -> bool:
 def list_runs(include_bundled: bool = True, folder: Path | None = None) -> list[Run]:
     """User runs (newest first), then the bundled demo runs."""
     folder = folder or runs_dir()
-    user = [Run(p) for p in folder.iterdir() if is_run_dir(p)] if folder.is_dir() else []
+    user = [_listed(p) for p in folder.iterdir() if is_run_dir(p)] if folder.is_dir() else []
     user.sort(key=lambda r: r.created, reverse=True)
     bundled = []
     if include_bundled and BUNDLED_RUNS_DIR.is_dir():
-        bundled = [Run(p, bundled=True) for p in sorted(BUNDLED_RUNS_DIR.iterdir())
+        bundled = [_listed(p, bundled=True) for p in sorted(BUNDLED_RUNS_DIR.iterdir())
                    if is_run_dir(p)]
     return user + bundled
+
+
+_LISTED: dict[tuple[Path, bool], tuple[tuple, Run]] = {}  # a listed run, while its files stay
+_LISTED_MAX = 512
+
+
+def _listed(path: Path, bundled: bool = False) -> Run:
+    """The run in ``path`` as listed before while its small files are unchanged: every page
+    lists the runs (the sidebar's picker), and reading each run's metrics and meta again
+    would cost every full page run of every viewer a JSON parse per run."""
+    stamp = tuple(_mtime(path / f) for f in ("metrics.json", "meta.json"))
+    known = _LISTED.get((path, bundled))
+    if known is not None and known[0] == stamp:
+        return known[1]
+    if len(_LISTED) >= _LISTED_MAX:
+        _LISTED.clear()
+    run = Run(path, bundled=bundled)
+    _LISTED[(path, bundled)] = (stamp, run)
+    return run
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def load_run(ref: str | Path, folder: Path | None = None) -> Run:

@@ -142,7 +142,7 @@ def memo(max_entries: int):
 def _stamp(run: Run) -> tuple[str, float]:
     """What identifies a saved run's contents: its folder and when it was written."""
     try:
-        return str(run.path.resolve()), (run.path / "metrics.json").stat().st_mtime
+        return str(run.path.absolute()), (run.path / "metrics.json").stat().st_mtime
     except OSError:
         return str(run.path), 0.0
 

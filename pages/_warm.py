@@ -99,6 +99,19 @@ async def import_when_quiet(modules=MODULES, load=importlib.import_module,
     await asyncio.to_thread(load_all)
 
 
+def explore_ready() -> str | None:
+    """Make what every viewer of the landing run's Explore page shares (its thumbnails), so
+    a room arriving by digit links finds it made; the run's id, None with no run."""
+    from distill.runs import list_runs
+    from pages import _digits, _ui
+    runs = list_runs()
+    if not runs:
+        return None
+    run = _ui.get_run(_ui.newest_healthy(runs).id)
+    _digits.thumbnails(_ui.run_key(run))
+    return run.id
+
+
 async def _warm() -> None:
     start = time.perf_counter()
     try:
@@ -108,8 +121,9 @@ async def _warm() -> None:
             LOG.warning("warm-up: the landing page showed %d error(s) without a browser", errors)
         if imports_wanted():
             await import_when_quiet()
+            await asyncio.to_thread(explore_ready)
         LOG.info("warm: landing page %.2f s (%d messages, %d errors), the other pages' imports "
-                 "%s %.2f s later", landing, messages, errors,
+                 "and Explore's thumbnails %s %.2f s later", landing, messages, errors,
                  "done" if imports_wanted() else "skipped", time.perf_counter() - start - landing)
     except Exception:  # a failed warm-up only means a slower first viewer
         LOG.exception("warm-up failed; the first viewer pays the start-up work")

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from distill.frontier import frontier_rows, smallest_reaching
-from distill.metrics import confusion
 from distill.runs import RunError
 from distill.summary import COLUMNS, cell, model_rows
 from pages import _charts as charts
+from pages import _figures as figs
 from pages import _ui as ui
 
 ui.require_frame()
@@ -56,26 +56,13 @@ def table(rows: list[dict]) -> None:
 
 
 def matrices(run, student: str) -> None:
-    p = run.predictions
-    names = run.metrics["class_names"]
-    y, s = p["y_true"], run.student_answers(student)
-    n = len(names)
-    if not run.has_teacher:
-        st.plotly_chart(charts.confusion_heatmap(confusion(y, s, n), names, names,
-                                                 "True x student", "true", "student"),
-                        key="cm-student")
-        return
-    t = run.teacher_answers
-    c1, c2, c3 = st.columns(3)
-    c1.plotly_chart(charts.confusion_heatmap(confusion(y, t, n), names, names, "True x teacher",
-                                             "true", "teacher"), key="cm-teacher")
-    c2.plotly_chart(charts.confusion_heatmap(confusion(y, s, n), names, names, "True x student",
-                                             "true", "student"), key="cm-student")
-    c3.plotly_chart(charts.confusion_heatmap(confusion(t, s, n), names, names,
-                                             "Teacher x student (agreement)", "teacher",
-                                             "student"), key="cm-agreement")
-    st.caption("Off-diagonal cells of the agreement matrix are where the student parts ways "
-               "with the teacher; open them on the Explore page with the 'disagree' filter.")
+    figures = figs.confusion_figures(ui.run_key(run), student)
+    for column, (key, figure) in zip(st.columns(len(figures)), figures):
+        column.plotly_chart(figure, key=key)
+    if run.has_teacher:
+        st.caption("Off-diagonal cells of the agreement matrix are where the student parts "
+                   "ways with the teacher; open them on the Explore page with the 'disagree' "
+                   "filter.")
 
 
 def against_other_run(run) -> None:
@@ -221,15 +208,8 @@ with ui.guard("the comparison"):
                 "is no agreement to measure. Train a run with any other method to compare "
                 "students with a network.", icon=":material/info:")
     if not run.facts.is_sweep:  # a sweep's students are on the frontier, not in bars
-        pairs = [{"label": e["label"], "distilled": e, "baseline": run.facts.baseline_of(e)}
-                 for e in run.facts.distilled]
-        c1, c2 = st.columns(2)
-        teacher_accuracy = m["teacher"]["test_accuracy"] if run.has_teacher else None
-        if run.has_teacher:
-            c1.plotly_chart(charts.agreement_bars(pairs, teacher_accuracy), key="agree")
-        (c2 if run.has_teacher else c1).plotly_chart(
-            charts.agreement_bars(pairs, teacher_accuracy, metric="test_accuracy",
-                                  title="Test accuracy"), key="accuracy")
+        for column, (key, figure) in zip(st.columns(2), figs.bar_figures(ui.run_key(run))):
+            column.plotly_chart(figure, key=key)
 
     st.subheader("Where they differ", divider="gray")
     student = st.selectbox("Student", run.student_names, key="compare_student",
@@ -238,12 +218,9 @@ with ui.guard("the comparison"):
 
     if run.has_teacher:
         c1, c2 = st.columns(2)
-        per_class = {s["name"]: s["agreement_per_class"] for s in m["students"]
-                     if s["name"] == student or (not run.facts.is_sweep
-                                                 and s["method"] == m["method"])}
-        c1.plotly_chart(charts.per_class_lines(per_class, m["class_names"]), key="per-class")
+        c1.plotly_chart(figs.per_class_figure(ui.run_key(run), student), key="per-class")
         if not run.facts.is_sweep:
-            c2.plotly_chart(charts.tradeoff_scatter(rows), key="tradeoff")
+            c2.plotly_chart(figs.tradeoff_figure(ui.run_key(run)), key="tradeoff")
 
     follows_section(run)
 

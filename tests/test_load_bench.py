@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from bench.load import ExploreSession, run_load
+from bench.load import ExploreSession, arrive, links, run_load, server_cpu_per_full_run
 from distill.testing import AppServer
 
 
@@ -55,3 +55,26 @@ def test_a_process_cpu_time_is_read_finely_enough_for_one_click():
     spent = cpu_seconds(os.getpid()) - before
     assert 0.003 <= spent < 0.5
     assert cpu_seconds(2**22 + 12345) == 0.0  # no such process
+
+
+def test_a_room_arrives_by_digit_links_and_each_shows_its_digit(server):
+    report = asyncio.run(arrive(server.url, sessions=3, within=0.5, pids=[server.pid]))
+    assert len(report.clicks) == 3 and report.errors() == {}
+    assert sorted(int(c.header.split("Digit #")[1].split("*")[0]) for c in report.clicks) == \
+        sorted(c.digit for c in report.clicks)  # each viewer saw the digit its link named
+    assert report.server_cpu_clicking > 0
+
+
+def test_links_run_the_whole_page_in_a_new_session_each(server):
+    report = asyncio.run(links(server.url, sessions=2, count=2, interval=0.1,
+                               pids=[server.pid], ramp=0.2))
+    assert len(report.clicks) == 4 and len(report.opens) == 2 and report.errors() == {}
+    for click in report.clicks:  # a full run draws the page's title and controls again
+        assert f"Digit #{click.digit}" in click.header and "heading" in click.kinds
+
+
+def test_a_full_run_is_measured_in_the_session_and_by_a_link(server):
+    for how in ("rerun", "link"):
+        p50, mean = asyncio.run(server_cpu_per_full_run(server.url, [server.pid], "explore",
+                                                        runs=2, how=how))
+        assert p50 > 0 and mean > 0

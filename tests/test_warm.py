@@ -109,7 +109,7 @@ def test_the_server_runs_the_landing_page_before_any_viewer_and_then_imports(hos
         server.stop()
     assert line is not None, log.read_text()
     found = re.search(r"landing page [\d.]+ s \((\d+) messages, (\d+) errors\), the other "
-                      r"pages' imports done", line)
+                      r"pages' imports and Explore's thumbnails done", line)
     assert found, line
     assert int(found.group(1)) > 10  # the overview's elements, not an empty script
     assert found.group(2) == "0", log.read_text()
@@ -150,3 +150,29 @@ def test_skipping_the_scan_registers_no_package_components(monkeypatch):
     assert manifest_scanner.scan_component_manifests() == []
     manager = BidiComponentManager()
     manager.discover_and_register_components(start_file_watching=False)  # returns at once
+
+
+def test_explore_is_ready_for_a_room_arriving_by_digit_links(tiny_mnist_run, tmp_path,
+                                                            monkeypatch):
+    """The warm-up makes the landing run's thumbnails, so the first viewers' deep links to
+    Explore encode none."""
+    import shutil
+
+    from distill import runs as R
+    from pages import _components as comp
+    from pages import _digits, _ui
+    shutil.copytree(tiny_mnist_run.path, tmp_path / "runs" / "mnist-run")
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "no-bundled-runs")
+    assert _warm.explore_ready() == "mnist-run"
+    made = []
+    monkeypatch.setattr(comp, "png_data_uri", lambda x: made.append(1))
+    uris = _digits.thumbnails(_ui.run_key(_ui.get_run("mnist-run")))
+    assert len(uris) == 100 and made == []  # every test digit, none encoded again
+
+
+def test_explore_ready_with_no_run_does_nothing(tmp_path, monkeypatch):
+    from distill import runs as R
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "no-bundled-runs")
+    assert _warm.explore_ready() is None
