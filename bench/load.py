@@ -577,15 +577,15 @@ TABLE = (  # name, scenario, replicas, sessions, interval (or spread), count
 )
 
 
-def wait_until_idle(pids: list[int], limit: float = 90.0) -> None:
-    """Wait (bounded) until the server has used almost no CPU for a second: a fresh server
-    has finished its warm-up (serve.py), as a demo's server has long before a room comes."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
+def wait_until_idle(pids: list[int], quiet: float = 5.0, limit: float = 120.0) -> None:
+    """Wait (bounded) until the server has used almost no CPU for ``quiet`` seconds in a row
+    (longer than the warm-up's own quiet wait before its imports): a fresh server has
+    finished its warm-up (serve.py), as a demo's server has long before a room comes."""
+    end, idle = time.monotonic() + limit, 0.0
+    while time.monotonic() < end and idle < quiet:
         cpu0 = sum(cpu_seconds(p) for p in pids)
-        time.sleep(1.0)
-        if sum(cpu_seconds(p) for p in pids) - cpu0 < 0.02:
-            return
+        time.sleep(0.5)
+        idle = idle + 0.5 if sum(cpu_seconds(p) for p in pids) - cpu0 < 0.01 else 0.0
 
 
 def scenario(kind: str, base: str, pids: list[int], sessions: int, interval: float,

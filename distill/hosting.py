@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .config import RUN_PARAMS, TEACHER_PARAMS, params_for
-from .data import DATASETS
+from .data import known_datasets
 from .memory import GB, estimate
 from .students import STUDENTS
 
@@ -56,7 +56,7 @@ def hosted_problems(cfg, limits: Limits = LIMITS) -> list[str]:
     for s in cfg.students:
         if s.name in STUDENTS:
             problems += STUDENTS[s.name].hosted_problems(params_for(s, cfg.dataset))
-    if not problems and cfg.dataset in DATASETS:
+    if not problems and cfg.dataset in known_datasets():
         need = estimate(cfg)
         if need.peak > limits.memory_budget:
             problems.append(f"the demo runs jobs of at most {limits.memory_budget / GB:.1f} GB "

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import ConfigError, RunConfig, params_for
-from .data import DATASETS
+from .data import dataset_info
 from .features import make_rects
 from .students import STUDENTS
 
@@ -37,7 +37,7 @@ class MemoryEstimate:
 
 def estimate(cfg: RunConfig) -> MemoryEstimate:
     """The memory ``cfg`` needs at its peak, and its parts."""
-    info = DATASETS[cfg.dataset]
+    info = dataset_info(cfg.dataset)
     h, w = info.image_shape
     pixels, c = h * w, info.n_classes
     n = min(info.n_train, cfg.max_train or info.n_train)
@@ -124,7 +124,8 @@ def _what_fits(cfg: RunConfig, budget: int) -> str:
         for size in range(cfg.transfer_size - 1, 0, -1):
             if estimate(replace(cfg, transfer_size=size)).peak <= budget:
                 return f"the largest transfer set that fits is {size}x the train set"
-    n = min(DATASETS[cfg.dataset].n_train, cfg.max_train or DATASETS[cfg.dataset].n_train)
+    n_train = dataset_info(cfg.dataset).n_train
+    n = min(n_train, cfg.max_train or n_train)
     while n > 100:
         n //= 2
         if estimate(replace(cfg, max_train=n, transfer_size=1 if cfg.method == "transfer"

@@ -40,9 +40,9 @@ from .layout import (
     check_predictions,
     check_saliency,
 )
+from .places import PROJECT_DIR, runs_dir  # noqa: F401  (where runs live; re-exported)
 from .progress import Reporter, silent
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 BUNDLED_RUNS_DIR = Path(os.environ.get("DISTILL_BUNDLED_RUNS_DIR") or
                         PROJECT_DIR / "assets" / "runs")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
@@ -56,11 +56,6 @@ class RunError(RuntimeError):
 
 class RunGone(RunError):
     """A run that was there and has been deleted (or moved) since."""
-
-
-def runs_dir() -> Path:
-    """Where user runs live: $DISTILL_RUNS_DIR, else ``runs/`` in the project folder."""
-    return Path(os.environ.get("DISTILL_RUNS_DIR") or PROJECT_DIR / "runs").expanduser()
 
 
 def new_run_id(dataset: str, when: float | None = None) -> str:

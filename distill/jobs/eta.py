@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from ..config import RunConfig, StudentChoice, params_for
-from ..data import DATASETS
+from ..data import dataset_info
 from ..students import STUDENTS, epochs_for
 
 EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
@@ -46,7 +46,7 @@ def _sweep_seconds(cfg) -> dict[str, float]:
 
 
 def _run_seconds(cfg: RunConfig) -> dict[str, float]:
-    info = DATASETS[cfg.dataset]
+    info = dataset_info(cfg.dataset)
     pixels = info.image_shape[0] * info.image_shape[1]
     n = min(info.n_train, cfg.max_train or info.n_train)
     mpix = n * pixels / 1e6
