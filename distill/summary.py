@@ -13,13 +13,48 @@ COLUMNS = ["model", "kind", "method", "accuracy", "agreement", "gain", "top2_agr
            "leaves", "depth", "parameters", "seconds"]
 
 
+IMPORTED = ("onnx", "function")  # teachers made elsewhere (distill.teachers)
+
+
+def teacher_label(t: dict) -> str:
+    """A teacher in a few words: the architecture it was trained as, or the user's network
+    by its file (or function) name."""
+    if t.get("kind") == "onnx":
+        return f"your network {t.get('name', 'teacher.onnx')}"
+    if t.get("kind") == "function":
+        return f"your function {t.get('name', '')}".strip()
+    return t["arch"]
+
+
+EVIDENCE = {  # how the teacher's evidence map was drawn, in words (distill.explain.saliency)
+    "integrated-gradients": "integrated gradients, how much each pixel's ink raised (red) or "
+                            "lowered (blue) the teacher's score for its answer",
+    "occlusion": "occlusion, how much blacking out each small patch of the digit lowered "
+                 "(red) or raised (blue) the teacher's score for its answer (a network given "
+                 "as a file answers but shows no gradients)",
+}
+
+
+def evidence_words(t: dict | None) -> str:
+    return EVIDENCE[(t or {}).get("evidence", "integrated-gradients")]
+
+
+def teacher_help(t: dict) -> str:
+    """What a teacher is, for a help text."""
+    if t.get("kind") in IMPORTED:
+        return (f"{teacher_label(t)}, {t.get('parameters', 0):,} parameters; trained elsewhere: "
+                "its accuracy is measured here, on this data set's test split")
+    return (f"{t['arch']} network, {t.get('parameters', 0):,} parameters, trained "
+            f"{t.get('epochs', 0)} epochs in {t.get('train_seconds', 0):.0f} s")
+
+
 def model_rows(metrics: dict) -> list[dict]:
     """The teacher, then every student; ``gain`` is agreement over the ground-truth twin's;
     ``accuracy_ci`` and ``agreement_ci`` are 95% bootstrap intervals over the test digits."""
     t = metrics["teacher"]
     n = metrics["n_test"]
     rows = [] if t is None else [
-        {"model": f"teacher ({t['arch']})", "kind": "teacher", "method": "true labels",
+        {"model": f"teacher ({teacher_label(t)})", "kind": "teacher", "method": "true labels",
          "accuracy": t["test_accuracy"], "agreement": 1.0, "gain": None, "top2_agreement": 1.0,
          "kl": 0.0, "leaves": None, "depth": None, "parameters": t.get("parameters"),
          "seconds": t.get("train_seconds"),
@@ -82,7 +117,7 @@ def headline(metrics: dict) -> str:
     if t is None:
         return (f"{metrics['dataset']}: no teacher (true labels only); best student "
                 f"{best['label']} {best['test_accuracy']:.1%} accurate")
-    text = f"{metrics['dataset']}: teacher {t['arch']} {t['test_accuracy']:.1%}"
+    text = f"{metrics['dataset']}: teacher {teacher_label(t)} {t['test_accuracy']:.1%}"
     if best is not None:
         text += f"; best student {best['label']} agrees {best['agreement']:.1%}"
     return text
@@ -126,8 +161,9 @@ def story(metrics: dict) -> str:
                 f"{metrics['dataset']} only, so there is nothing to follow. The best, the "
                 f"{title[0].lower() + title[1:]}, reads the test images with "
                 f"{best['test_accuracy']:.1%} accuracy.")
-    text = (f"The teacher ({t['arch']} network) reads the {metrics['dataset']} test images with "
-            f"{t['test_accuracy']:.1%} accuracy.")
+    text = (f"The teacher ({teacher_label(t)}{'' if t.get('kind') in IMPORTED else ' network'}"
+            f") reads the {metrics['dataset']} test images with {t['test_accuracy']:.1%} "
+            "accuracy.")
     sweep = metrics.get("sweep")
     if sweep:
         kinds = len({s["student"] for s in metrics["students"]})

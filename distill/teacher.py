@@ -92,6 +92,20 @@ class Teacher:
     def save(self, path: Path) -> None:
         torch.save({k: v.cpu() for k, v in self.net.state_dict().items()}, path)
 
+    @staticmethod
+    def from_onnx(path: str | Path, input_scale: str = "0-1", output: str | None = None):
+        """Your own network from an ONNX file (:class:`distill.teachers.OnnxTeacher`):
+        ``input_scale`` "0-1", "0-255" or "MEAN,STD"; ``output``: the class scores' name."""
+        from .teachers import OnnxTeacher
+        return OnnxTeacher(path, input_scale, output)
+
+    @staticmethod
+    def from_function(fn, classes, image_shape: tuple[int, int] | None = None):
+        """Any callable from float32 images (N, H, W) in [0, 1] to (N, classes) scores
+        (:class:`distill.teachers.FunctionTeacher`); ``classes``: a count or the names."""
+        from .teachers import FunctionTeacher
+        return FunctionTeacher(fn, classes, image_shape)
+
     @classmethod
     def load(cls, path: Path, arch: str, image_shape, n_classes: int,
              device: torch.device | None = None) -> Teacher:
@@ -99,6 +113,23 @@ class Teacher:
         state = torch.load(path, map_location="cpu", weights_only=True)
         net.load_state_dict(state)
         return cls(net.to(device or default_device()), arch, image_shape, n_classes)
+
+
+def export_onnx(teacher: Teacher, path: str | Path) -> Path:
+    """The trained network as one ONNX file that any runtime reads: input ``image``
+    (N, 1, H, W) float32 pixels in [0, 1], output ``logits`` (N, classes), any batch size.
+    Imported back (distill.teachers.OnnxTeacher) it gives the same answers."""
+    import warnings
+    path = Path(path)
+    net = copy.deepcopy(teacher.inference_net).cpu().float().eval()
+    dummy = torch.zeros(2, 1, *teacher.image_shape)
+    with warnings.catch_warnings():  # the TorchScript-based exporter: one file, no onnxscript
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (dummy,), str(path), input_names=["image"],
+                          output_names=["logits"], dynamic_axes={"image": {0: "batch"},
+                                                                 "logits": {0: "batch"}},
+                          dynamo=False)
+    return path
 
 
 def fold_batch_norms(net: torch.nn.Module) -> torch.nn.Module:

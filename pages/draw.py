@@ -12,6 +12,7 @@ from distill.sketch import (
     ink_from_picture,
     prepare,
 )
+from distill.summary import teacher_label
 from pages import _components as comp
 from pages import _ui as ui
 from pages import _views as views
@@ -96,7 +97,7 @@ def verdicts(run, image: np.ndarray) -> tuple[int | None, np.ndarray | None]:
         tp = ui.get_teacher(run).predict_proba(image[None])[0]
         t = int(tp.argmax())
         lines = ["| model | says | probability | agrees with the teacher |",
-                 "|---|---|---|---|", f"| **teacher** ({run.metrics['teacher']['arch']}) | "
+                 "|---|---|---|---|", f"| **teacher** ({teacher_label(run.metrics['teacher'])}) | "
                  f"**{names[t]}** | {tp[t]:.0%} | |"]
     for entry in run.metrics["students"]:
         sp = views.student_proba(run, entry["name"], image)

