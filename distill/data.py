@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import datastore
 from .datafiles import ReadOptions, read_path
 from .dataset import DIGIT_NAMES, SPLIT_SEED, DataError, Dataset, DatasetInfo  # noqa: F401
 from .datastore import imported, load_imported
@@ -40,6 +41,7 @@ DATASETS: dict[str, DatasetInfo] = {
                          deskew=True),
 }
 DEFAULT_DATASET = "mnist5k"
+datastore.BUILT_IN = frozenset(DATASETS)  # an imported data set never takes a built-in name
 
 
 def load_dataset(name: str | Path = DEFAULT_DATASET, data_dir: str | Path | None = None,

@@ -22,6 +22,7 @@ from .dataset import DataError, Dataset, DatasetInfo
 from .places import imported_data_dir
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,60}$")
+BUILT_IN: frozenset[str] = frozenset()  # names an import may not take (distill.data fills it)
 
 
 def slug(text: str) -> str:
@@ -92,7 +93,7 @@ def _options_json(options: ReadOptions) -> dict:
 
 
 def _free_name(wanted: str, reserved: tuple[str, ...]) -> str:
-    taken = set(imported()) | set(reserved)
+    taken = set(imported()) | set(reserved) | BUILT_IN
     name, k = wanted, 1
     while name in taken:
         k += 1

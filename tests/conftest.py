@@ -170,3 +170,52 @@ def cli(capsys, monkeypatch):
         return CliResult(code, out.out, out.err)
 
     return run
+
+
+def digit_folder(root: Path, n_train: int = 300, n_test: int = 100) -> Path:
+    """mnist5k digits as an image folder a user would have: train/<class>/*.png and
+    test/<class>/*.png, with the network's class order in labels.txt."""
+    from PIL import Image
+
+    from distill.data import load_dataset
+    data = load_dataset("mnist5k", max_train=n_train, max_test=n_test)
+    for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test,
+                                                                   data.y_test)):
+        for i, (image, label) in enumerate(zip(x, y)):
+            folder = root / split / data.class_names[label]
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray((image * 255).round().astype(np.uint8)).save(folder / f"{i}.png")
+    (root / "labels.txt").write_text("\n".join(data.class_names) + "\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx_run(tmp_path_factory, tiny_mnist_run):
+    """A saved run distilled from a network given as an ONNX file (the tiny MNIST run's own
+    teacher, exported), on digits imported from an image folder: a user's own network and
+    images."""
+    from distill.config import RunConfig
+    from distill.datastore import import_dataset
+    from distill.teacher import export_onnx
+
+    def build(out: Path) -> None:
+        home = out.parent / "onnx-home"
+        old = os.environ.get("DISTILL_RUNS_DIR")
+        os.environ["DISTILL_RUNS_DIR"] = str(home / "runs")  # the import's data/ lives there
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            onnx = export_onnx(tiny_mnist_run.load_teacher(), home / "digits.onnx")
+            info = import_dataset(digit_folder(home / "my-digits"))
+            cfg = RunConfig(dataset=info.name, teacher_file=str(onnx), transfer_size=1,
+                            students=[StudentChoice("tree", {"max_leaf_nodes": 16}),
+                                      StudentChoice("gaussian-nb"),
+                                      StudentChoice("soft-tree", {"depth": 3, "epochs": 10,
+                                                                  "min_steps": 0})],
+                            title="your network on your digits")
+            run_experiment(cfg, out=out)
+        finally:
+            if old is None:
+                os.environ.pop("DISTILL_RUNS_DIR", None)
+            else:
+                os.environ["DISTILL_RUNS_DIR"] = old
+    return shared_run(tmp_path_factory, "tiny-onnx", build)

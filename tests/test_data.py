@@ -100,7 +100,7 @@ def test_full_mnist_comes_from_the_installed_package_without_a_download(monkeypa
     assert mnist_package_files() is not None and dataset_available("mnist")
     d = load_dataset("mnist")
     assert d.x_train.shape == (60000, 28, 28) and d.x_test.shape == (10000, 28, 28)
-    assert d.x_train.dtype == np.float32 and 0 <= d.x_train.min() and d.x_train.max() == 1.0
+    assert d.x_train.dtype == np.float32 and d.x_train.min() >= 0 and d.x_train.max() == 1.0
     assert d.y_train[0] == 5
     assert np.bincount(d.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028,
                                               974, 1009]
