@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .data import DEFAULT_DATASET, DataError, known_datasets, require_available
+from .data import DEFAULT_DATASET, DataError, info_or_none, require_available
 from .distillation import BASELINE, LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
 from .params import Param, ParamError, check_all
 from .students import DEFAULT_STUDENTS, STUDENTS, make_student
@@ -99,7 +99,7 @@ class TeacherConfig:
 def data_defaults(student: str, dataset: str) -> dict:
     """Student parameters whose best value depends on the data set: straightening digits
     (``deskew``) where the data set's handwriting leans (bench/results/ has the measurements)."""
-    info = known_datasets().get(dataset)
+    info = info_or_none(dataset)
     if info is not None and student in STUDENTS and "deskew" in STUDENTS[student].cls.PARAMS:
         on = info.deskew if isinstance(info.deskew, bool) else student in info.deskew
         return {"deskew": on}
@@ -109,7 +109,7 @@ def data_defaults(student: str, dataset: str) -> dict:
 def teacher_epochs(dataset: str) -> int:
     """The teacher's default epochs on ``dataset``: the usual, or the data set's own where one
     pass over it teaches less (Fashion-MNIST; bench/results/fidelity.md)."""
-    info = known_datasets().get(dataset)
+    info = info_or_none(dataset)
     return info.teacher_epochs if info and info.teacher_epochs else TeacherConfig().epochs
 
 

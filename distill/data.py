@@ -17,7 +17,7 @@ import numpy as np
 from . import datastore
 from .datafiles import ReadOptions, read_path
 from .dataset import DIGIT_NAMES, SPLIT_SEED, DataError, Dataset, DatasetInfo  # noqa: F401
-from .datastore import imported, load_imported
+from .datastore import find, imported, load_imported
 from .places import cache_dir
 
 FASHION_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -55,7 +55,7 @@ def load_dataset(name: str | Path = DEFAULT_DATASET, data_dir: str | Path | None
     if str(name) in loaders:
         data = (loaders[name](data_dir) if name in ("fashion-mnist", "mnist")
                 else loaders[name]())
-    elif str(name) in imported():
+    elif find(str(name)) is not None:
         data = load_imported(str(name))
     elif Path(name).expanduser().exists():
         data = read_path(name, options or ReadOptions())
@@ -70,9 +70,14 @@ def known_datasets() -> dict[str, DatasetInfo]:
     return {**DATASETS, **{k: v for k, v in imported().items() if k not in DATASETS}}
 
 
+def info_or_none(name: str) -> DatasetInfo | None:
+    """A data set's info by name (built in, or imported by anyone), None if unknown."""
+    return DATASETS.get(name) or find(name)
+
+
 def dataset_info(name: str) -> DatasetInfo:
     """What is known of a data set without loading it; DataError for an unknown name."""
-    info = known_datasets().get(name)
+    info = info_or_none(name)
     if info is None:
         raise DataError(f"unknown data set {name!r}; choose one of: "
                         f"{', '.join(known_datasets())}, or import your own (python -m "
@@ -307,7 +312,7 @@ def require_available(name: str, data_dir: str | Path | None = None) -> DatasetI
 def dataset_available(name: str, data_dir: str | Path | None = None) -> bool:
     """True when ``name`` can be loaded without a download."""
     if name not in DATASETS:
-        return name in imported()
+        return find(name) is not None
     if DATASETS[name].bundled:
         return True
     if name == "mnist" and mnist_package_files() is not None:

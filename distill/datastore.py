@@ -33,17 +33,20 @@ def slug(text: str) -> str:
 
 def import_dataset(path: str | Path, options: ReadOptions | None = None,
                    name: str | None = None, title: str | None = None,
-                   reserved: tuple[str, ...] = ()) -> DatasetInfo:
+                   reserved: tuple[str, ...] = (), owner: str | None = None,
+                   source: str | None = None) -> DatasetInfo:
     """Read a user's data set and keep it under a name; the same source imported again (same
-    sha256 and options) returns the copy already kept. ``reserved``: names it may not take
-    (the built-in data sets)."""
+    sha256 and options) returns the copy already kept. ``reserved``: names it may not take;
+    ``owner``: on a public demo, the browser it belongs to (only it lists it); ``source``:
+    the name to remember it by (an upload's file name, not the temporary file's)."""
     path, options = Path(path).expanduser(), options or ReadOptions()
     if not path.exists():
         raise DataError(f"{path.name}: no such file or folder")
     digest = sha256_of(path)
-    for info in imported().values():
+    for info in imported(owner).values():
         card = read_card(info.name)
-        if card.get("sha256") == digest and card.get("options") == _options_json(options):
+        if (card.get("sha256") == digest and card.get("options") == _options_json(options)
+                and card.get("owner") == owner):
             return info
     data = read_path(path, options)
     wanted = slug(name or data.name)
@@ -51,7 +54,8 @@ def import_dataset(path: str | Path, options: ReadOptions | None = None,
         raise DataError(f"{name!r} is not a data set name (lower case letters, digits, '.', "
                         "'_', '-')")
     name = _free_name(wanted, reserved)
-    card = {"name": name, "title": title or data.name, "source": path.name, "sha256": digest,
+    card = {"name": name, "title": title or data.name, "source": source or path.name,
+            "owner": owner, "sha256": digest,
             "options": _options_json(options), "imported": time.time(),
             "n_train": len(data.x_train), "n_test": len(data.x_test),
             "image_shape": list(data.image_shape), "class_names": data.class_names,
@@ -144,8 +148,9 @@ def info_from_card(card: dict) -> DatasetInfo:
                        card["n_test"], (h, w), len(card["class_names"]))
 
 
-def imported() -> dict[str, DatasetInfo]:
-    """Every imported data set whose card reads, by name (sorted)."""
+def imported(owner: str | None = None) -> dict[str, DatasetInfo]:
+    """Every imported data set whose card reads, by name (sorted); those uploaded on a public
+    demo only for their ``owner``."""
     folder = imported_data_dir()
     if not folder.is_dir():
         return {}
@@ -154,10 +159,23 @@ def imported() -> dict[str, DatasetInfo]:
         if card_path.name.startswith("."):
             continue
         try:
-            out[card_path.stem] = info_from_card(read_card(card_path.stem))
+            card = read_card(card_path.stem)
+            if card.get("owner") in (None, owner):
+                out[card_path.stem] = info_from_card(card)
         except (DataError, KeyError, TypeError, ValueError):
             continue  # a damaged card: that data set is not offered
     return out
+
+
+def find(name: str) -> DatasetInfo | None:
+    """An imported data set by name, whoever it belongs to (a job loads its owner's data by
+    name; only the listing is private); None if there is none."""
+    if not NAME.match(name or "") or not (imported_data_dir() / f"{name}.json").is_file():
+        return None
+    try:
+        return info_from_card(read_card(name))
+    except (DataError, KeyError, TypeError, ValueError):
+        return None
 
 
 def load_imported(name: str) -> Dataset:

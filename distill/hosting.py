@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .config import RUN_PARAMS, TEACHER_PARAMS, params_for
-from .data import known_datasets
+from .data import info_or_none
 from .memory import GB, estimate
 from .students import STUDENTS
 
@@ -25,9 +25,23 @@ class Limits:
     local_parallel_jobs: int = 1  # 2 cores: one job at a time trains fastest
     memory_budget: int = 3 * GB  # a job's peak, so that viewers keep their share
     max_sweep_fits: int = 24  # students x methods x seeds of one sweep
+    # your own data and network, only where DISTILL_ALLOW_UPLOADS=1 (off on a public demo)
+    upload_bytes: int = 20 * 1024 ** 2  # one uploaded file
+    upload_images: int = 20_000  # every split of an uploaded data set together
+    upload_unpacked_bytes: int = 200 * 1024 ** 2  # a zip's contents
+    upload_files: int = 25_000  # a zip's entries
 
 
 LIMITS = Limits()
+
+
+def uploads_allowed(hosted: bool) -> bool:
+    """Your own data and network can be uploaded: always on a laptop; on a public demo only
+    when DISTILL_ALLOW_UPLOADS=1 says so (then with LIMITS' caps, each upload private to the
+    browser that sent it)."""
+    import os
+    return not hosted or os.environ.get("DISTILL_ALLOW_UPLOADS", "").lower() in ("1", "true",
+                                                                                  "yes")
 
 
 def hosted_problems(cfg, limits: Limits = LIMITS) -> list[str]:
@@ -42,6 +56,8 @@ def hosted_problems(cfg, limits: Limits = LIMITS) -> list[str]:
             problems += STUDENTS[task.name].hosted_problems(task.params)
         return list(dict.fromkeys(problems + hosted_problems(cfg.as_run(), limits)))
     problems = []
+    if getattr(cfg, "teacher_file", None) and not uploads_allowed(True):
+        problems.append("the demo takes no network of yours (uploads are off here)")
     if cfg.dataset not in limits.datasets:
         problems.append(f"the demo trains on {' and '.join(limits.datasets)} only")
     for table, values in ((TEACHER_PARAMS, asdict(cfg.teacher)), (RUN_PARAMS, asdict(cfg))):
@@ -56,7 +72,7 @@ def hosted_problems(cfg, limits: Limits = LIMITS) -> list[str]:
     for s in cfg.students:
         if s.name in STUDENTS:
             problems += STUDENTS[s.name].hosted_problems(params_for(s, cfg.dataset))
-    if not problems and cfg.dataset in known_datasets():
+    if not problems and info_or_none(cfg.dataset) is not None:
         need = estimate(cfg)
         if need.peak > limits.memory_budget:
             problems.append(f"the demo runs jobs of at most {limits.memory_budget / GB:.1f} GB "

@@ -25,7 +25,7 @@ from .config import (
     params_for,
     plan,
 )
-from .data import Dataset, known_datasets, load_dataset
+from .data import Dataset, info_or_none, load_dataset
 from .deskew import deskew as straighten
 from .distillation import BASELINE, Targets, fit_student, make_targets, training_images
 from .memory import check_memory
@@ -269,7 +269,7 @@ def train_teacher_entry(cfg: RunConfig, data: Dataset, progress: Reporter,
     tcfg = TeacherConfig(**{**asdict(cfg.teacher), "seed": cfg.seed})
     check_stop(should_stop)
     progress({"stage": "teacher", "fraction": 0.0, "epoch": 0, "epochs": tcfg.epochs})
-    info = known_datasets().get(data.name)
+    info = info_or_none(data.name)
     teacher, history = train_teacher(tcfg, data.x_train, data.y_train, data.x_test, data.y_test,
                                      data.n_classes, progress, should_stop,
                                      jitter=info.jitter if info else "affine")

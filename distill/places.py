@@ -25,3 +25,9 @@ def cache_dir() -> Path:
     """What can be made again (unpacked IDX files, full MNIST as npz): $XDG_CACHE_HOME/distill."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "distill"
+
+
+def teachers_dir() -> Path:
+    """Where networks uploaded on the Train page wait for their job: ``teachers/`` in the
+    runs folder, named by their sha256 (a run copies its own into its folder)."""
+    return runs_dir() / "teachers"

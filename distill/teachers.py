@@ -175,6 +175,30 @@ class OnnxTeacher(AnswersOnly):
                 "image_shape": list(self.image_shape), "n_classes": self.n_classes}
 
 
+def keep_teacher_file(data: bytes, name: str, max_bytes: int = MAX_ONNX_BYTES) -> Path:
+    """An uploaded network kept where its training job finds it (the runs folder's
+    ``teachers/``, named by content, written atomically), checked first: a refused file is
+    never kept."""
+    import os
+    import tempfile
+
+    from .places import teachers_dir
+    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in Path(name).stem)[:60]
+    target = teachers_dir() / f"{hashlib.sha256(data).hexdigest()[:16]}-{stem}.onnx"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".", suffix=".onnx",
+                                     delete=False) as tmp:
+        tmp.write(data)
+    try:
+        open_session(Path(tmp.name), max_bytes)
+        os.replace(tmp.name, target)
+    finally:
+        Path(tmp.name).unlink(missing_ok=True)
+    return target
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

@@ -14,9 +14,10 @@ from distill.config import (
     data_defaults,
     teacher_epochs,
 )
-from distill.data import DATASETS, dataset_available
+from distill.data import DATASETS, dataset_available, known_datasets
+from distill.datastore import imported
 from distill.distillation import LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
-from distill.hosting import LIMITS, hosted_problems
+from distill.hosting import LIMITS, hosted_problems, uploads_allowed
 from distill.jobs import ACTIVE
 from distill.memory import BASE_BYTES, GB, available_bytes
 from distill.memory import estimate as estimate_memory
@@ -26,11 +27,13 @@ from distill.students import DEFAULT_STUDENTS, STUDENTS
 from distill.sweep import DEFAULT_GRID, SWEEP_PARAMS, StudentGrid, SweepConfig, parse_grid
 from distill.transfer import GENERATORS
 from pages import _charts as charts
+from pages import _own as own
 from pages import _ui as ui
 
 ui.require_frame()
 
 HOSTED = ui.hosted()
+UPLOADS = uploads_allowed(HOSTED)  # your own data and network (off on a demo by default)
 KEEP = {"persist_state": "session"}  # form values survive visits to other pages
 RUN, TEACHER = RunConfig(), TeacherConfig()  # the defaults, from their one home
 
@@ -105,16 +108,13 @@ def settings_form() -> RunConfig | SweepConfig:
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader("Data and teacher", divider="gray")
-        names = [d for d in DATASETS if not HOSTED or d in LIMITS.datasets]
-        dataset = st.selectbox(
-            "Data set", names, key="dataset", **KEEP, on_change=data_set_changed,
-            format_func=lambda d: DATASETS[d].title + ("" if dataset_available(d)
-                                                       else " (not installed)"),
-            help="mnist5k and digits are bundled; the full sets need their IDX files.")
-        st.caption(DATASETS[dataset].description)
+        dataset = data_picker()
+        mine = teacher_picker(dataset)
         arch = st.selectbox("Teacher network", list(NETS), key="arch", **KEEP,
-                            format_func=lambda a: NETS[a].title, help=NETS["cnn"].description)
-        st.caption(NETS[arch].description)
+                            format_func=lambda a: NETS[a].title, help=NETS["cnn"].description,
+                            disabled=mine is not None)
+        if mine is None:
+            st.caption(NETS[arch].description)
         c1, c2, c3 = st.columns(3)
         epochs = number(c1, "Epochs", TEACHER_PARAMS["epochs"], teacher_epochs(dataset),
                         "epochs")
@@ -159,9 +159,57 @@ def settings_form() -> RunConfig | SweepConfig:
                   transfer_labels=labels or RUN.transfer_labels, leaves=leaves or RUN.leaves,
                   seed=int(seed),
                   title=title.strip() or None)
+    if mine is not None:
+        common.update(teacher_file=mine.path, teacher_input=mine.input_scale,
+                      teacher_output=mine.output, insist=mine.insist)
     if sweep:
         return SweepConfig(students=grids, methods=methods, seeds=int(seeds), **common)
     return RunConfig(students=students, method=method, **common)
+
+
+OWN = "__own__"  # the data picker's "your own data" entry
+
+
+def data_picker() -> str:
+    """The data set: a built-in one, one imported before, or your own (imported here)."""
+    owner = ui.owner() if HOSTED else None
+    yours = list(imported(owner)) if UPLOADS else []
+    names = [d for d in DATASETS if not HOSTED or d in LIMITS.datasets] + yours
+    pending = st.session_state.pop("pending_dataset", None)
+    if pending in names:
+        st.session_state["dataset"] = pending
+    infos = known_datasets() | imported(owner)
+    chosen = st.selectbox(
+        "Data set", names + ([OWN] if UPLOADS else []), key="dataset", **KEEP,
+        on_change=data_set_changed,
+        format_func=lambda d: "Your own data…" if d == OWN else infos[d].title + (
+            "" if dataset_available(d) else " (not installed)"),
+        help="mnist5k and digits are bundled, full MNIST comes with its package; "
+        "Fashion-MNIST needs its IDX files. Your own: npz, an image folder, CSV or IDX.")
+    if chosen != OWN:
+        st.caption(infos[chosen].description)
+        return chosen
+    with st.container(border=True):
+        name = own.own_data(HOSTED, owner)
+    if name is not None:
+        st.session_state["pending_dataset"] = name
+        st.rerun()
+    return RUN.dataset  # until something is imported, the form shows the default's settings
+
+
+def teacher_picker(dataset: str):
+    """Train a network here, or distil your own (an ONNX file); returns your own or None."""
+    if not UPLOADS:
+        return None
+    which = st.segmented_control("Teacher", ["train", "own"], default="train", key="teacher",
+                                 **KEEP, format_func={"train": "Train a network here",
+                                                      "own": "Your own network (ONNX)"}.get,
+                                 help="Your own: a network trained anywhere, exported to "
+                                 "ONNX; it is not trained again, only asked.")
+    if which != "own":
+        return None
+    with st.container(border=True):
+        return own.own_teacher(dataset, HOSTED)
 
 
 def run_students(dataset: str) -> tuple[list[StudentChoice], str]:
@@ -227,7 +275,7 @@ def sweep_students() -> tuple[list[StudentGrid], list[str], int]:
 
 
 def start(cfg: RunConfig) -> None:
-    problems = hosted_problems(cfg) if HOSTED else []
+    problems = hosted_problems(cfg, demo_limits()) if HOSTED else []
     try:
         cfg.validate()
     except ConfigError as err:
@@ -243,6 +291,14 @@ def start(cfg: RunConfig) -> None:
         return
     ui.remember_job(job_id)
     st.rerun()
+
+
+def demo_limits():
+    """The demo's limits, with this browser's own uploaded data sets allowed."""
+    from dataclasses import replace
+    if not UPLOADS:
+        return LIMITS
+    return replace(LIMITS, datasets=LIMITS.datasets + tuple(imported(ui.owner())))
 
 
 STATE_ICONS = {"queued": ":material/hourglass_top:", "starting": ":material/rocket_launch:",

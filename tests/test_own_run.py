@@ -165,3 +165,88 @@ def test_draw_reads_an_edited_digit_with_your_network(onnx_home):
     at = opened("draw", edit="4")
     table = next(m.value for m in at.markdown if "| **teacher** (your network" in m.value)
     assert "digits.onnx" in table
+
+
+# --------------------------------------------------------------------------------------
+# the Train page
+
+
+def train_page(monkeypatch, hosted: bool = False, uploads: bool = False):
+    from streamlit.testing.v1 import AppTest
+
+    from distill.config import ConfigError
+    from distill.jobs import JobQueue
+    sent = []
+
+    def submit(self, config, owner=None):
+        sent.append(config)
+        raise ConfigError("held for the test")
+
+    monkeypatch.setattr(JobQueue, "submit", submit)
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", R.runs_dir() / "no-bundled-runs")
+    if hosted:
+        monkeypatch.setenv("DISTILL_HOSTED", "1")
+    if uploads:
+        monkeypatch.setenv("DISTILL_ALLOW_UPLOADS", "1")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at, sent
+
+
+def test_the_train_page_imports_your_folder_checks_your_network_and_starts(
+        tiny_mnist_run, tmp_path, monkeypatch):
+    onnx = export_onnx(tiny_mnist_run.load_teacher(), tmp_path / "mine.onnx")
+    folder = digit_folder(tmp_path / "shop-digits", n_train=100, n_test=40)
+    at, sent = train_page(monkeypatch)
+    at.selectbox(key="dataset").set_value("__own__").run()
+    at.text_input(key="own_data_path").input(str(folder)).run()
+    at.button(key="own_import").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="dataset").value == "shop-digits"  # imported, and chosen
+    at.segmented_control(key="teacher").set_value("own").run()
+    at.text_input(key="own_teacher_path").input(str(onnx)).run()
+    (said,) = [s.value for s in at.success]
+    teacher = OnnxTeacher(onnx)
+    data = load_imported_digits()
+    expected = np.mean(teacher.predict(data.x_test) == data.y_test)
+    assert said == f"Your network reads **{expected:.1%}** of the shop-digits test images right."
+    next(b for b in at.button if b.label == "Start training").click().run()
+    (cfg,) = sent
+    assert cfg.dataset == "shop-digits" and cfg.teacher_file == str(onnx)
+    assert cfg.teacher_input == "0-1" and at.error[0].value.endswith("held for the test")
+
+
+def load_imported_digits():
+    from distill.data import load_dataset
+    return load_dataset("shop-digits")
+
+
+def test_the_train_page_says_what_is_wrong_with_your_files(tmp_path, monkeypatch):
+    np.savez(tmp_path / "bad.npz", x_train=np.full((10, 8, 8), 3.0), y_train=np.arange(10) % 2,
+             x_test=np.zeros((4, 8, 8)), y_test=np.arange(4) % 2)
+    (tmp_path / "net.onnx").write_bytes(b"not onnx")
+    at, _ = train_page(monkeypatch)
+    at.selectbox(key="dataset").set_value("__own__").run()
+    at.text_input(key="own_data_path").input(str(tmp_path / "bad.npz")).run()
+    at.button(key="own_import").click().run()
+    (error,) = [e.value for e in at.error]
+    assert error == ("Not imported (nothing was kept):\n\n- bad.npz: x_train: pixel values run "
+                     "from 3 to 3; give bytes 0-255 or floats in [0, 1]")
+    at.selectbox(key="dataset").set_value("mnist5k").run()
+    at.segmented_control(key="teacher").set_value("own").run()
+    at.text_input(key="own_teacher_path").input(str(tmp_path / "net.onnx")).run()
+    assert [e.value for e in at.error][0].startswith("net.onnx: not an ONNX model")
+    assert str(tmp_path) not in " ".join(e.value for e in at.error)
+
+
+def test_a_public_demo_takes_no_uploads_unless_told(monkeypatch):
+    at, _ = train_page(monkeypatch, hosted=True)
+    assert "Your own data…" not in at.selectbox(key="dataset").options
+    assert "teacher" not in [s.key for s in at.segmented_control]  # no "your own network"
+    at, _ = train_page(monkeypatch, hosted=True, uploads=True)
+    assert "Your own data…" in at.selectbox(key="dataset").options
+    at.selectbox(key="dataset").set_value("__own__").run()
+    assert "own_data_path" not in [t.key for t in at.text_input]  # uploads only, no paths
+    assert "teacher" in [s.key for s in at.segmented_control]
