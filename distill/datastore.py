@@ -178,6 +178,14 @@ def find(name: str) -> DatasetInfo | None:
         return None
 
 
+def owner_of(name: str) -> str | None:
+    """The browser an uploaded data set belongs to (None: everyone's)."""
+    try:
+        return read_card(name).get("owner") if find(name) is not None else None
+    except DataError:
+        return None
+
+
 def load_imported(name: str) -> Dataset:
     card = read_card(name)
     path = imported_data_dir() / f"{name}.npz"

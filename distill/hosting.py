@@ -16,6 +16,7 @@ from .config import RUN_PARAMS, TEACHER_PARAMS, params_for
 from .data import info_or_none
 from .memory import GB, estimate
 from .students import STUDENTS
+from .switches import uploads_allowed
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,6 @@ class Limits:
 
 LIMITS = Limits()
 
-
-def uploads_allowed(hosted: bool) -> bool:
-    """Your own data and network can be uploaded: always on a laptop; on a public demo only
-    when DISTILL_ALLOW_UPLOADS=1 says so (then with LIMITS' caps, each upload private to the
-    browser that sent it)."""
-    import os
-    return not hosted or os.environ.get("DISTILL_ALLOW_UPLOADS", "").lower() in ("1", "true",
-                                                                                  "yes")
 
 
 def hosted_problems(cfg, limits: Limits = LIMITS) -> list[str]:

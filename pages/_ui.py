@@ -22,6 +22,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from distill.progress import Cancelled
 from distill.runs import Run, RunError, RunGone, list_runs, load_run
+from distill.switches import uploads_allowed
 from pages._frame import FRAME, require_frame  # noqa: F401  (every page calls it)
 
 PAGES = {}  # filled by app.py: name -> st.Page, for links between pages
@@ -156,7 +157,14 @@ def _load_run(path: str, stamp: tuple[str, float]) -> Run:
 
 
 def all_runs() -> list[Run]:
-    return list_runs()
+    """Every run this browser may see: on a demo that takes uploads, runs on another
+    browser's uploaded data are left out (their test images are that browser's)."""
+    runs = list_runs()
+    if not (hosted() and uploads_allowed(True)):
+        return runs
+    from distill.datastore import owner_of
+    me = owner()
+    return [r for r in runs if r.problem() or owner_of(r.metrics["dataset"]) in (None, me)]
 
 
 def run_key(run: Run) -> tuple[str, float]:

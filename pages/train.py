@@ -17,7 +17,7 @@ from distill.config import (
 from distill.data import DATASETS, dataset_available, known_datasets
 from distill.datastore import imported
 from distill.distillation import LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
-from distill.hosting import LIMITS, hosted_problems, uploads_allowed
+from distill.hosting import LIMITS, hosted_problems
 from distill.jobs import ACTIVE
 from distill.memory import BASE_BYTES, GB, available_bytes
 from distill.memory import estimate as estimate_memory
@@ -25,6 +25,7 @@ from distill.params import ParamError
 from distill.runs import RunError
 from distill.students import DEFAULT_STUDENTS, STUDENTS
 from distill.sweep import DEFAULT_GRID, SWEEP_PARAMS, StudentGrid, SweepConfig, parse_grid
+from distill.switches import uploads_allowed
 from distill.transfer import GENERATORS
 from pages import _charts as charts
 from pages import _own as own

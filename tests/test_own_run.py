@@ -250,3 +250,19 @@ def test_a_public_demo_takes_no_uploads_unless_told(monkeypatch):
     at.selectbox(key="dataset").set_value("__own__").run()
     assert "own_data_path" not in [t.key for t in at.text_input]  # uploads only, no paths
     assert "teacher" in [s.key for s in at.segmented_control]
+
+
+def test_on_a_demo_a_run_on_another_browsers_upload_is_not_listed(onnx_home, tmp_path,
+                                                                   monkeypatch):
+    from distill.datastore import import_dataset
+    from tests.test_own_data import save_npz
+    import_dataset(save_npz(tmp_path / "my-digits.npz"), owner="another-browser-token")
+    monkeypatch.setenv("DISTILL_HOSTED", "1")
+    monkeypatch.setenv("DISTILL_ALLOW_UPLOADS", "1")
+    at = opened("overview", run="")
+    assert "run" not in [s.key for s in at.sidebar.selectbox]  # its only run is private
+    assert any("No runs yet" in c.value for c in at.sidebar.caption)
+    monkeypatch.delenv("DISTILL_ALLOW_UPLOADS")  # a demo without uploads has none private
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert [o for o in at.sidebar.selectbox(key="run").options if "your network" in o]
