@@ -381,7 +381,7 @@ def cmd_export(args) -> int:
         if not args.output:
             raise UsageError("--teacher writes an ONNX file: give it with -o FILE.onnx")
         check_output_file(Path(args.output))
-        _write_output(teacher_onnx(run), args.output, binary=True)
+        _write_output(run.teacher_onnx(), args.output, binary=True)
         return 0
     tree_format = args.format in TREE_EXPORTS
     if tree_format != (args.tree is not None):
@@ -396,18 +396,6 @@ def cmd_export(args) -> int:
         data = rows_csv(run.metrics).encode()
     _write_output(data, args.output, binary=args.format in ("pdf", "png"))
     return 0
-
-
-def teacher_onnx(run) -> bytes:
-    """The run's teacher as ONNX bytes: the user's own file as it came, or the trained
-    network exported."""
-    import tempfile
-    teacher = run.load_teacher()
-    if getattr(teacher, "kind", "torch") == "onnx":
-        return teacher.path.read_bytes()
-    from .teacher import export_onnx
-    with tempfile.TemporaryDirectory() as tmp:
-        return export_onnx(teacher, Path(tmp) / "teacher.onnx").read_bytes()
 
 
 def _tree_file(run, name: str, sample: int | None, fmt: str) -> bytes:

@@ -448,6 +448,16 @@ class Run:
         except (OSError, RuntimeError, EOFError, zipfile.BadZipFile, KeyError) as err:
             raise RunError(f"run {self.id}: teacher.pt is damaged ({_what(err)})") from None
 
+    def teacher_onnx(self) -> bytes:
+        """The run's teacher as an ONNX file's bytes: the user's own file as it came, or the
+        trained network exported (distill.teacher.export_onnx)."""
+        teacher = self.load_teacher()
+        if getattr(teacher, "kind", "torch") == "onnx":
+            return teacher.path.read_bytes()
+        from .teacher import export_onnx
+        with tempfile.TemporaryDirectory() as tmp:
+            return export_onnx(teacher, Path(tmp) / "teacher.onnx").read_bytes()
+
     def _onnx_teacher(self, t: dict):
         from .teachers import OnnxTeacher, TeacherFileError, file_sha256
         path = self.path / "teacher.onnx"

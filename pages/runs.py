@@ -51,6 +51,12 @@ def downloads(run) -> None:
                        "application/json", icon=":material/download:")
     c2.download_button("Model table (CSV)", rows_csv(m), f"{run.id}-models.csv", "text/csv",
                        icon=":material/download:")
+    if run.has_teacher and m["teacher"].get("kind") != "function":
+        c1.download_button("Teacher (ONNX)", run.teacher_onnx, f"{run.id}-teacher.onnx",
+                           "application/octet-stream", icon=":material/neurology:",
+                           key="teacher_onnx", help="The run's network as one ONNX file: "
+                           "input 'image' (N, 1, H, W) pixels in [0, 1], output 'logits'. "
+                           "Any runtime reads it; imported back, it answers the same.")
     trees = [s["name"] for s in m["students"] if s["kind"] == "tree"]
     if trees:
         tree_download(run, trees)

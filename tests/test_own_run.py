@@ -266,3 +266,37 @@ def test_on_a_demo_a_run_on_another_browsers_upload_is_not_listed(onnx_home, tmp
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert [o for o in at.sidebar.selectbox(key="run").options if "your network" in o]
+
+
+def test_a_run_on_your_network_downloads_the_very_file_it_was_given(tiny_onnx_run):
+    data = tiny_onnx_run.teacher_onnx()
+    assert data == (tiny_onnx_run.path / "teacher.onnx").read_bytes()
+    import hashlib
+    assert hashlib.sha256(data).hexdigest() == tiny_onnx_run.metrics["teacher"]["sha256"]
+
+
+def test_every_student_learns_from_images_of_any_allowed_size(tmp_path):
+    """Region sizes, straightening and the soft tree's filters are not tied to 28x28."""
+    from distill import Teacher, distill
+    from distill.data import Dataset
+    from distill.students import STUDENTS
+    rng = np.random.default_rng(0)
+    h, w = 12, 20
+
+    def make(n):
+        y = np.arange(n) % 3
+        x = rng.random((n, h, w)).astype(np.float32) * 0.2
+        for i, c in enumerate(y):
+            x[i, c * 4:(c + 1) * 4] += 0.7
+        return np.clip(x, 0, 1), y
+    (xa, ya), (xb, yb) = make(120), make(45)
+    bands = Teacher.from_function(lambda x: np.stack([x[:, c * 4:(c + 1) * 4].mean((1, 2))
+                                                      for c in range(3)], 1) * 10, 3)
+    students = [s + (":depth=3,epochs=5,min_steps=0" if s == "soft-tree" else "")
+                for s in STUDENTS]
+    run = distill(bands, Dataset("bands", xa, ya, xb, yb, ["top", "middle", "bottom"]),
+                  students=students, transfer_size=1, out=tmp_path / "bands")
+    assert run.metrics["image_shape"] == [12, 20]
+    assert {s["student"] for s in run.metrics["students"]} == set(STUDENTS)
+    for entry in run.metrics["students"]:
+        assert entry["agreement"] > 0.5, entry["name"]  # far above a third: it learned

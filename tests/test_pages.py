@@ -261,7 +261,9 @@ def test_runs_page_renames_and_deletes(runs_home):
 def test_runs_page_offers_downloads(runs_home):
     at = app("runs", run="mnist-run")
     assert not at.error
-    assert len(at.get("download_button")) == 4  # metrics JSON, model CSV, the report, the tree
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels[:4] == ["Metrics (JSON)", "Teacher (ONNX)", "Model table (CSV)",
+                          "Report (HTML)"] and len(labels) == 5  # and the tree
     assert at.selectbox(key="download_format").options == ["SVG", "PDF", "PNG", "DOT",
                                                            "rules (text)"]
     at.selectbox(key="download_format").select("png").run()
