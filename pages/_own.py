@@ -86,8 +86,7 @@ def own_data(hosted: bool, owner: str | None) -> str | None:
         st.error("Not imported (nothing was kept):\n\n" + "\n".join(f"- {x}" for x in lines),
                  icon=":material/block:")
         return None
-    st.success(f"Imported **{info.title}** as `{info.name}`: {info.description}",
-               icon=":material/check_circle:")
+    st.session_state["imported_note"] = f"Imported **{info.title}** as `{info.name}`."
     return info.name
 
 

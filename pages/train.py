@@ -49,7 +49,8 @@ def data_set_changed() -> None:
     st.session_state["epochs"] = int(min(teacher_epochs(st.session_state["dataset"]), cap))
 
 
-def number(where, label: str, param, default, key: str, fmt: str | None = None):
+def number(where, label: str, param, default, key: str, fmt: str | None = None,
+           disabled: bool = False):
     """A number field for ``param``. A value over its bound (in the demo, the demo's cap) is
     set back to the bound with a note that says so, instead of lingering in red."""
     cap = param.upper(HOSTED)
@@ -65,7 +66,8 @@ def number(where, label: str, param, default, key: str, fmt: str | None = None):
         label, min_value=cast(param.low), max_value=None,
         value=None if default is None else cast(min(default, cap)), key=key, help=param.help,
         on_change=clamp, format=fmt or ("%d" if param.kind == "int" else "%.4g"),
-        step=1 if param.kind == "int" else None, placeholder=param.none, **KEEP)
+        step=1 if param.kind == "int" else None, placeholder=param.none, disabled=disabled,
+        **KEEP)
     asked = st.session_state.pop(f"capped-{key}", None)
     if asked is not None:
         limit = "the demo's limit" if HOSTED and param.hosted_high is not None else "the limit"
@@ -117,10 +119,12 @@ def settings_form() -> RunConfig | SweepConfig:
         if mine is None:
             st.caption(NETS[arch].description)
         c1, c2, c3 = st.columns(3)
+        trained = mine is None  # your own network is asked, not trained
         epochs = number(c1, "Epochs", TEACHER_PARAMS["epochs"], teacher_epochs(dataset),
-                        "epochs")
-        lr = number(c2, "Learning rate", TEACHER_PARAMS["lr"], TEACHER.lr, "lr", "%.4f")
-        augment = c3.toggle("Augment", TEACHER.augment, key="augment",
+                        "epochs", disabled=not trained)
+        lr = number(c2, "Learning rate", TEACHER_PARAMS["lr"], TEACHER.lr, "lr", "%.4f",
+                    disabled=not trained)
+        augment = c3.toggle("Augment", TEACHER.augment, key="augment", disabled=not trained,
                             help=TEACHER_PARAMS["augment"].help, **KEEP)
         seed = number(st, "Seed", RUN_PARAMS["seed"], RUN.seed, "seed")
 
@@ -188,6 +192,9 @@ def data_picker() -> str:
         help="mnist5k and digits are bundled, full MNIST comes with its package; "
         "Fashion-MNIST needs its IDX files. Your own: npz, an image folder, CSV or IDX.")
     if chosen != OWN:
+        note = st.session_state.pop("imported_note", None)
+        if note:  # what the import just did, said once after the page shows its choice
+            st.success(note, icon=":material/check_circle:")
         st.caption(infos[chosen].description)
         return chosen
     with st.container(border=True):
@@ -362,12 +369,17 @@ def draw_job(job: dict) -> None:
                 frac = job["fractions"].get(stage, 0.0)
                 mark = "✓ " if frac >= 1 else ("▸ " if stage == job["current"] else "")
                 extra = ""
+                label = stage_label(stage)
+                if stage == "teacher" and "epoch" not in job["teacher"] and \
+                        job["teacher"].get("test_accuracy") is not None:  # your own network
+                    label = (f"Your network reads {job['teacher']['test_accuracy']:.1%} of "
+                             "the test images")
                 if stage == "teacher" and job["teacher"].get("epoch"):
                     te = job["teacher"]
                     extra = f" · epoch {te['epoch']}/{te.get('epochs', '?')}"
                     if te.get("loss") is not None:
                         extra += f" · loss {te['loss']:.3f}"
-                st.progress(min(1.0, frac), text=f"{mark}{stage_label(stage)}{extra}")
+                st.progress(min(1.0, frac), text=f"{mark}{label}{extra}")
         with curves:
             if job["curve"]["loss"]:
                 st.plotly_chart(charts.training_curves(job["curve"]), key=f"curve-{job['id']}")

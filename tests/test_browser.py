@@ -164,6 +164,53 @@ def test_train_a_tiny_job_and_see_the_new_run(server, page, tmp_path):
     assert [(r.config["teacher"]["epochs"], r.config["transfer_size"]) for r in new] == [(2, 1)]
 
 
+def test_distil_your_network_on_your_folder_from_the_train_page(server, page, tmp_path,
+                                                                tiny_mnist_run):
+    """The journey of a user with a network and a folder of images: both chosen on Train (by
+    path, as on a laptop), the network's accuracy shown first, the run trained, and every
+    page opening on it without an error."""
+    from distill.teacher import export_onnx
+    from tests.conftest import digit_folder
+    onnx = export_onnx(tiny_mnist_run.load_teacher(), tmp_path / "shop-net.onnx")
+    folder = digit_folder(tmp_path / "shop-digits", n_train=120, n_test=40)
+    page.goto(server.url + "/train")
+    settle(page)
+    choose_option(page, "dataset", "Your own data…")
+    settle(page)
+    page.locator(".st-key-own_data_path input").fill(str(folder))
+    page.locator(".st-key-own_data_path input").press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Imported").first.wait_for(timeout=60_000)
+    settle(page)
+    page.locator(".st-key-teacher").get_by_text("Your own network (ONNX)").click()
+    settle(page)
+    page.locator(".st-key-own_teacher_path input").fill(str(onnx))
+    page.locator(".st-key-own_teacher_path input").press("Enter")
+    page.get_by_text("Your network reads").first.wait_for(timeout=60_000)
+    settle(page)
+    page.locator(".st-key-size").get_by_role("slider").press("Home")  # the smallest set
+    settle(page)
+    shot(page, "train-your-network")
+    page.get_by_role("button", name="Start training").click()
+    ended = page.get_by_text("It is now the current run").or_(page.get_by_text(
+        "Training failed"))
+    ended.first.wait_for(timeout=240_000)
+    shot(page, "train-your-network-done")
+    assert page.get_by_text("Training failed").count() == 0, page.locator(
+        "[data-testid='stAlertContentError']").first.inner_text()
+    settle(page)
+    for path, words in (("/", "Teacher accuracy"), ("/compare", "Where they differ"),
+                        ("/explore?sample=3", "Digit #3"), ("/draw", "Draw"),
+                        ("/runs", "Teacher (ONNX)")):
+        page.goto(server.url + path)
+        settle(page)
+        page.get_by_text(words).first.wait_for()
+        assert page.locator("[data-testid='stAlertContentError']").count() == 0, path
+        assert page.get_by_text("shop-net.onnx").count() >= 1 or path != "/", path
+    shot(page, "runs-your-network")
+
+
 @pytest.fixture
 def soft_server(tiny_soft_run, tmp_path):
     runs = tmp_path / "runs"

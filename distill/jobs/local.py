@@ -15,6 +15,7 @@ first job waits for those imports in its own thread, never in the page that subm
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
@@ -23,6 +24,8 @@ import threading
 from .queue import JobQueue
 from .record import Job
 from .worker import run_job
+
+LOG = logging.getLogger(__name__)
 
 
 def _worker(kind: str, config: dict, out: str, events, stop_event, env: dict) -> None:
@@ -81,7 +84,10 @@ class LocalJobs(JobQueue):
                         f"{process.exitcode})")
                 continue
             if kind == "progress":
-                self.report(job_id, payload)
+                try:
+                    self.report(job_id, payload)
+                except Exception:  # a malformed event costs its display, never the job
+                    LOG.exception("job %s: a progress event could not be shown", job_id)
             else:
                 outcome = (kind, payload)
         self._workers.pop(job_id, None)

@@ -99,9 +99,10 @@ class Job:
 
     def _teacher_event(self, e: dict) -> None:
         self.teacher = {k: e[k] for k in ("epoch", "epochs", "batch", "batches", "loss",
-                                          "accuracy", "eta", "elapsed") if k in e}
+                                          "accuracy", "eta", "elapsed", "test_accuracy")
+                        if k in e}
         c = self.curve
-        if "test_accuracy" in e:
+        if "test_accuracy" in e and "epoch" in e:  # a network trained here: its curve
             c["epoch"].append(e["epoch"])
             c["test_accuracy"].append(e["test_accuracy"])
         elif e.get("loss") is not None:
