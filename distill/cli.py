@@ -13,7 +13,15 @@ import os
 import sys
 from pathlib import Path
 
-from .config import NETS, RUN_PARAMS, TEACHER_PARAMS, RunConfig, TeacherConfig, teacher_epochs
+from .config import (
+    NETS,
+    RUN_PARAMS,
+    TEACHER_PARAMS,
+    RunConfig,
+    TeacherConfig,
+    teacher_epochs,
+    transfer_size_for,
+)
 from .data import DATASETS, DataError, dataset_available, fetch_mnist, known_datasets
 from .distillation import LEAVES, METHODS, TRANSFER_LABELS
 from .explain.drawing import EXPORTS as TREE_EXPORTS
@@ -76,7 +84,10 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     _param_option(t, "--temperature", RUN_PARAMS, "temperature", run.temperature)
     t.add_argument("--transfer", default=run.transfer, choices=GENERATORS,
                    help=RUN_PARAMS["transfer"].help)
-    _param_option(t, "--transfer-size", RUN_PARAMS, "transfer_size", run.transfer_size)
+    _param_option(t, "--transfer-size", RUN_PARAMS, "transfer_size", None,
+                  f"{RUN_PARAMS['transfer_size'].help.rstrip('.')} (default {run.transfer_size}"
+                  + "".join(f"; {d} {transfer_size_for(d)}" for d in DATASETS
+                            if transfer_size_for(d) != run.transfer_size) + ")")
     t.add_argument("--transfer-labels", choices=TRANSFER_LABELS, default=run.transfer_labels,
                    help=RUN_PARAMS["transfer_labels"].help)
     t.add_argument("--leaves", choices=LEAVES, default=run.leaves,
@@ -264,7 +275,8 @@ def _common(args) -> dict:
                             augment=not args.no_augment)
     return dict(dataset=args.dataset, data_dir=args.data_dir, max_train=args.max_train,
                 max_test=args.max_test, teacher=teacher, temperature=args.temperature,
-                transfer=args.transfer, transfer_size=args.transfer_size,
+                transfer=args.transfer, transfer_size=args.transfer_size or
+                transfer_size_for(args.dataset),
                 transfer_labels=args.transfer_labels, leaves=args.leaves, seed=args.seed,
                 title=args.title, teacher_file=args.teacher_file,
                 teacher_input=args.teacher_input, teacher_output=args.teacher_output,

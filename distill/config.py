@@ -113,6 +113,13 @@ def teacher_epochs(dataset: str) -> int:
     return info.teacher_epochs if info and info.teacher_epochs else TeacherConfig().epochs
 
 
+def transfer_size_for(dataset: str) -> int:
+    """The default transfer set's size on ``dataset``: the usual, or the data set's own where
+    the usual would not fit a laptop (full MNIST; bench/results/mnist.md)."""
+    info = info_or_none(dataset)
+    return info.transfer_size if info and info.transfer_size else RunConfig.transfer_size
+
+
 @dataclass
 class StudentChoice:
     """A student to train: a registry name, parameter overrides, and an optional label."""

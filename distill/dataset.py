@@ -37,6 +37,9 @@ class DatasetInfo:
     # shift; clothes keep their class mirrored and their texture only without resampling
     jitter: str = "affine"
     teacher_epochs: int | None = None  # the teacher's default epochs here (None: the usual)
+    # the default transfer set's size here (None: the usual): on 60,000 images a 10x set
+    # needs about 16 GB and 20 minutes on 2 cores and adds nothing (bench/results/mnist.md)
+    transfer_size: int | None = None
 
 
 @dataclass

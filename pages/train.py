@@ -13,6 +13,7 @@ from distill.config import (
     TeacherConfig,
     data_defaults,
     teacher_epochs,
+    transfer_size_for,
 )
 from distill.data import DATASETS, dataset_available, known_datasets
 from distill.datastore import imported
@@ -44,9 +45,13 @@ st.caption("A teacher network learns the digits; each student then learns from t
 
 
 def data_set_changed() -> None:
-    """A new data set starts from its own teacher epochs (more on Fashion-MNIST)."""
+    """A new data set starts from its own teacher epochs (more on Fashion-MNIST) and transfer
+    set size (less on full MNIST)."""
     cap = TEACHER_PARAMS["epochs"].upper(HOSTED)
     st.session_state["epochs"] = int(min(teacher_epochs(st.session_state["dataset"]), cap))
+    size_cap = RUN_PARAMS["transfer_size"].upper(HOSTED)
+    st.session_state["size"] = int(min(transfer_size_for(st.session_state["dataset"]),
+                                       size_cap))
 
 
 def number(where, label: str, param, default, key: str, fmt: str | None = None,
@@ -151,7 +156,7 @@ def settings_form() -> RunConfig | SweepConfig:
         size_param = RUN_PARAMS["transfer_size"]
         high = int(size_param.upper(HOSTED))
         size = c2.slider("Transfer-set size (x train)", int(size_param.low), high,
-                         min(RUN.transfer_size, high), key="size",
+                         min(transfer_size_for(dataset), high), key="size",
                          disabled=method != "transfer", **KEEP, help=size_param.help)
         leaves = st.segmented_control("Leaf probabilities", LEAVES, default=RUN.leaves,
                                       key="leaves", **KEEP, disabled=method == "ground-truth",
