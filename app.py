@@ -21,7 +21,7 @@ scripts.keep()  # once per process: see pages/_scripts.py
 ICON = Path(__file__).parent / "assets" / "favicon.png"
 
 st.set_page_config(page_title="Distill Explorer", page_icon=str(ICON),
-                   layout="wide", initial_sidebar_state="expanded")
+                   layout="wide", initial_sidebar_state="auto")  # collapsed on phones
 
 PAGES = {
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/insights:",

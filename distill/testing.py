@@ -180,6 +180,25 @@ def draw_seven(page, key: str = "pad") -> None:
     page.mouse.up()
 
 
+def draw_seven_by_touch(page, key: str = "pad") -> None:
+    """Draw a 7 on the drawing pad with a finger: touch events, as a phone sends them
+    (through the DevTools protocol: Playwright's touchscreen only taps)."""
+    canvas = page.locator(f".st-key-{key} canvas")
+    canvas.wait_for()
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y, w = box["x"], box["y"], box["width"]
+    points = ([(0.28 + 0.044 * k, 0.2) for k in range(11)]
+              + [(0.72 - 0.027 * k, 0.2 + 0.057 * k) for k in range(1, 13)])
+    cdp = page.context.new_cdp_session(page)
+    for i, (fx, fy) in enumerate(points):
+        kind = "touchStart" if i == 0 else "touchMove"
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+            {"x": x + fx * w, "y": y + fy * w}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
 def choose_option(page, key: str, option: str, tries: int = 3) -> None:
     """Pick ``option`` in the select box ``key``. A rerun landing as the list opens (a fresh
     server's first page reruns once to put the run in the URL) closes it again, so the list

@@ -20,6 +20,12 @@ SHORT = {"all": "All", "disagree": "Disagree", "teacher-wrong": "Teacher wrong",
          "student-wrong": "Student wrong"}
 PER_PAGE = 24
 COLUMNS = 6
+# Streamlit stacks columns on narrow screens, left first: on a phone the digit a link opens
+# (the right column) comes before the grid instead, so it shows without scrolling past it
+DIGIT_FIRST_ON_PHONES = """<style>@media (max-width: 640px) {
+  .st-key-digit_and_grid > div > [data-testid="stHorizontalBlock"] {
+    flex-direction: column-reverse; }
+}</style>"""
 
 st.title("Explore")
 
@@ -135,7 +141,8 @@ def browse(run, student: str, kind: str, true_class: int | None) -> None:
         p, said, proba = run.predictions, run.teacher_answers, run.student_proba(student)
         indices = select_samples(kind, p["y_true"], said, run.student_answers(student),
                                  true_class)
-        left, right = st.columns([2, 3], gap="large")
+        st.html(DIGIT_FIRST_ON_PHONES)
+        left, right = st.container(key="digit_and_grid").columns([2, 3], gap="large")
         with right:
             current = stepper(run, indices)
             header(run, student, current)

@@ -19,6 +19,7 @@ from distill.testing import (
     choose_option,
     chromium,
     draw_seven,
+    draw_seven_by_touch,
     start_tiny_training,
 )
 from distill.testing import settle as wait_idle
@@ -125,6 +126,50 @@ def test_a_damaged_newest_run_leaves_every_page_on_the_newest_healthy_run(server
     assert "run broken-run: metrics.json is damaged" in error.inner_text()
     assert str(tmp_path) not in page.content()
     shot(page, "damaged-run-chosen")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_shared_link_on_a_phone_shows_the_digit_first(server, browser):
+    """A phone (390 x 844, touch): the sidebar starts collapsed, the page never scrolls
+    sideways, each page's main content is on screen on arrival, a tap on a grid digit opens
+    it, a finger draws on Draw; no console or page error."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = PageErrors().watch(page)
+
+    def arrived(words: str) -> None:
+        settle(page)
+        target = page.locator("[data-testid='stMain']").get_by_text(words).first
+        target.wait_for()
+        box = target.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        assert box["y"] + box["height"] <= PHONE["height"], f"{words!r} is below the fold"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert page.locator("[data-testid='stSidebar'][data-collapsed='false']").count() == 0
+
+    try:
+        page.goto(server.url)
+        arrived("Teacher accuracy")
+        shot(page, "phone-overview")
+        page.goto(server.url + "/explore?run=mnist-run&sample=5")
+        arrived("Digit #5")
+        shot(page, "phone-explore")
+        grid_cell(page, 9).tap()
+        page.get_by_text("Digit #9").first.wait_for()
+        settle(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.goto(server.url + "/draw")
+        arrived("Draw")
+        draw_seven_by_touch(page)
+        page.get_by_text("agrees with the teacher").first.wait_for(timeout=60_000)
+        settle(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "phone-draw")
+    finally:
+        context.close()
+    assert errors == [], errors
 
 
 def test_explore_click_a_digit_see_the_path_then_naive_bayes(server, page):
