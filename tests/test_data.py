@@ -150,3 +150,14 @@ def test_corrupt_gzip_gives_a_clear_error(tmp_path, monkeypatch):
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not a gzip file at all")
     with pytest.raises(DataError, match="t10k-labels"):
         load_dataset("mnist", data_dir=folder)
+
+
+def test_a_slice_of_full_mnist_trains_end_to_end(cli, tmp_path):
+    r = cli("train", "--dataset", "mnist", "--max-train", "600", "--max-test", "200",
+            "--epochs", "1", "--transfer-size", "1", "--student", "gaussian-nb", "--quiet",
+            "--out", tmp_path / "slice")
+    assert r.returncode == 0, r.stderr
+    from distill.runs import Run
+    run = Run(tmp_path / "slice")
+    assert run.metrics["dataset"] == "mnist" and run.metrics["n_train"] == 600
+    assert run.metrics["n_test"] == 200 and run.metrics["transfer_size"] == 1

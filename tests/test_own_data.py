@@ -340,3 +340,15 @@ def test_the_cli_imports_and_lists_your_data(tmp_path, cli):
     bad = cli("data", "--data", tmp_path / "missing.npz")
     assert bad.returncode == 2 and bad.stderr.strip() == "error: missing.npz: no such file or " \
                                                          "folder"
+
+
+def test_a_labels_file_given_apart_overrides_the_folders_own(tmp_path):
+    root = write_folder(tmp_path / "pets")
+    (root / "labels.txt").write_text("ant\nbee\ncat\n")
+    mine = tmp_path / "order.txt"
+    mine.write_text("cat\nant\nbee\n")
+    data = read_path(root, ReadOptions(labels=mine))
+    assert data.class_names == ["cat", "ant", "bee"]
+    assert data.notes[0] == "class order: as order.txt gives it"
+    with pytest.raises(DataError, match=r"^missing\.txt: no such labels file$"):
+        read_path(root, ReadOptions(labels=tmp_path / "missing.txt"))

@@ -300,3 +300,30 @@ def test_every_student_learns_from_images_of_any_allowed_size(tmp_path):
     assert {s["student"] for s in run.metrics["students"]} == set(STUDENTS)
     for entry in run.metrics["students"]:
         assert entry["agreement"] > 0.5, entry["name"]  # far above a third: it learned
+
+
+def test_the_readme_example_runs_as_written(tiny_mnist_run, tmp_path, monkeypatch):
+    """The README's notebook example, run with the files it names made here."""
+    import re
+
+    from distill.runs import PROJECT_DIR
+    readme = (PROJECT_DIR / "README.md").read_text()
+    (code,) = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+               if "Teacher.from_onnx" in block]
+    export_onnx(tiny_mnist_run.load_teacher(), tmp_path / "model.onnx")
+    x, y = tiny_mnist_run.predictions["x_test"], tiny_mnist_run.predictions["y_true"]
+    np.savez(tmp_path / "my-digits.npz", x_train=x[:70], y_train=y[:70], x_test=x[70:],
+             y_test=y[70:])
+    monkeypatch.chdir(tmp_path)
+    code = code.replace('students=["tree", "gaussian-nb"]',
+                        'students=["tree:max_leaf_nodes=8", "gaussian-nb"], insist=True')
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 (our own README)
+    run = scope["run"]
+    assert run.metrics["dataset"] == "my-digits" and run.metrics["teacher"]["kind"] == "onnx"
+
+
+def test_the_report_names_your_network(tiny_onnx_run):
+    from distill.report import build_report
+    html = build_report(tiny_onnx_run)
+    assert "your network digits.onnx" in html
