@@ -296,7 +296,12 @@ def cmd_sweep(args) -> int:
     from .frontier import frontier_rows
     grids = [parse_grid(s) for s in (args.student or DEFAULT_GRID)]
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
-    cfg = SweepConfig(students=grids, methods=methods, seeds=args.seeds, **_common(args))
+    common = _common(args)
+    if common.pop("teacher_file"):
+        raise UsageError("a sweep trains its own teacher; --teacher-file is for train")
+    for key in ("teacher_input", "teacher_output", "insist"):
+        common.pop(key)
+    cfg = SweepConfig(students=grids, methods=methods, seeds=args.seeds, **common)
     run = _execute(cfg, args)
     rows = [{"student": r["label"], "method": r["method"], "leaves": r["leaves"],
              "parameters": r["parameters"], "agreement": r["agreement"],

@@ -117,7 +117,7 @@ def settings_form() -> RunConfig | SweepConfig:
     with left:
         st.subheader("Data and teacher", divider="gray")
         dataset = data_picker()
-        mine = teacher_picker(dataset)
+        mine = None if sweep else teacher_picker(dataset)  # a sweep trains its own teacher
         arch = st.selectbox("Teacher network", list(NETS), key="arch", **KEEP,
                             format_func=lambda a: NETS[a].title, help=NETS["cnn"].description,
                             disabled=mine is not None)

@@ -97,3 +97,20 @@ def test_the_teacher_trains_the_data_sets_own_epochs_unless_told():
         teacher_epochs("fashion-mnist") > TeacherConfig().epochs
     assert _common(parse(["sweep", "--dataset", "fashion-mnist", "--epochs", "3"]))[
         "teacher"].epochs == 3
+
+
+def test_a_sweep_says_it_trains_its_own_teacher(cli, tmp_path):
+    (tmp_path / "m.onnx").write_bytes(b"x")
+    r = cli("sweep", "--teacher-file", tmp_path / "m.onnx")
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: a sweep trains its own teacher; --teacher-file is for train"
+
+
+def test_a_small_sweep_runs_from_the_command_line(cli, tmp_path):
+    r = cli("sweep", "--dataset", "digits", "--max-train", "100", "--max-test", "40",
+            "--epochs", "1", "--student", "tree:max_leaf_nodes=4,8", "--method",
+            "ground-truth,transfer", "--transfer-size", "1", "--workers", "1", "--quiet",
+            "--out", tmp_path / "sw")
+    assert r.returncode == 0, r.stderr
+    from distill.runs import Run
+    assert len(Run(tmp_path / "sw").metrics["students"]) == 4
