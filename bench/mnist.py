@@ -2,15 +2,14 @@
 
     python bench/mnist.py --run RUN                  # the papers' rows, from RUN's teacher
     python bench/mnist.py --run RUN --frontier       # and the frontier of sizes
-    python bench/mnist.py --run RUN --frontier --plot bench/results/mnist-frontier.html
+    python bench/mnist.py --run RUN --frontier --plot bench/results/mnist-frontier.png
 
 RUN is a saved full-MNIST run (``python -m distill train --dataset mnist``): its teacher is
 reused, so each student here is fitted on the same teacher's labels. Each student is fitted
 on the teacher's transfer set (the run's method and size) and, at the same size, on the true
 labels, and scored on the 10,000 test digits: test accuracy (the papers' measure), agreement
 with the teacher, size. Prints Markdown tables; ``--plot`` writes the frontier (test accuracy
-against leaves, log axis) with the papers' points on the same axes, as a self-contained HTML
-file.
+against leaves, log axis) with the papers' points on the same axes, as a PNG.
 
 The papers: Frosst & Hinton 2017, a depth-8 soft decision tree: 94.45% on true labels, 96.76%
 distilled from a 99.21% CNN; Zhu & Shoaran 2021 (Tree-in-Tree, NeurIPS): CART at ~1,100
@@ -62,7 +61,7 @@ def main() -> None:
     parser.add_argument("--run", required=True, help="a saved full-MNIST run (its teacher)")
     parser.add_argument("--frontier", action="store_true", help="also the sizes' frontier")
     parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--plot", help="write the frontier with the papers' points here (HTML)")
+    parser.add_argument("--plot", help="write the frontier with the papers' points here (PNG)")
     args = parser.parse_args()
     run = load_run(args.run)
     m = run.metrics
@@ -94,24 +93,36 @@ def main() -> None:
 
 
 def plot(rows: list[dict], path: str) -> None:
-    import plotly.graph_objects as go
-    fig = go.Figure()
+    """Test accuracy against leaves (log axis), one line a kind and method, the papers' points
+    as stars: a PNG (matplotlib, which Captum brings)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     for kind in sorted({r["student"].split()[0] for r in rows}):
         for method in sorted({r["method"] for r in rows}):
-            pts = sorted((r["leaves"], r["accuracy"]) for r in rows
-                         if r["student"].startswith(kind) and r["method"] == method)
             by_size: dict = {}
-            for leaves, acc in pts:
-                by_size.setdefault(leaves, []).append(acc)
-            fig.add_scatter(x=list(by_size), y=[float(np.mean(v)) for v in by_size.values()],
-                            mode="lines+markers", name=f"{kind}, {method}")
-    fig.add_scatter(x=[p[2] for p in PAPERS], y=[p[3] for p in PAPERS], mode="markers+text",
-                    text=[f"{p[0]}: {p[1]}" for p in PAPERS], textposition="top center",
-                    marker={"symbol": "star", "size": 12}, name="the papers")
-    fig.update_layout(title="Full MNIST: test accuracy against size", xaxis_type="log",
-                      xaxis_title="leaves (splits + 1)", yaxis_title="test accuracy",
-                      yaxis_tickformat=".0%")
-    fig.write_html(path, include_plotlyjs=True, full_html=True)
+            for r in rows:
+                if r["student"].startswith(kind) and r["method"] == method:
+                    by_size.setdefault(r["leaves"], []).append(r["accuracy"])
+            sizes = sorted(by_size)
+            ax.plot(sizes, [np.mean(by_size[s]) for s in sizes], marker="o",
+                    linestyle="-" if method != "true labels" else "--", label=f"{kind}, {method}")
+    for who, model, leaves, acc in PAPERS:
+        ax.scatter([leaves], [acc], marker="*", s=160, color="black", zorder=3)
+        right = leaves > 500  # the labels of the right-hand stars go to their left
+        ax.annotate(f"{who}: {model}", (leaves, acc), textcoords="offset points",
+                    xytext=(-6 if right else 6, -12), ha="right" if right else "left",
+                    fontsize=7)
+    ax.set_xscale("log")
+    ax.set_ylim(0.85, 1.0)
+    ax.set_xlabel("leaves (splits + 1)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("Full MNIST: test accuracy against size (stars: the papers)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
     print(f"wrote {path}", file=sys.stderr)
 
 
