@@ -25,7 +25,8 @@ TINY_STUDENTS = [StudentChoice("tree", {"max_leaf_nodes": 24, "deskew": False}),
 # The longest tests (browser journeys that train, replicas, the Ray cluster), handed out first:
 # xdist gives tests to its workers in collection order, and one of these started last would
 # keep one worker busy long after the other has run out of work.
-LONGEST_FIRST = ("test_replicas.py::test_two_sessions", "test_browser.py::test_train",
+LONGEST_FIRST = ("test_replicas.py::test_two_sessions", "test_browser.py::test_distil_your",
+                 "test_browser.py::test_train",
                  "test_browser.py::test_a_job_link", "test_cluster.py", "test_jobs.py")
 
 
