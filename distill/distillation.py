@@ -5,6 +5,8 @@
 - ``soft``: the teacher's probabilities at temperature T (Hinton, Vinyals & Dean 2015);
   students that take probabilities fit them directly (a tree as multi-output regression),
   the others through one weighted copy of each sample per likely class;
+- ``auto`` (default): each student takes whichever of the others agrees best with the teacher
+  on held-out training images (:mod:`distill.auto`);
 - ``transfer``: the train set plus K synthetic copies (see :mod:`distill.transfer`), all
   labelled by the teacher (Bucila et al. 2006; Breiman & Shang 1996). ``transfer_labels``:
   ``auto`` (default) gives the teacher's probabilities at temperature T to students that fit
@@ -13,6 +15,10 @@
   default because it measured best for each kind of student (bench/results/fidelity.md):
   trees gain from the teacher's runners-up, naive Bayes and logistic regression lose when
   probabilities become weighted copies.
+
+Naive Bayes learns from probabilities in the form it admits (each image counts towards every
+class by its probability), with the teacher's own probabilities: a softened one would put a
+share of every class's images into every other class.
 """
 
 from __future__ import annotations
@@ -24,19 +30,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .progress import Reporter, StopCheck, never, silent
-from .transfer import DEFAULT_TRANSFER, make_transfer_set
+from .transfer import make_transfer_set
 
 if TYPE_CHECKING:
     from .students import Student
 
-METHODS = ("transfer", "hard", "soft", "ground-truth")
+METHODS = ("auto", "transfer", "hard", "soft", "ground-truth")
 BASELINE = "ground-truth"
+AUTO_METHOD = "auto"  # each student chooses among the others (distill.auto)
 TRANSFER_LABELS = ("auto", "soft", "hard")
 # what a distilled tree's leaves hold: the teacher's probabilities at temperature 1 over the
 # digits that reach each leaf ("teacher", what a reader expects a leaf's "96% a 6" to mean),
 # or the softened targets the tree was grown on ("fitted"); bench/results/fidelity.md
 LEAVES = ("teacher", "fitted")
 METHOD_HELP = {
+    "auto": "each student learns the way that agrees best with the teacher on held-out "
+            "training images: true labels, the teacher's labels or probabilities, or a "
+            "transfer set",
     "ground-truth": "the true labels only (the baseline)",
     "hard": "the teacher's predicted label for each training image",
     "soft": "the teacher's probabilities at temperature T",
@@ -65,13 +75,14 @@ class Targets:
         return softmax(self.temperature * logp, axis=1)
 
 
-def training_images(method: str, x_train: np.ndarray, transfer: str = DEFAULT_TRANSFER,
+def training_images(method: str, x_train: np.ndarray, transfer: str = "elastic",
                     transfer_size: int = 10, seed: int = 0, progress: Reporter = silent,
                     should_stop: StopCheck = never) -> np.ndarray:
     """The images a student fits under ``method``: the training set, plus its synthetic copies
     for ``transfer``. They need no teacher, so a run makes them while its teacher trains."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    if method not in METHODS or method == AUTO_METHOD:
+        raise ValueError(f"unknown method {method!r}; choose one of: "
+                         f"{', '.join(m for m in METHODS if m != AUTO_METHOD)}")
     if method != "transfer":
         return x_train
     synthetic = make_transfer_set(x_train, transfer, transfer_size, seed, progress, should_stop)
@@ -79,7 +90,7 @@ def training_images(method: str, x_train: np.ndarray, transfer: str = DEFAULT_TR
 
 
 def make_targets(method: str, x_train: np.ndarray, y_train: np.ndarray, teacher=None,
-                 temperature: float = 1.0, transfer: str = DEFAULT_TRANSFER,
+                 temperature: float = 1.0, transfer: str = "elastic",
                  transfer_size: int = 10, seed: int = 0, transfer_labels: str = "auto",
                  progress: Reporter = silent, should_stop: StopCheck = never,
                  images: np.ndarray | None = None) -> Targets:
@@ -129,6 +140,8 @@ def fit_student(student: Student, targets: Targets, progress: Reporter = silent,
     elif targets.soft and not student.accepts_soft_targets:
         if targets.argmax_for_others:
             student.fit(targets.x, targets.y.argmax(1))
+        elif student.weighs_by_probabilities:
+            student.fit(targets.x, targets.sharpened())
         else:
             x, y, w = expand_soft_targets(targets.x, targets.y)
             student.fit(x, y, sample_weight=w)

@@ -55,7 +55,7 @@ class RunFacts:
         ``entry``: the probability shown is the one the tree predicts with, and this says
         where it comes from."""
         m = self.metrics
-        method = entry.get("method")
+        method = (entry.get("chosen") or {}).get("method") or entry.get("method")
         soft = method == "soft" or (method == "transfer"
                                     and m.get("transfer_labels", "hard") in ("auto", "soft"))
         if method == BASELINE:

@@ -55,7 +55,7 @@ def hosted_problems(cfg, limits: Limits = LIMITS) -> list[str]:
         problems.append(f"the demo trains on {' and '.join(limits.datasets)} only")
     for table, values in ((TEACHER_PARAMS, asdict(cfg.teacher)), (RUN_PARAMS, asdict(cfg))):
         for name, param in table.items():
-            if name == "transfer_size" and cfg.method != "transfer":
+            if name == "transfer_size" and not cfg.generators():
                 continue  # only a transfer set has a size
             problem = param.hosted_problem(name, values.get(name))
             if problem:

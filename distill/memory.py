@@ -42,13 +42,16 @@ def estimate(cfg: RunConfig) -> MemoryEstimate:
     pixels, c = h * w, info.n_classes
     n = min(info.n_train, cfg.max_train or info.n_train)
     n_all = info.n_train + info.n_test
-    fit = n * (1 + cfg.transfer_size) if cfg.method == "transfer" else n
+    sets = len(cfg.generators())  # transfer sets: one, or auto's candidates
+    fit = n * (1 + cfg.transfer_size) if sets else n
     parts = {"libraries": BASE_BYTES,
              "data set": n_all * pixels * (4 + 1),  # float32 images and the raw bytes
              "teacher": n * pixels * 4 * 2}  # its copy of the images, and a batch's work
-    if cfg.method == "transfer":
+    if sets:
         # the synthetic images, the training set joined to them, the teacher's probabilities
-        parts["transfer set"] = n * cfg.transfer_size * pixels * 4 + fit * pixels * 4 + fit * c * 8
+        # (auto: each candidate set's, when students that chose them take turns)
+        parts["transfer set" if sets == 1 else "transfer sets"] = sets * (
+            n * cfg.transfer_size * pixels * 4 + fit * pixels * 4 + fit * c * 8)
     parts["largest student fit"] = max(
         (_fit_bytes(s.name, {**STUDENTS[s.name].defaults(), **params_for(s, cfg.dataset)},
                     fit, (h, w), c, cfg) for s in cfg.students), default=0)
@@ -69,8 +72,9 @@ def _fit_bytes(name: str, params: dict, m: int, shape: tuple[int, int], c: int,
         return copies + m * features * (4 + 1) + m * HISTOGRAM_CHUNK * (4 + 8) * 2
     if kind == "soft-tree":  # float32 images as a tensor, targets, a batch's activations
         return copies + m * pixels * 4 + m * c * 4 * 2
-    expanded = (cfg.method in ("soft", "transfer") and cfg.transfer_labels == "soft"
-                and not STUDENTS[name].cls.accepts_soft_targets)
+    cls = STUDENTS[name].cls
+    expanded = (cfg.method in ("soft", "transfer", "auto") and cfg.transfer_labels == "soft"
+                and not (cls.accepts_soft_targets or cls.weighs_by_probabilities))
     rows = m * c if expanded else m  # probabilities become one weighted copy per class
     if kind == "linear":  # float64 pixels, and the optimiser's copies of them
         return copies + rows * pixels * 8 * 3
@@ -120,7 +124,7 @@ def check_memory(cfg: RunConfig, budget: int | None = None) -> MemoryEstimate:
 
 def _what_fits(cfg: RunConfig, budget: int) -> str:
     from dataclasses import replace
-    if cfg.method == "transfer":
+    if cfg.generators():
         for size in range(cfg.transfer_size - 1, 0, -1):
             if estimate(replace(cfg, transfer_size=size)).peak <= budget:
                 return f"the largest transfer set that fits is {size}x the train set"
@@ -128,7 +132,7 @@ def _what_fits(cfg: RunConfig, budget: int) -> str:
     n = min(n_train, cfg.max_train or n_train)
     while n > 100:
         n //= 2
-        if estimate(replace(cfg, max_train=n, transfer_size=1 if cfg.method == "transfer"
+        if estimate(replace(cfg, max_train=n, transfer_size=1 if cfg.generators()
                             else cfg.transfer_size)).peak <= budget:
             return f"train on a subset instead (max_train {n} fits)"
     return "choose a smaller data set or fewer students"

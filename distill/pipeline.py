@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .auto import Choice, Pool, candidates, choose, holdout_split
 from .config import (
     ConfigError,
     Model,
@@ -27,7 +28,14 @@ from .config import (
 )
 from .data import Dataset, info_or_none, load_dataset
 from .deskew import deskew as straighten
-from .distillation import BASELINE, Targets, fit_student, make_targets, training_images
+from .distillation import (
+    AUTO_METHOD,
+    BASELINE,
+    Targets,
+    fit_student,
+    make_targets,
+    training_images,
+)
 from .memory import check_memory
 from .metrics import model_metrics
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
@@ -44,6 +52,7 @@ from .runs import (
     write_saliency,
 )
 from .students import STUDENTS, make_student
+from .transfer import make_transfer_set
 
 
 def stage_reporter(progress: Reporter, should_stop: StopCheck, clock: Clock):
@@ -96,35 +105,112 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
     stage("targets")
     tag = lambda e: progress({**e, "stage": "targets"})  # noqa: E731
     targets = {m: make_targets(m, data.x_train, data.y_train, teacher, cfg.temperature,
-                               cfg.transfer, cfg.transfer_size, cfg.seed, cfg.transfer_labels,
-                               tag, should_stop, images=images.get(m))
-               for m in cfg.methods()}
+                               first_generator(cfg), cfg.transfer_size, cfg.seed,
+                               cfg.transfer_labels, tag, should_stop, images=images.get(m))
+               for m in cfg.methods() if m != AUTO_METHOD}
     for method, t in targets.items():
         if not t.soft and len(np.unique(t.y)) < 2:
             raise ConfigError(f"the {method} targets hold a single class: the teacher predicts "
                               f"{int(t.y[0])} for every training image; train it for more epochs")
-    stage("targets", 1.0, message=f"{len(targets[cfg.method].x)} training images for students")
+    chooser = None
+    if cfg.method == AUTO_METHOD:
+        pool = Pool(data.x_train, data.y_train, images[AUTO_METHOD], teacher, cfg.temperature,
+                    cfg.transfer_labels)
+        stage("targets", 1.0, message=f"{len(cfg.generators())} transfer sets of "
+              f"{cfg.transfer_size}x the training images")
+        stage("choose")
+        chooser = Chooser(cfg, data, pool, models, progress, should_stop)
+        stage("choose", 1.0, message=chooser.summary())
+    else:
+        stage("targets", 1.0, message=f"{len(targets[cfg.method].x)} training images for "
+              "students")
 
     with Beside(lambda report, stop: teacher_maps(teacher, data.x_test, report, stop),
                 should_stop, run=teacher is not None) as maps:  # while the students fit
         students, entries = {}, []
         for model in models:
             stage(f"student:{model.name}")
-            if model.name not in fitted:
+            if model.name not in fitted and model.method == AUTO_METHOD:
+                chooser.fit(model, fitted)
+            elif model.name not in fitted:
                 fitted[model.name] = fit_model(model, cfg, data, targets[model.method],
                                                progress, should_stop)
             students[model.name], entry = fitted[model.name]
             entries.append(entry)
             stage(f"student:{model.name}", 1.0)
         return evaluate_and_save(cfg, data, teacher, history, teacher_entry, students, entries,
-                                 target, clock, progress, should_stop, saliency=maps)
+                                 target, clock, progress, should_stop, saliency=maps,
+                                 auto=chooser.record() if chooser else None)
+
+
+def first_generator(cfg: RunConfig) -> str:
+    """The transfer set ``--method transfer`` makes (any generator for the other methods,
+    which make none)."""
+    return (cfg.generators() or ("elastic",))[0]
+
+
+def new_student(model: Model, cfg: RunConfig, data: Dataset):
+    """A fresh, unfitted student for ``model``, with its parameters on this data set."""
+    return make_student(model.choice.name, n_classes=data.n_classes, random_state=cfg.seed,
+                        **params_for(model.choice, cfg.dataset))
+
+
+class Chooser:
+    """``--method auto`` in a run (:mod:`distill.auto`): chooses every auto student's method
+    when made, then fits each on its choice over the whole training set. A student whose
+    choice is the true labels is its baseline's fit, shared (same images, labels and seed)."""
+
+    def __init__(self, cfg: RunConfig, data: Dataset, pool: Pool, models: list[Model],
+                 progress: Reporter, should_stop: StopCheck):
+        self.cfg, self.data, self.pool = cfg, data, pool
+        self.progress, self.should_stop = progress, should_stop
+        self.models = [m for m in models if m.method == AUTO_METHOD]
+        self.split = holdout_split(data.y_train, cfg.seed)
+        self.options = candidates(cfg.generators())
+        start = time.perf_counter()
+        makers = {m.name: (lambda m=m: new_student(m, cfg, data)) for m in self.models}
+        tag = lambda e: progress({**e, "stage": "choose"})  # noqa: E731
+        self.choices: dict[str, Choice] = choose(makers, pool, self.split, self.options,
+                                                 cfg.leaves, tag, should_stop)
+        self.seconds = time.perf_counter() - start
+        self._targets: dict = {}  # full targets of a candidate, while a later student needs them
+
+    def summary(self) -> str:
+        chosen = [f"{m.label}: {self.choices[m.name].candidate.label}" for m in self.models]
+        return f"chose in {self.seconds:.0f}s: " + ", ".join(chosen)
+
+    def fit(self, model: Model, fitted: dict) -> None:
+        """Fit ``model`` on its choice into ``fitted`` (its baseline's too, when shared)."""
+        choice = self.choices[model.name]
+        candidate = choice.candidate
+        if candidate.method == BASELINE:
+            twin = f"{model.label}.{BASELINE}"
+            if twin not in fitted:
+                fitted[twin] = fit_model(Model(twin, model.label, model.choice, BASELINE),
+                                         self.cfg, self.data, self.pool.targets(candidate),
+                                         self.progress, self.should_stop)
+            student, entry = fitted[twin]
+            entry = {**entry, "name": model.name, "method": AUTO_METHOD}
+        else:
+            if candidate not in self._targets:
+                self._targets[candidate] = self.pool.targets(candidate)
+            student, entry = fit_model(model, self.cfg, self.data, self._targets[candidate],
+                                       self.progress, self.should_stop)
+        entry["chosen"] = choice.to_dict()
+        fitted[model.name] = (student, entry)
+        later = {self.choices[m.name].candidate for m in self.models if m.name not in fitted}
+        self._targets = {c: t for c, t in self._targets.items() if c in later}
+
+    def record(self) -> dict:
+        """What metrics.json keeps of the choosing, beside each student's own choice."""
+        return {"candidates": [c.label for c in self.options], "held_out": len(self.split.held),
+                "fitted_on": len(self.split.fit), "seconds": round(self.seconds, 2)}
 
 
 def fit_model(model: Model, cfg: RunConfig, data: Dataset, targets, progress: Reporter,
               should_stop: StopCheck) -> tuple[object, dict]:
     """Fit one student on its method's targets; returns it and its entry in metrics.json."""
-    student = make_student(model.choice.name, n_classes=data.n_classes, random_state=cfg.seed,
-                           **params_for(model.choice, cfg.dataset))
+    student = new_student(model, cfg, data)
     tag = lambda e: progress(  # noqa: E731
         {**e, "stage": f"student:{model.name}", "fraction": 0.98 * e.get("fraction", 0)})
     seconds = fit_student(student, targets, tag, should_stop, cfg.leaves)
@@ -140,7 +226,11 @@ def before_the_teacher(cfg: RunConfig, data: Dataset, early: list[Model],
     straightening remembers the last large set). Returns (images by method, fitted by name)."""
     baseline = Targets(data.x_train, data.y_train)
     fitted = {m.name: fit_model(m, cfg, data, baseline, silent, should_stop) for m in early}
-    images = {cfg.method: training_images(cfg.method, data.x_train, cfg.transfer,
+    if cfg.method == AUTO_METHOD:  # the copies alone, of each candidate generator
+        return {AUTO_METHOD: {g: make_transfer_set(data.x_train, g, cfg.transfer_size, cfg.seed,
+                                                   silent, should_stop)
+                              for g in cfg.generators()}}, fitted
+    images = {cfg.method: training_images(cfg.method, data.x_train, first_generator(cfg),
                                           cfg.transfer_size, cfg.seed, silent, should_stop)}
     check_stop(should_stop)
     if any(params_for(choice, cfg.dataset).get("deskew") for choice in cfg.students):
@@ -201,7 +291,7 @@ def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry:
                       students: dict, entries: list[dict], target: Path, clock: Clock,
                       progress: Reporter, should_stop: StopCheck, extra: dict | None = None,
                       probas: dict[str, np.ndarray] | None = None,
-                      saliency: Beside | None = None) -> Run:
+                      saliency: Beside | None = None, auto: dict | None = None) -> Run:
     """The stages every run ends with: score every student on the test set, the teacher's
     evidence for every test digit (computed here, or by ``saliency`` beside the students),
     and an atomic save (kept elsewhere if it fails)."""
@@ -234,7 +324,9 @@ def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry:
     metrics = {"dataset": data.name, "class_names": data.class_names,
                "n_train": len(data.x_train), "n_test": len(data.x_test),
                "image_shape": list(data.image_shape), "method": cfg.method,
-               "temperature": cfg.temperature, "transfer": cfg.transfer,
+               "temperature": cfg.temperature,
+               "transfer": first_generator(cfg) if cfg.method == "transfer" else cfg.transfer,
+               **({"transfer_sets": list(cfg.generators()), "auto": auto} if auto else {}),
                "transfer_size": cfg.transfer_size, "transfer_labels": cfg.transfer_labels,
                "leaves": cfg.leaves,
                "seed": cfg.seed,

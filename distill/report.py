@@ -22,7 +22,7 @@ from .facts import RunFacts
 from .metrics import confusion
 from .pictures import diverging, ink, svg_uri
 from .progress import Reporter, silent
-from .summary import cell, headline, model_rows, story
+from .summary import auto_cost, cell, choice_phrase, headline, model_rows, story
 
 GALLERY = 12  # disagreements shown with their explanation and counterfactual
 TABLE_COLUMNS = ["model", "method", "accuracy", "accuracy_ci", "agreement", "agreement_ci",
@@ -64,6 +64,11 @@ def build_report(run, gallery: int = GALLERY, progress: Reporter = silent) -> st
              "agreement over the same model trained on the true labels.</p>",
              f'<img alt="accuracy and agreement with their intervals" '
              f'src="{_interval_chart(model_rows(m))}">']
+    if m.get("auto"):
+        parts += ["<h2>How each student chose to learn</h2><ul>",
+                  *(f"<li><b>{escape(e['label'])}</b> {escape(choice_phrase(e))}</li>"
+                    for e in m["students"] if e.get("chosen")),
+                  f'</ul><p class="small">{escape(auto_cost(m))}</p>']
     if run.has_teacher:
         parts += _follows(run)
         shown = [e["name"] for e in facts.distilled][:6] if not facts.is_sweep else \
@@ -179,7 +184,8 @@ def _gallery(run, name: str, limit: int, progress: Reporter) -> list[str]:
     names = run.metrics["class_names"]
     teacher_pred, student_pred = run.teacher_answers, run.student_answers(name)
     indices = np.flatnonzero(teacher_pred != student_pred)[:limit]
-    student, teacher = run.load_student(name), run.load_teacher()
+    student = run.load_student(name)
+    teacher = run.load_teacher() if run.teacher_saved else None  # a function's is not kept
     saliency = run.saliency
     out = [f"<h2>Disagreements of the {escape(name)}</h2>",
            f'<p class="small">The first {len(indices)} of '
@@ -223,10 +229,13 @@ def _edit(student, teacher, image: np.ndarray, names: list[str]) -> str:
         edit = counterfactual(student, image, teacher=teacher)
     except NoCounterfactual as err:
         return f"<h3>What would change its mind</h3><div class='small'>{escape(str(err))}</div>"
-    verdict = (f"<span class='yes'>the teacher reads the edit as "
-               f"{escape(names[edit.teacher_prediction])} too</span>" if edit.teacher_follows
-               else f"<span class='no'>the teacher reads the edit as "
-               f"{escape(names[edit.teacher_prediction])}</span>")
+    if edit.teacher_follows is None:
+        verdict = "the teacher was not saved with the run to ask"
+    else:
+        verdict = (f"<span class='yes'>the teacher reads the edit as "
+                   f"{escape(names[edit.teacher_prediction])} too</span>" if edit.teacher_follows
+                   else f"<span class='no'>the teacher reads the edit as "
+                   f"{escape(names[edit.teacher_prediction])}</span>")
     return (f"<h3>What would change its mind</h3><img alt='edit' "
             f"src=\"{counterfactual_card(image, edit, names)}\"><div class='small'>change "
             f"{edit.changed} pixels ({edit.l1:.2f} ink in all) and it says "

@@ -428,6 +428,12 @@ class Run:
         """False for a run whose students learned the true labels only (no network)."""
         return self.facts.has_teacher
 
+    @property
+    def teacher_saved(self) -> bool:
+        """Whether :meth:`load_teacher` can reopen the teacher (a Python function is not
+        saved with its run)."""
+        return self.has_teacher and self.metrics["teacher"].get("kind") != "function"
+
     def load_teacher(self, device=None):
         """The run's teacher: the trained network (teacher.pt), or the user's own
         (teacher.onnx); RunError for a run without one, or whose teacher was not saved."""

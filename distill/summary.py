@@ -61,7 +61,8 @@ def model_rows(metrics: dict) -> list[dict]:
          "accuracy_ci": bootstrap_interval(t["test_accuracy"], n), "agreement_ci": None}]
     facts = RunFacts(metrics)
     for s in metrics["students"]:
-        rows.append({"model": s["name"], "kind": s["kind"], "method": s["method"],
+        method = s["method"] + (f": {s['chosen']['label']}" if s.get("chosen") else "")
+        rows.append({"model": s["name"], "kind": s["kind"], "method": method,
                      "accuracy": s["test_accuracy"], "agreement": s["agreement"],
                      "gain": facts.gain(s),
                      "top2_agreement": s.get("top2_agreement"), "kl": s.get("kl"),
@@ -135,6 +136,11 @@ def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:
 def method_phrase(metrics: dict) -> str:
     """How the students learned, in words: "an elastic transfer set (10x, soft labels, T=4)"."""
     method = metrics["method"]
+    if method == "auto":
+        chosen = [f"{s['label']} from {s['chosen']['label']}" for s in metrics["students"]
+                  if s.get("chosen")]
+        return ("the way that agreed best with the teacher on held-out training images, "
+                f"each student its own ({'; '.join(chosen)})")
     if method == "transfer":
         labels = metrics.get("transfer_labels", "hard")
         detail = {"soft": f"soft labels, T={metrics['temperature']:g}",
@@ -149,6 +155,36 @@ def method_phrase(metrics: dict) -> str:
     if method == "hard":
         return "the teacher's predicted labels"
     return "the true labels only"
+
+
+def choice_phrase(entry: dict) -> str | None:
+    """Why ``--method auto`` taught a student as it did: "chose transfer (munge): 85.5%
+    held-out agreement vs 84.5% true labels"; None for a student of another method."""
+    chosen = entry.get("chosen")
+    if not chosen:
+        return None
+    heldout, n = chosen["heldout"], chosen["held_out"]
+    mine, base = heldout[chosen["label"]], heldout["true labels"]
+    if chosen["method"] == "ground-truth":
+        return (f"kept the true labels: no way of learning from the teacher beat them clearly "
+                f"on {n:,} held-out images ({mine:.1%} agreement)")
+    return (f"chose {chosen['label']}: {mine:.1%} held-out agreement vs {base:.1%} true labels "
+            f"({n:,} held-out images)")
+
+
+def choice_rows(metrics: dict) -> list[dict]:
+    """One row per ``--method auto`` student: what it chose, then every candidate's held-out
+    agreement with the teacher (the table Compare and the report show)."""
+    return [{"student": e["label"], "chose": e["chosen"]["label"], **e["chosen"]["heldout"]}
+            for e in metrics["students"] if e.get("chosen")]
+
+
+def auto_cost(metrics: dict) -> str:
+    """What choosing cost, in words."""
+    a = metrics["auto"]
+    return (f"Each candidate was fitted on {a['fitted_on']:,} training images (and their "
+            f"synthetic copies) and judged on {a['held_out']:,} held out; choosing took "
+            f"{a['seconds']:.0f} s of the run's {metrics.get('total_seconds', 0):.0f} s.")
 
 
 def story(metrics: dict) -> str:

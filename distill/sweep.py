@@ -29,10 +29,13 @@ from .config import (
     TeacherConfig,
     params_for,
 )
-from .distillation import BASELINE, METHODS, Targets, fit_student, make_targets
+from .distillation import AUTO_METHOD, BASELINE, METHODS, Targets, fit_student, make_targets
 from .params import Param, ParamError, check_all
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
 from .students import STUDENTS, make_student, spec_of
+from .transfer import DEFAULT_TRANSFER
+
+SWEEP_METHODS = tuple(m for m in METHODS if m != AUTO_METHOD)
 
 SWEEP_PARAMS = {
     "seeds": Param("int", 1, 10, label="seeds", help="Repeats of every student with another "
@@ -94,12 +97,16 @@ class SweepConfig:
     methods: list[str] = field(default_factory=lambda: [BASELINE, "transfer"])
     seeds: int = 1
     temperature: float = 4.0
-    transfer: str = "elastic"
+    transfer: str = DEFAULT_TRANSFER
     transfer_size: int = 10
     transfer_labels: str = "auto"
     leaves: str = "teacher"
     seed: int = 0
     title: str | None = None
+
+    def generators(self) -> tuple[str, ...]:
+        """The transfer set the sweep makes (RunConfig.generators)."""
+        return self.as_run().generators()
 
     @property
     def method(self) -> str:
@@ -144,7 +151,10 @@ class SweepConfig:
             problems += str(err).split("; ")
         unknown = [m for m in self.methods if m not in METHODS]
         if unknown or not self.methods:
-            problems.append(f"methods must be some of {', '.join(METHODS)}")
+            problems.append(f"methods must be some of {', '.join(SWEEP_METHODS)}")
+        elif AUTO_METHOD in self.methods:
+            problems.append("a sweep compares the methods you name; auto chooses one per "
+                            f"student, so name them instead ({', '.join(SWEEP_METHODS)})")
         problems += check_all(SWEEP_PARAMS, {"seeds": self.seeds})
         for g in self.students:
             for _, params in g.combinations():
@@ -272,7 +282,13 @@ def run_sweep(cfg: SweepConfig, progress: Reporter = silent, should_stop: StopCh
               out: str | Path | None = None, run_id: str | None = None, pool=None):
     """Train the teacher, fit every student of the sweep, evaluate and save one run."""
     from .memory import check_memory
-    from .pipeline import evaluate_and_save, load_data, stage_reporter, train_teacher_entry
+    from .pipeline import (
+        evaluate_and_save,
+        first_generator,
+        load_data,
+        stage_reporter,
+        train_teacher_entry,
+    )
     from .runs import check_output_place, new_run_id, runs_dir
     cfg.validate()
     run_id = run_id or new_run_id(cfg.dataset)
@@ -296,7 +312,8 @@ def run_sweep(cfg: SweepConfig, progress: Reporter = silent, should_stop: StopCh
         seeded = seed if method == "transfer" else cfg.seed  # only a transfer set is random
         if (method, seeded) not in shared:
             t = make_targets(method, data.x_train, data.y_train, teacher, cfg.temperature,
-                             cfg.transfer, cfg.transfer_size, seeded, cfg.transfer_labels)
+                             first_generator(cfg), cfg.transfer_size, seeded,
+                             cfg.transfer_labels)
             shared[(method, seeded)] = {"x": t.x, "y": t.y, "x_test": data.x_test}
             options[(method, seeded)] = {"n_classes": data.n_classes, "soft": t.soft,
                                          "argmax_for_others": t.argmax_for_others,

@@ -10,6 +10,11 @@ is small. Sources:
 - ``jitter``: small random rotations, scalings and shifts (moves strokes off the pixels
   test digits use: hurts single-pixel students on aligned 28x28 digits, helps on 8x8).
 - ``mixup``: convex mixtures of two training images (Zhang et al. 2018).
+- ``shift-mirror``: whole-pixel shifts and left-right mirror images, no resampling (pictures
+  such as clothes, whose class survives a mirror and whose texture a resampling would blur).
+
+Which suit a data set is the data set's own fact (:attr:`DatasetInfo.transfer_sets`, measured
+in bench/results/gain.md); ``auto`` names them.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import numpy as np
 
 from .progress import Reporter, StopCheck, check_stop, never, silent
 
-GENERATORS = ("elastic", "munge", "jitter", "mixup")
-DEFAULT_TRANSFER = "elastic"
+GENERATORS = ("elastic", "munge", "jitter", "mixup", "shift-mirror")
+AUTO = "auto"  # the data set's own suitable generators (DatasetInfo.transfer_sets)
+DEFAULT_TRANSFER = AUTO
 
 
 def nearest_neighbours(x: np.ndarray) -> np.ndarray:
@@ -116,8 +122,26 @@ def mixup(x: np.ndarray, k: int, rng: np.random.Generator, alpha: float = 0.4,
     return np.concatenate(out).astype(np.float32) if out else x[:0]
 
 
+def shift_mirror(x: np.ndarray, k: int, rng: np.random.Generator, progress: Reporter = silent,
+                 should_stop: StopCheck = never) -> np.ndarray:
+    """``k`` copies of every image, each moved by up to 2 whole pixels and mirrored half the
+    time (the clothes teacher's own augmentation, :func:`distill.augment.shift_and_mirror`)."""
+    import torch
+
+    from .augment import shift_and_mirror
+    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    t = torch.as_tensor(x, dtype=torch.float32).unsqueeze(1)  # (N, 1, H, W)
+    out = []
+    for i in range(k):
+        check_stop(should_stop)
+        out.append(shift_and_mirror(t, gen)[:, 0].numpy())
+        progress({"stage": "transfer", "fraction": (i + 1) / k})
+    return np.concatenate(out) if out else x[:0]
+
+
 _GENERATE: dict[str, Callable[..., np.ndarray]] = {"elastic": elastic, "munge": munge,
-                                                   "jitter": jitter, "mixup": mixup}
+                                                   "jitter": jitter, "mixup": mixup,
+                                                   "shift-mirror": shift_mirror}
 
 
 def make_transfer_set(x: np.ndarray, kind: str, k: int, seed: int, progress: Reporter = silent,

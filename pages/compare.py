@@ -5,7 +5,7 @@ import streamlit as st
 
 from distill.frontier import frontier_rows, smallest_reaching
 from distill.runs import RunError
-from distill.summary import COLUMNS, cell, model_rows
+from distill.summary import COLUMNS, auto_cost, cell, choice_phrase, choice_rows, model_rows
 from pages import _charts as charts
 from pages import _figures as figs
 from pages import _ui as ui
@@ -53,6 +53,26 @@ def table(rows: list[dict]) -> None:
         "parameters": st.column_config.NumberColumn("Parameters", format="localized"),
         "seconds": st.column_config.NumberColumn("Fit s", format="%.1f"),
     })
+
+
+def how_auto_chose(m: dict) -> None:
+    """Method auto: what each student chose and every candidate's held-out agreement."""
+    st.subheader("How each student chose to learn", divider="gray")
+    rows = choice_rows(m)
+    candidates = m["auto"]["candidates"]
+    st.dataframe(pd.DataFrame(rows, columns=["student", "chose", *candidates]),
+                 hide_index=True, width="stretch", column_config={
+                     "student": st.column_config.TextColumn("Student"),
+                     "chose": st.column_config.TextColumn(
+                         "Chose", help="The candidate with the best held-out agreement among "
+                         "those that beat the true labels clearly; the true labels otherwise."),
+                     **{c: st.column_config.NumberColumn(c, format="percent", help="Held-out "
+                                                         "agreement with the teacher")
+                        for c in candidates}})
+    for e in m["students"]:
+        if e.get("chosen"):
+            st.markdown(f"- **{e['label']}** {choice_phrase(e)}")
+    st.caption(auto_cost(m))
 
 
 def matrices(run, student: str) -> None:
@@ -210,6 +230,9 @@ with ui.guard("the comparison"):
     if not run.facts.is_sweep:  # a sweep's students are on the frontier, not in bars
         for column, (key, figure) in zip(st.columns(2), figs.bar_figures(ui.run_key(run))):
             column.plotly_chart(figure, key=key)
+
+    if m.get("auto"):
+        how_auto_chose(m)
 
     st.subheader("Where they differ", divider="gray")
     student = st.selectbox("Student", run.student_names, key="compare_student",

@@ -17,7 +17,7 @@ from distill.config import (
 )
 from distill.data import DATASETS, dataset_available, known_datasets
 from distill.datastore import imported
-from distill.distillation import LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
+from distill.distillation import AUTO_METHOD, LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
 from distill.hosting import LIMITS, hosted_problems
 from distill.jobs import ACTIVE
 from distill.memory import BASE_BYTES, GB, available_bytes
@@ -25,14 +25,23 @@ from distill.memory import estimate as estimate_memory
 from distill.params import ParamError
 from distill.runs import RunError
 from distill.students import DEFAULT_STUDENTS, STUDENTS
-from distill.sweep import DEFAULT_GRID, SWEEP_PARAMS, StudentGrid, SweepConfig, parse_grid
+from distill.sweep import (
+    DEFAULT_GRID,
+    SWEEP_METHODS,
+    SWEEP_PARAMS,
+    StudentGrid,
+    SweepConfig,
+    parse_grid,
+)
 from distill.switches import uploads_allowed
-from distill.transfer import GENERATORS
+from distill.transfer import AUTO, GENERATORS
 from pages import _charts as charts
 from pages import _own as own
 from pages import _ui as ui
 
 ui.require_frame()
+
+TRANSFERS = ("transfer", AUTO_METHOD)  # the methods that make transfer sets
 
 HOSTED = ui.hosted()
 UPLOADS = uploads_allowed(HOSTED)  # your own data and network (off on a demo by default)
@@ -147,17 +156,17 @@ def settings_form() -> RunConfig | SweepConfig:
                                 help=RUN_PARAMS["temperature"].help)
         labels = c2.segmented_control("Transfer labels", TRANSFER_LABELS,
                                       default=RUN.transfer_labels, key="labels", **KEEP,
-                                      disabled=method != "transfer",
+                                      disabled=method not in TRANSFERS,
                                       help=RUN_PARAMS["transfer_labels"].help)
         c1, c2 = st.columns(2)
-        transfer = c1.selectbox("Transfer set", GENERATORS, key="transfer", **KEEP,
-                                disabled=method != "transfer",
+        transfer = c1.selectbox("Transfer set", (AUTO, *GENERATORS), key="transfer", **KEEP,
+                                disabled=method not in TRANSFERS,
                                 help=RUN_PARAMS["transfer"].help)
         size_param = RUN_PARAMS["transfer_size"]
         high = int(size_param.upper(HOSTED))
         size = c2.slider("Transfer-set size (x train)", int(size_param.low), high,
                          min(transfer_size_for(dataset), high), key="size",
-                         disabled=method != "transfer", **KEEP, help=size_param.help)
+                         disabled=method not in TRANSFERS, **KEEP, help=size_param.help)
         leaves = st.segmented_control("Leaf probabilities", LEAVES, default=RUN.leaves,
                                       key="leaves", **KEEP, disabled=method == "ground-truth",
                                       help=RUN_PARAMS["leaves"].help)
@@ -278,7 +287,8 @@ def sweep_students() -> tuple[list[StudentGrid], list[str], int]:
         grids.append(StudentGrid(name, {k: v for k, v in values.items()
                                         if v and v != [defaults[k]]}))
     c1, c2 = st.columns([3, 1])
-    methods = c1.multiselect("Methods", list(METHODS), default=["ground-truth", "transfer"],
+    methods = c1.multiselect("Methods", list(SWEEP_METHODS),
+                             default=["ground-truth", "transfer"],
                              key="sweep_methods", **KEEP, help=RUN_PARAMS["method"].help)
     seeds = number(c2, "Seeds", SWEEP_PARAMS["seeds"], 1, "sweep_seeds")
     fits = len(SweepConfig(students=grids, methods=methods, seeds=int(seeds or 1)).tasks())

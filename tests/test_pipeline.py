@@ -184,7 +184,7 @@ def test_what_needs_no_teacher_is_done_beside_it_as_it_would_be_after(monkeypatc
     early = [m for m in models if m.method == "ground-truth" and not m.trains_in_epochs]
     assert [m.name for m in early] == ["tree.ground-truth", "bernoulli-nb.ground-truth"]
     images, fitted = before_the_teacher(cfg, data, early, never)
-    expected = training_images("transfer", data.x_train, cfg.transfer, cfg.transfer_size,
+    expected = training_images("transfer", data.x_train, cfg.generators()[0], cfg.transfer_size,
                                cfg.seed)
     np.testing.assert_array_equal(images["transfer"], expected)
     assert len(expected) == 3 * len(data.x_train)

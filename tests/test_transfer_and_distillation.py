@@ -53,7 +53,7 @@ def test_munge_only_moves_pixels_where_the_neighbour_differs(rng):
     assert not np.allclose(out[:, :4], x[:, :4])
 
 
-@pytest.mark.parametrize("kind", ["elastic", "munge", "jitter", "mixup"])
+@pytest.mark.parametrize("kind", ["elastic", "munge", "jitter", "mixup", "shift-mirror"])
 def test_transfer_sets_are_sized_bounded_and_seeded(kind, digits):
     a = make_transfer_set(digits.x_train, kind, 3, seed=1)
     b = make_transfer_set(digits.x_train, kind, 3, seed=1)
@@ -101,11 +101,11 @@ def test_students_without_soft_support_fit_soft_targets(digits):
 
 
 @pytest.mark.parametrize("settings, words", [
-    ({"method": "magic"}, "method must be one of transfer, hard, soft, ground-truth"),
+    ({"method": "magic"}, "method must be one of auto, transfer, hard, soft, ground-truth"),
     ({"method": "soft", "temperature": 0}, "temperature must be a number from 0.1 to 20"),
     ({"transfer_size": 500}, "transfer-set size must be a whole number from 1 to 50"),
     ({"transfer_labels": "fuzzy"}, "transfer labels must be one of auto, soft, hard"),
-    ({"transfer": "blur"}, "transfer set must be one of elastic"),
+    ({"transfer": "blur"}, "transfer set must be one of auto, elastic"),
 ])
 def test_method_settings_are_checked(settings, words):
     with pytest.raises(ConfigError, match=words):
@@ -125,3 +125,47 @@ def test_auto_transfer_labels_give_trees_probabilities_and_others_the_argmax(dig
     tree = make_student("tree", max_leaf_nodes=4)
     fit_student(tree, auto)  # fitted on the probabilities: leaves hold soft distributions
     assert tree.value_.max() < 1.0
+
+
+def test_soft_label_naive_bayes_is_the_hand_worked_weighted_fit():
+    """Two images of two pixels, each three quarters one class: worked out by hand."""
+    x = np.array([[[1.0, 0.0]], [[0.0, 1.0]]], np.float32)  # (2, 1, 2)
+    p = np.array([[0.75, 0.25], [0.25, 0.75]])
+    multinomial = make_student("multinomial-nb", alpha=1.0).fit(x, p).model_
+    # class 0 counts 0.75 of image 1's ink and 0.25 of image 2's: [0.75, 0.25], +1 smoothing
+    np.testing.assert_allclose(multinomial.feature_count_, [[0.75, 0.25], [0.25, 0.75]])
+    np.testing.assert_allclose(np.exp(multinomial.feature_log_prob_[0]), [1.75 / 3, 1.25 / 3])
+    np.testing.assert_allclose(np.exp(multinomial.class_log_prior_), [0.5, 0.5])
+    bernoulli = make_student("bernoulli-nb", alpha=1.0, binarize=0.5).fit(x, p).model_
+    np.testing.assert_allclose(np.exp(bernoulli.feature_log_prob_[0]), [1.75 / 3, 1.25 / 3])
+    gaussian = make_student("gaussian-nb", var_smoothing=0.1).fit(x, p).model_
+    np.testing.assert_allclose(gaussian.theta_[0], [0.75, 0.25])
+    # 0.75 (1 - 0.75)^2 + 0.25 (0 - 0.75)^2 = 0.1875, plus 0.1 x the largest pixel variance
+    np.testing.assert_allclose(gaussian.var_[0], [0.1875 + 0.025, 0.1875 + 0.025])
+
+
+@pytest.mark.parametrize("kind", ["gaussian-nb", "bernoulli-nb", "multinomial-nb"])
+def test_soft_label_naive_bayes_equals_scikit_learns_fit_on_weighted_copies(kind, digits):
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.full(10, 0.3), len(digits.x_train))
+    mine = make_student(kind, n_classes=10).fit(digits.x_train, p)
+    x, y, w = expand_soft_targets(digits.x_train, p, min_weight=0)
+    theirs = make_student(kind, n_classes=10).fit(x, y, sample_weight=w)
+    np.testing.assert_allclose(mine.predict_proba(digits.x_test),
+                               theirs.predict_proba(digits.x_test), atol=1e-9)
+    # and probabilities that are certain are the labels themselves
+    one_hot = make_student(kind, n_classes=10).fit(digits.x_train, np.eye(10)[digits.y_train])
+    labels = make_student(kind, n_classes=10).fit(digits.x_train, digits.y_train)
+    np.testing.assert_allclose(one_hot.predict_proba(digits.x_test),
+                               labels.predict_proba(digits.x_test), atol=1e-9)
+
+
+def test_naive_bayes_learns_from_the_teachers_own_probabilities(digits):
+    """Softened targets are sharpened back to temperature 1 before naive Bayes counts them."""
+    t = FakeTeacher()
+    soft = make_targets("soft", digits.x_train, digits.y_train, t, temperature=4)
+    nb = make_student("gaussian-nb", n_classes=2)
+    fit_student(nb, soft)
+    direct = make_student("gaussian-nb", n_classes=2).fit(digits.x_train,
+                                                          t.predict_proba(digits.x_train))
+    np.testing.assert_allclose(nb.model_.theta_, direct.model_.theta_, atol=1e-6)

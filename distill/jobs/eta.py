@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 
+from ..auto import FIT_CAP, candidates
 from ..config import RunConfig, StudentChoice, params_for
 from ..data import dataset_info
+from ..distillation import AUTO_METHOD
 from ..students import STUDENTS, epochs_for
 
 EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
@@ -18,6 +20,7 @@ STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.9, "pixel-tree": 0.06, "linear": 0.5,
                               "soft-tree": 0.09}  # the soft tree's is per epoch
 DESKEW_SECONDS_PER_MPIXEL = 0.1  # straightening a student's images, once
 SALIENCY_SECONDS_PER_DIGIT = 0.02  # the teacher's integrated gradients of a test digit
+LABEL_SECONDS_PER_MPIXEL = 0.15  # the teacher's probabilities for a transfer set
 
 
 def estimate_seconds(cfg) -> dict[str, float]:
@@ -50,24 +53,36 @@ def _run_seconds(cfg: RunConfig) -> dict[str, float]:
     pixels = info.image_shape[0] * info.image_shape[1]
     n = min(info.n_train, cfg.max_train or info.n_train)
     mpix = n * pixels / 1e6
-    fit = {m: mpix * (1 + cfg.transfer_size if m == "transfer" else 1) for m in cfg.methods()}
+    grow = 1 + cfg.transfer_size  # a transfer set's images per training image
+    # an auto student is timed as if it chose its transfer set (the slowest candidate)
+    fit = {m: mpix * (grow if m in ("transfer", AUTO_METHOD) else 1) for m in cfg.methods()}
     n_test = min(info.n_test, cfg.max_test or info.n_test)
     est = {"data": 1.0, "evaluate": 1.0, "save": 1.0,
            "saliency": 0.5 + n_test * SALIENCY_SECONDS_PER_DIGIT,
            "teacher": 2.0 + cfg.teacher.epochs * mpix * EPOCH_SECONDS_PER_MPIXEL.get(
                cfg.teacher.arch, 1.0),
-           "targets": 0.5 + (fit["transfer"] * 0.15 if "transfer" in fit else 0.2)}
+           "targets": 0.5 + (fit["transfer"] * LABEL_SECONDS_PER_MPIXEL if "transfer" in fit
+                             else 0.2)}
+    if cfg.method == AUTO_METHOD:  # every candidate on the capped sample, then the labels
+        sample = min(FIT_CAP, n) * pixels / 1e6
+        sizes = [sample * (grow if c.transfer else 1) for c in candidates(cfg.generators())]
+        est["choose"] = 0.5 + fit[AUTO_METHOD] * LABEL_SECONDS_PER_MPIXEL + sum(
+            _fit_seconds(choice, cfg, size, pixels) for choice in cfg.students for size in sizes)
     for model in cfg.models():
-        choice, method = model.choice, model.method
-        per = STUDENT_SECONDS_PER_MPIXEL.get(choice.name, 0.01)
-        params = {**STUDENTS[choice.name].defaults(), **params_for(choice, cfg.dataset)}
-        if choice.name == "soft-tree":
-            per *= epochs_for(params["epochs"], round(fit[method] * 1e6 / pixels),
-                              params["batch_size"], params["min_steps"])
-        if params.get("deskew"):
-            per += DESKEW_SECONDS_PER_MPIXEL
-        est[f"student:{model.name}"] = 0.2 + per * fit[method]
+        est[f"student:{model.name}"] = _fit_seconds(model.choice, cfg, fit[model.method], pixels)
     return est
+
+
+def _fit_seconds(choice: StudentChoice, cfg: RunConfig, mpix: float, pixels: int) -> float:
+    """One student's fit on ``mpix`` million pixels of images."""
+    per = STUDENT_SECONDS_PER_MPIXEL.get(choice.name, 0.01)
+    params = {**STUDENTS[choice.name].defaults(), **params_for(choice, cfg.dataset)}
+    if choice.name == "soft-tree":
+        per *= epochs_for(params["epochs"], round(mpix * 1e6 / pixels), params["batch_size"],
+                          params["min_steps"])
+    if params.get("deskew"):
+        per += DESKEW_SECONDS_PER_MPIXEL
+    return 0.2 + per * mpix
 
 
 

@@ -50,6 +50,9 @@ class Student(ClassifierMixin, BaseEstimator):
     kind: ClassVar[str] = ""
     PARAMS: ClassVar[dict[str, Param]] = {}
     accepts_soft_targets: ClassVar[bool] = False  # fit(X, Y) with Y (N, C) probabilities
+    # fit(X, Y) counts each image towards every class by its probability (naive Bayes); the
+    # probabilities are the teacher's own (temperature 1): distillation.fit_student
+    weighs_by_probabilities: ClassVar[bool] = False
     reports_progress: ClassVar[bool] = False  # fit takes progress= and should_stop=
     torch_state: ClassVar[bool] = False  # saved as tensors (loaded with weights_only=True)
 
@@ -93,7 +96,7 @@ class Student(ClassifierMixin, BaseEstimator):
             y = column_or_1d(y, warn=True)  # warns, as scikit-learn's own classifiers do
         check_consistent_length(np.empty(n), y)
         if y.ndim == 2:
-            if not self.accepts_soft_targets:
+            if not (self.accepts_soft_targets or self.weighs_by_probabilities):
                 raise ValueError(f"{type(self).__name__} fits class labels (N,), not class "
                                  "probabilities; distillation.fit_student turns "
                                  "probabilities into weighted labels for it")

@@ -64,7 +64,37 @@ class FlatStudent(Student):
                                       for k in self._counted))}
 
 
-class GaussianNBStudent(FlatStudent):
+class NaiveBayesStudent(FlatStudent):
+    """Naive Bayes that also learns from class probabilities: every image counts towards each
+    class in proportion to its probability (the soft-label fit the model admits; with one-hot
+    probabilities it is exactly the fit on labels). Its statistics are written out here rather
+    than through scikit-learn's expanded copies (one copy per class), which cost N x C rows."""
+
+    weighs_by_probabilities = True
+
+    def _fit(self, X, target, weight, **_) -> None:
+        if target.ndim == 1:
+            return super()._fit(X, target, weight)
+        X = self.flat(X)
+        shares = target * (1.0 if weight is None else weight[:, None])  # (N, C)
+        model = self._make()
+        model.classes_ = np.arange(shares.shape[1])
+        model.n_features_in_ = X.shape[1]
+        for name, value in self._statistics(X, shares).items():
+            setattr(model, name, value)
+        self.model_ = model
+
+    def _statistics(self, X: np.ndarray, shares: np.ndarray) -> dict[str, np.ndarray]:
+        """The fitted arrays from images (N, F) and each image's share of each class (N, C)."""
+        raise NotImplementedError
+
+
+def _log_prior(class_count: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):  # a class no image belongs to: never predicted
+        return np.log(class_count) - np.log(class_count.sum())
+
+
+class GaussianNBStudent(NaiveBayesStudent):
     """Gaussian naive Bayes. A large ``var_smoothing`` (not sklearn's 1e-9) matters here: most
     border pixels have zero variance in some class, and a tiny floor makes one stray stroke
     decide the class (measured in bench/results/)."""
@@ -88,8 +118,17 @@ class GaussianNBStudent(FlatStudent):
         from sklearn.naive_bayes import GaussianNB
         return GaussianNB(var_smoothing=self.var_smoothing)
 
+    def _statistics(self, X, shares):
+        count = shares.sum(0)  # (C,)
+        safe = np.where(count > 0, count, 1.0)[:, None]
+        mean = shares.T @ X / safe  # (C, F)
+        var = np.clip(shares.T @ X**2 / safe - mean**2, 0, None)
+        epsilon = self.var_smoothing * np.var(X, axis=0).max()
+        return {"theta_": mean, "var_": var + epsilon, "class_count_": count,
+                "class_prior_": count / count.sum(), "epsilon_": epsilon}
 
-class BernoulliNBStudent(FlatStudent):
+
+class BernoulliNBStudent(NaiveBayesStudent):
     """Bernoulli naive Bayes on pixels inked above ``binarize``."""
 
     kind = "bernoulli-nb"
@@ -111,13 +150,21 @@ class BernoulliNBStudent(FlatStudent):
         from sklearn.naive_bayes import BernoulliNB
         return BernoulliNB(alpha=self.alpha, binarize=self.binarize)
 
+    def _statistics(self, X, shares):
+        count = shares.sum(0)  # (C,)
+        inked = shares.T @ (self.binarize < X)  # (C, F)
+        return {"feature_count_": inked, "class_count_": count,
+                "feature_log_prob_": np.log(inked + self.alpha)
+                - np.log(count + 2 * self.alpha)[:, None],
+                "class_log_prior_": _log_prior(count)}
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.poor_score = True  # as scikit-learn's BernoulliNB says of itself
         return tags
 
 
-class MultinomialNBStudent(FlatStudent):
+class MultinomialNBStudent(NaiveBayesStudent):
     """Multinomial naive Bayes, treating each pixel's ink as a count."""
 
     kind = "multinomial-nb"
@@ -140,6 +187,13 @@ class MultinomialNBStudent(FlatStudent):
     def _make(self):
         from sklearn.naive_bayes import MultinomialNB
         return MultinomialNB(alpha=self.alpha)
+
+    def _statistics(self, X, shares):
+        ink = shares.T @ X  # (C, F)
+        smoothed = ink + self.alpha
+        return {"feature_count_": ink, "class_count_": shares.sum(0),
+                "feature_log_prob_": np.log(smoothed) - np.log(smoothed.sum(1, keepdims=True)),
+                "class_log_prior_": _log_prior(shares.sum(0))}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,201 @@
+"""``--method auto``: each student learns the way that makes it agree most with the teacher.
+
+No one method is best for every student and data set: a tree gains from a transfer set of
+bent strokes, naive Bayes loses on one and gains on a neighbour-swapped one, a clothes picture
+must not be bent at all (bench/results/gain.md). So the run asks each student: a stratified
+part of the training images is held out, the student is fitted under every candidate (the
+true labels, the teacher's labels, its probabilities, a transfer set of each generator that
+suits the data set) on a sample of the rest, and the candidate whose student agrees with the
+teacher most often on the held-out images is refitted on the whole training set.
+
+The true labels are the fallback, and a candidate replaces them only when it wins clearly:
+on the held-out images it must agree with the teacher where the true-label fit does not more
+often than the reverse, by more than one standard deviation of that paired count (McNemar's
+comparison). A win smaller than the held-out part can tell from luck would let a student
+distilled from the network agree with it less than its baseline on the test set.
+
+The candidates' fits use a capped sample (``fit_cap`` training images, ``held_cap`` held out)
+so that choosing costs a bounded, reported time whatever the data set's size; the teacher
+labels only the synthetic images a fit reads (:class:`Answers`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .distillation import BASELINE, Targets, fit_student
+from .progress import Reporter, StopCheck, check_stop, never, silent
+
+HELD_SHARE = 0.2  # of the training images, held out to compare candidates
+HELD_CAP = 1000  # held-out images at most
+FIT_CAP = 1000  # training images (before their synthetic copies) a candidate is fitted on
+CLEAR_WIN = 1.0  # standard deviations of the paired count a candidate must win by
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way a student can learn: a method, and for ``transfer`` its generator."""
+
+    method: str  # ground-truth, hard, soft, transfer
+    transfer: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.method == "transfer":
+            return f"transfer ({self.transfer})"
+        return {BASELINE: "true labels", "hard": "teacher's labels",
+                "soft": "teacher's probabilities"}[self.method]
+
+
+def candidates(generators: tuple[str, ...] | list[str]) -> list[Candidate]:
+    """Every candidate of a run, the true labels first (the fallback)."""
+    return [Candidate(BASELINE), Candidate("hard"), Candidate("soft"),
+            *(Candidate("transfer", g) for g in generators)]
+
+
+@dataclass(frozen=True)
+class Split:
+    """Indices into the training set: what candidates fit on, and what judges them."""
+
+    fit: np.ndarray
+    held: np.ndarray
+
+
+def holdout_split(y: np.ndarray, seed: int, held_share: float = HELD_SHARE,
+                  held_cap: int = HELD_CAP, fit_cap: int = FIT_CAP) -> Split:
+    """A stratified held-out part of ``y`` (every class in proportion, where each has two
+    images), and a sample of the rest to fit on; both seeded."""
+    from sklearn.model_selection import train_test_split
+    n = len(y)
+    held = int(min(held_cap, max(1, round(n * held_share))))
+    counts = np.bincount(y)
+    stratify = y if counts[counts > 0].min() >= 2 and held >= len(counts[counts > 0]) else None
+    rest, held_idx = train_test_split(np.arange(n), test_size=held, random_state=seed,
+                                      stratify=stratify)
+    rng = np.random.default_rng(seed)
+    fit = np.sort(rng.choice(rest, size=min(fit_cap, len(rest)), replace=False))
+    return Split(fit, np.sort(held_idx))
+
+
+class Answers:
+    """The teacher's probabilities at temperature T for rows of ``x``, each row asked once."""
+
+    def __init__(self, teacher, x: np.ndarray, temperature: float):
+        self.teacher, self.x, self.temperature = teacher, x, temperature
+        self._proba: np.ndarray | None = None
+        self._known = np.zeros(len(x), dtype=bool)
+
+    def __call__(self, rows: np.ndarray | None = None) -> np.ndarray:
+        rows = np.arange(len(self.x)) if rows is None else np.asarray(rows)
+        missing = rows[~self._known[rows]]
+        if len(missing):
+            proba = self.teacher.predict_proba(self.x[missing], self.temperature)
+            if self._proba is None:
+                self._proba = np.zeros((len(self.x), proba.shape[1]), dtype=proba.dtype)
+            self._proba[missing] = proba
+            self._known[missing] = True
+        return self._proba[rows]
+
+
+@dataclass
+class Pool:
+    """What candidates draw on: the training set, its synthetic copies by generator (K copies
+    of image i at rows i, N + i, ...), and the teacher's answers for both."""
+
+    x: np.ndarray
+    y: np.ndarray
+    copies: dict[str, np.ndarray]
+    teacher: object
+    temperature: float
+    transfer_labels: str = "auto"
+    answers: dict[str, Answers] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.answers = {"train": Answers(self.teacher, self.x, self.temperature),
+                        **{g: Answers(self.teacher, c, self.temperature)
+                           for g, c in self.copies.items()}}
+
+    def targets(self, candidate: Candidate, rows: np.ndarray | None = None) -> Targets:
+        """``candidate``'s targets on training rows ``rows`` (all by default) and, for a
+        transfer set, their synthetic copies."""
+        rows = np.arange(len(self.x)) if rows is None else rows
+        t = self.temperature
+        if candidate.method == BASELINE:
+            return Targets(self.x[rows], self.y[rows])
+        proba = self.answers["train"](rows)
+        if candidate.method == "hard":
+            return Targets(self.x[rows], proba.argmax(1))
+        if candidate.method == "soft":
+            return Targets(self.x[rows], proba, temperature=t)
+        copies = self.copies[candidate.transfer]
+        k = len(copies) // len(self.x)
+        extra = (rows[None, :] + len(self.x) * np.arange(k)[:, None]).ravel()  # (K * len(rows),)
+        x = np.concatenate([self.x[rows], copies[extra]])
+        y = np.concatenate([proba, self.answers[candidate.transfer](extra)])
+        if self.transfer_labels == "hard":
+            return Targets(x, y.argmax(1))
+        return Targets(x, y, argmax_for_others=self.transfer_labels == "auto", temperature=t)
+
+
+@dataclass
+class Choice:
+    """What auto chose for one student, and why."""
+
+    candidate: Candidate
+    heldout: dict[str, float]  # candidate label -> held-out agreement with the teacher
+    held: int  # held-out images
+    fitted_on: int  # training images each candidate fitted on (before synthetic copies)
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return {"method": self.candidate.method, "transfer": self.candidate.transfer,
+                "label": self.candidate.label, "heldout": self.heldout, "held_out": self.held,
+                "fitted_on": self.fitted_on, "seconds": round(self.seconds, 2)}
+
+
+def clear_winner(teacher_says: np.ndarray, answers: dict[Candidate, np.ndarray],
+                 clear_win: float = CLEAR_WIN) -> Candidate:
+    """The candidate that agrees with the teacher most, among those that beat the true labels
+    clearly (module docstring); the true labels when none does. ``answers``: each candidate's
+    predicted classes on the held-out images, the true labels' first."""
+    base = next(c for c in answers if c.method == BASELINE)
+    base_right = answers[base] == teacher_says
+    best, best_score = base, base_right.mean()
+    for candidate, said in answers.items():
+        right = said == teacher_says
+        wins, losses = int(np.sum(right & ~base_right)), int(np.sum(base_right & ~right))
+        if wins - losses > clear_win * np.sqrt(wins + losses) and right.mean() > best_score:
+            best, best_score = candidate, right.mean()
+    return best
+
+
+def choose(make_students: dict[str, Callable[[], object]], pool: Pool, split: Split,
+           options: list[Candidate], leaves: str = "teacher", progress: Reporter = silent,
+           should_stop: StopCheck = never) -> dict[str, Choice]:
+    """For each named student (a function making a fresh one), fit it under every candidate on
+    ``split.fit`` and choose by agreement with the teacher on ``split.held``. Candidates go
+    one at a time, each student in turn fitting the same images (whose straightening
+    :func:`distill.deskew.deskew` then remembers)."""
+    held_x = pool.x[split.held]
+    teacher_says = pool.answers["train"](split.held).argmax(1)
+    said: dict[str, dict[Candidate, np.ndarray]] = {name: {} for name in make_students}
+    seconds = dict.fromkeys(make_students, 0.0)
+    for i, candidate in enumerate(options):
+        targets = pool.targets(candidate, split.fit)
+        for name, make in make_students.items():
+            check_stop(should_stop)
+            start = time.perf_counter()
+            student = make()
+            fit_student(student, targets, silent, should_stop, leaves)
+            said[name][candidate] = student.predict(held_x)
+            seconds[name] += time.perf_counter() - start
+        progress({"fraction": (i + 1) / len(options), "message": candidate.label})
+    return {name: Choice(clear_winner(teacher_says, answers),
+                         {c.label: round(float(np.mean(a == teacher_says)), 4)
+                          for c, a in answers.items()},
+                         len(split.held), len(split.fit), seconds[name])
+            for name, answers in said.items()}

@@ -1,0 +1,244 @@
+"""--method auto: each student chooses how it learns, by held-out agreement with the teacher."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import shared_run
+
+from distill import runs as R
+
+from distill.auto import (
+    Answers,
+    Candidate,
+    Pool,
+    candidates,
+    choose,
+    clear_winner,
+    holdout_split,
+)
+from distill.config import RunConfig, StudentChoice
+from distill.data import load_dataset
+from distill.distillation import fit_student
+from distill.students import make_student
+from tests.test_pages import APP, navigation_mode  # noqa: F401  (pages run as on a server)
+
+
+class PermutingTeacher:
+    """Answers (true digit + 1) mod 10 on the images it knows and 0 on any other: learning its
+    labels on the training images is the one way to agree with it. Transfer copies it has
+    never seen dilute that with zeros; the true labels agree with it nowhere."""
+
+    def __init__(self, *datasets):
+        self.known = {x.tobytes(): (y + 1) % 10 for d in datasets
+                      for x, y in zip(np.concatenate([d.x_train, d.x_test]),
+                                      np.concatenate([d.y_train, d.y_test]))}
+        self.asked = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.asked += len(x)
+        answer = np.array([self.known.get(np.asarray(i, np.float32).tobytes(), 0) for i in x])
+        return np.eye(10)[answer] * 0.9 + 0.01  # probabilities, every class a little
+
+    def predict_proba(self, x, temperature=1.0):
+        from scipy.special import softmax
+        return softmax(np.log(self(x)) / temperature, axis=1)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", max_train=500, max_test=150)
+
+
+def test_candidates_start_with_the_true_labels_and_name_each_generator():
+    options = candidates(("jitter", "munge"))
+    assert [c.label for c in options] == ["true labels", "teacher's labels",
+                                          "teacher's probabilities", "transfer (jitter)",
+                                          "transfer (munge)"]
+
+
+def test_the_held_out_part_is_stratified_disjoint_capped_and_seeded():
+    y = np.repeat(np.arange(5), [40, 40, 40, 40, 240])  # 400 images, one class six times more
+    split = holdout_split(y, seed=3, held_share=0.25, held_cap=60, fit_cap=100)
+    assert len(split.held) == 60 and len(split.fit) == 100
+    assert not set(split.held) & set(split.fit)
+    np.testing.assert_array_equal(np.bincount(y[split.held]), [6, 6, 6, 6, 36])
+    again = holdout_split(y, seed=3, held_share=0.25, held_cap=60, fit_cap=100)
+    np.testing.assert_array_equal(split.held, again.held)
+    np.testing.assert_array_equal(split.fit, again.fit)
+    assert not np.array_equal(holdout_split(y, seed=4, held_cap=60).held, split.held)
+
+
+def test_a_candidate_must_beat_the_true_labels_clearly():
+    teacher = np.zeros(100, int)
+    base = np.r_[np.zeros(80, int), np.ones(20, int)]  # agrees on 80
+    slightly = base.copy()
+    slightly[80:82] = 0  # 82: two wins, no loss
+    clearly = base.copy()
+    clearly[80:90] = 0  # 90: ten wins
+    swapped = base.copy()
+    swapped[80:95], swapped[:10] = 0, 1  # 85: fifteen wins, ten losses: 5 = sqrt(25)
+    truth, a, b, c = (Candidate("ground-truth"), Candidate("hard"), Candidate("soft"),
+                      Candidate("transfer", "munge"))
+    assert clear_winner(teacher, {truth: base, c: swapped}) == truth
+    assert clear_winner(teacher, {truth: base, a: slightly, b: clearly}) == b
+    assert clear_winner(teacher, {truth: base, b: clearly, a: slightly, c: swapped}) == b
+    # two wins and no loss pass one standard deviation (2 > sqrt(2)); one alone does not
+    one = base.copy()
+    one[80] = 0
+    assert clear_winner(teacher, {truth: base, a: one}) == truth
+    assert clear_winner(teacher, {truth: base, a: slightly}) == a
+
+
+def test_the_teacher_is_asked_about_each_image_once(digits):
+    teacher = PermutingTeacher(digits)
+    answers = Answers(teacher, digits.x_train, temperature=1.0)
+    first = answers(np.arange(10))
+    again = answers(np.arange(5, 15))
+    assert teacher.asked == 15
+    np.testing.assert_array_equal(first[5:], again[:5])
+    np.testing.assert_allclose(answers(np.array([3])), teacher.predict_proba(digits.x_train[3:4]))
+
+
+def test_a_transfer_candidate_reads_its_rows_and_their_copies(digits):
+    n = len(digits.x_train)
+    copies = np.stack([digits.x_train + 0.0, digits.x_train * 0.5]).reshape(2 * n, 8, 8)
+    pool = Pool(digits.x_train, digits.y_train, {"halves": copies}, PermutingTeacher(digits),
+                1.0, transfer_labels="hard")
+    rows = np.array([4, 7])
+    t = pool.targets(Candidate("transfer", "halves"), rows)
+    np.testing.assert_array_equal(t.x, np.stack([digits.x_train[4], digits.x_train[7],
+                                                 copies[4], copies[7], copies[n + 4],
+                                                 copies[n + 7]]))
+    # the copies are the teacher's to label: known images get its permuted digit, halves 0
+    expected = (digits.y_train[[4, 7, 4, 7]] + 1) % 10
+    np.testing.assert_array_equal(t.y, np.r_[expected, 0, 0])
+
+
+def test_auto_chooses_the_candidate_built_to_win_and_its_figures_are_a_recount(digits):
+    n = len(digits.x_train)
+    teacher = PermutingTeacher(digits)
+    copies = np.concatenate([digits.x_train * 0.9, digits.x_train * 0.8])  # unknown to it
+    pool = Pool(digits.x_train, digits.y_train, {"dim": copies}, teacher, 2.0)
+    split = holdout_split(digits.y_train, seed=0)
+    options = candidates(("dim",))
+    choices = choose({"nb": lambda: make_student("gaussian-nb", n_classes=10)}, pool, split,
+                     options)
+    choice = choices["nb"]
+    assert choice.candidate == Candidate("hard")
+    assert choice.held == len(split.held) == round(0.2 * n) and choice.fitted_on == len(split.fit)
+    # every figure is the held-out agreement of that candidate refitted here
+    says = (digits.y_train[split.held] + 1) % 10
+    for candidate in options:
+        student = make_student("gaussian-nb", n_classes=10)
+        fit_student(student, pool.targets(candidate, split.fit))
+        agreement = np.mean(student.predict(digits.x_train[split.held]) == says)
+        assert choice.heldout[candidate.label] == pytest.approx(agreement, abs=1e-4)
+    assert choice.heldout["true labels"] < 0.2 < 0.6 < choice.heldout["teacher's labels"]
+    assert choice.heldout["transfer (dim)"] < choice.heldout["teacher's labels"]
+
+
+@pytest.fixture(scope="module")
+def auto_run(tmp_path_factory):
+    """A tiny auto run on 8x8 digits with the permuting teacher given as a function."""
+    from distill.pipeline import run_experiment
+    from distill.teachers import FunctionTeacher
+    data = load_dataset("digits", max_train=500, max_test=150)
+
+    def build(out):
+        teacher = FunctionTeacher(PermutingTeacher(data), 10, name="permuter")
+        cfg = RunConfig(dataset="digits", max_train=500, max_test=150, transfer_size=1,
+                        insist=True, students=[StudentChoice("gaussian-nb"),
+                                               StudentChoice("tree", {"max_leaf_nodes": 16})])
+        run_experiment(cfg, out=out, teacher=teacher)
+    return shared_run(tmp_path_factory, "tiny-auto", build)
+
+
+def test_an_auto_run_saves_each_choice_with_its_figures(auto_run):
+    m = auto_run.metrics
+    assert m["method"] == "auto" and m["transfer_sets"] == ["jitter", "munge", "mixup"]
+    assert m["auto"]["candidates"] == [c.label for c in candidates(m["transfer_sets"])]
+    auto = [s for s in m["students"] if s["method"] == "auto"]
+    assert [s["name"] for s in auto] == ["gaussian-nb.auto", "tree.auto"]
+    for s in auto:
+        chosen = s["chosen"]  # the teacher's own answers on the training images, either form
+        assert chosen["method"] in ("hard", "soft")
+        assert chosen["heldout"][chosen["label"]] == max(chosen["heldout"].values())
+        assert chosen["held_out"] == m["auto"]["held_out"] == 100
+        # and the saved student is the one refitted on the whole training set: it agrees
+        # with the teacher on the test digits about as it did on the held-out ones
+        assert s["agreement"] > chosen["heldout"]["true labels"] + 0.4
+        assert s["fit_samples"] == m["n_train"]
+
+
+def test_a_student_that_keeps_the_true_labels_is_its_baseline(tmp_path):
+    """A teacher that agrees with the true labels offers nothing to win by; whatever each
+    student keeps, one that keeps the true labels is its baseline, prediction for prediction."""
+    from distill.pipeline import run_experiment
+    from distill.teachers import FunctionTeacher
+    data = load_dataset("digits", max_train=300, max_test=100)
+    truth = {x.tobytes(): y for x, y in zip(np.concatenate([data.x_train, data.x_test]),
+                                             np.concatenate([data.y_train, data.y_test]))}
+
+    def honest(x):
+        return np.eye(10)[[truth.get(np.asarray(i, np.float32).tobytes(), 0) for i in x]]
+    cfg = RunConfig(dataset="digits", max_train=300, max_test=100, transfer_size=1,
+                    students=[StudentChoice("multinomial-nb")])
+    run = run_experiment(cfg, out=tmp_path / "r", teacher=FunctionTeacher(honest, 10))
+    entry = run.student_entry("multinomial-nb.auto")
+    assert entry["chosen"]["label"] == "true labels"
+    np.testing.assert_array_equal(run.predictions["proba_multinomial-nb.auto"],
+                                  run.predictions["proba_multinomial-nb.ground-truth"])
+
+
+def test_the_choice_is_told_everywhere(auto_run, cli, tmp_path):
+    from distill.report import build_report
+    from distill.summary import choice_phrase, method_phrase, model_rows
+    entry = auto_run.student_entry("gaussian-nb.auto")
+    phrase = choice_phrase(entry)
+    held = entry["chosen"]["heldout"]
+    assert phrase == (f"chose {chosen_label(entry)}: {held[chosen_label(entry)]:.1%} held-out "
+                      f"agreement vs {held['true labels']:.1%} true labels (100 held-out images)")
+    assert f"gaussian-nb from {chosen_label(entry)}" in method_phrase(auto_run.metrics)
+    rows = {r["model"]: r for r in model_rows(auto_run.metrics)}
+    assert rows["gaussian-nb.auto"]["method"] == f"auto: {chosen_label(entry)}"
+    report = build_report(auto_run)  # a function's run: the edits go without the verdict
+    assert phrase.replace("'", "&#x27;") in report
+    assert "the teacher was not saved with the run to ask" in report
+    shown = cli("show", str(auto_run.path))
+    assert f"gaussian-nb: {phrase}" in shown.stdout
+    assert "choosing took" in shown.stdout
+
+
+def chosen_label(entry: dict) -> str:
+    return entry["chosen"]["label"]
+
+
+def test_the_compare_page_shows_how_each_student_chose(auto_run, tmp_path, monkeypatch):
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+    shutil.copytree(auto_run.path, tmp_path / "runs" / "auto-run")
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "no-bundled-runs")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["run"] = "auto-run"
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "How each student chose to learn" in [s.value for s in at.subheader]
+    shown = " ".join(m.value for m in at.markdown)
+    assert choice_phrase_of(auto_run, "tree.auto") in shown
+    table = next(d.value for d in at.dataframe if "chose" in d.value.columns)
+    assert list(table["chose"]) == [chosen_label(auto_run.student_entry(n))
+                                    for n in ("gaussian-nb.auto", "tree.auto")]
+
+
+def choice_phrase_of(run, name: str) -> str:
+    from distill.summary import choice_phrase
+    return choice_phrase(run.student_entry(name))
+
+
+def test_auto_is_recorded_in_the_saved_config(auto_run):
+    config = json.loads((auto_run.path / "config.json").read_text())
+    assert config["method"] == "auto" and config["transfer"] == "auto"
