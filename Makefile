@@ -77,12 +77,12 @@ SWEEP_STUDENTS := --student tree:max_leaf_nodes=8,32,128,512 --student soft-tree
 	--student linear
 
 ## demo: rebuild the bundled demo runs with the CLI: one run (default data, teacher and
-## method) and a small sweep (a frontier of sizes); the teacher-follows figures are measured
-## once and kept with the run
+## method: each student the way it learns best) and a small sweep (a frontier of sizes); the
+## teacher-follows figures are measured once and kept with the run
 demo: setup
 	rm -rf $(DEMO) $(SWEEP)
 	$(PY) -m distill train $(DEMO_STUDENTS) --seed 0 --out $(DEMO) \
-		--title "Demo: MNIST 5k, small CNN, elastic transfer set"
+		--title "Demo: MNIST 5k, small CNN, each student its best method"
 	$(PY) -c "from distill.runs import Run; Run('$(DEMO)').ensure_follows()"
 	$(PY) -m distill sweep $(SWEEP_STUDENTS) --method ground-truth,transfer --seed 0 \
 		--transfer-size 3 --out $(SWEEP) --title "Demo sweep: how small can a student be?"

@@ -14,9 +14,11 @@ often than the reverse, by more than one standard deviation of that paired count
 comparison). A win smaller than the held-out part can tell from luck would let a student
 distilled from the network agree with it less than its baseline on the test set.
 
-The candidates' fits use a capped sample (``fit_cap`` training images, ``held_cap`` held out)
-so that choosing costs a bounded, reported time whatever the data set's size; the teacher
-labels only the synthetic images a fit reads (:class:`Answers`).
+The candidates' fits use a capped sample (``fit_cap`` training images and at most
+``COPIES_CAP`` synthetic copies of each, ``held_cap`` held out) so that choosing costs a
+bounded, reported time whatever the data set's size: what is compared is the kind of targets,
+not their amount (bench/results/gain.md has the choices this makes and the test figures
+beside them). The teacher labels only the synthetic images a fit reads (:class:`Answers`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .progress import Reporter, StopCheck, check_stop, never, silent
 HELD_SHARE = 0.2  # of the training images, held out to compare candidates
 HELD_CAP = 1000  # held-out images at most
 FIT_CAP = 1000  # training images (before their synthetic copies) a candidate is fitted on
+COPIES_CAP = 2  # synthetic copies of each of them a transfer candidate is fitted on
 CLEAR_WIN = 1.0  # standard deviations of the paired count a candidate must win by
 
 
@@ -119,9 +122,10 @@ class Pool:
                         **{g: Answers(self.teacher, c, self.temperature)
                            for g, c in self.copies.items()}}
 
-    def targets(self, candidate: Candidate, rows: np.ndarray | None = None) -> Targets:
+    def targets(self, candidate: Candidate, rows: np.ndarray | None = None,
+                copies: int | None = None) -> Targets:
         """``candidate``'s targets on training rows ``rows`` (all by default) and, for a
-        transfer set, their synthetic copies."""
+        transfer set, their synthetic copies (the first ``copies`` of each; all by default)."""
         rows = np.arange(len(self.x)) if rows is None else rows
         t = self.temperature
         if candidate.method == BASELINE:
@@ -131,10 +135,10 @@ class Pool:
             return Targets(self.x[rows], proba.argmax(1))
         if candidate.method == "soft":
             return Targets(self.x[rows], proba, temperature=t)
-        copies = self.copies[candidate.transfer]
-        k = len(copies) // len(self.x)
+        made = self.copies[candidate.transfer]
+        k = min(len(made) // len(self.x), copies or len(made))
         extra = (rows[None, :] + len(self.x) * np.arange(k)[:, None]).ravel()  # (K * len(rows),)
-        x = np.concatenate([self.x[rows], copies[extra]])
+        x = np.concatenate([self.x[rows], made[extra]])
         y = np.concatenate([proba, self.answers[candidate.transfer](extra)])
         if self.transfer_labels == "hard":
             return Targets(x, y.argmax(1))
@@ -185,7 +189,7 @@ def choose(make_students: dict[str, Callable[[], object]], pool: Pool, split: Sp
     said: dict[str, dict[Candidate, np.ndarray]] = {name: {} for name in make_students}
     seconds = dict.fromkeys(make_students, 0.0)
     for i, candidate in enumerate(options):
-        targets = pool.targets(candidate, split.fit)
+        targets = pool.targets(candidate, split.fit, COPIES_CAP)
         for name, make in make_students.items():
             check_stop(should_stop)
             start = time.perf_counter()

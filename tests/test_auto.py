@@ -7,7 +7,6 @@ import pytest
 from conftest import shared_run
 
 from distill import runs as R
-
 from distill.auto import (
     Answers,
     Candidate,

@@ -17,11 +17,13 @@ def test_train_then_list_show_and_export(tmp_path, cli):
             "bernoulli-nb", "--transfer-size", "1", "--leaves", "fitted", "--out", str(out),
             env=env)
     assert r.returncode == 0, r.stderr
-    assert "tree.transfer" in r.stdout and "saved run cli-run" in r.stdout
+    assert "tree.auto" in r.stdout and "saved run cli-run" in r.stdout
+    assert re.search(r"^tree: (chose .+|kept the true labels.+) \(\d+ held-out images\)$|"
+                     r"^tree: kept the true labels", r.stdout, re.M)
     # in a pipe, progress is one plain line a finished stage, in the order of the plan
     stages = [line.split(": done")[0] for line in r.stderr.splitlines()]
     assert all(re.fullmatch(r"[\w:.-]+: done \(\d+s\)", line) for line in r.stderr.splitlines())
-    assert stages[:3] == ["data", "teacher", "targets"] and stages[-1] == "save"
+    assert stages[:4] == ["data", "teacher", "targets", "choose"] and stages[-1] == "save"
     assert "\r" not in r.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dataset"] == "digits" and len(metrics["students"]) == 4

@@ -197,10 +197,10 @@ def test_train_form_refuses_invalid_settings_with_reasons(runs_home):
 
 
 def test_train_form_shows_the_memory_a_run_needs(runs_home, monkeypatch):
-    from distill.config import RunConfig
+    from distill.config import RunConfig, transfer_size_for
     from distill.memory import estimate
     at = app("train")
-    need = estimate(RunConfig()).words()
+    need = estimate(RunConfig(transfer_size=transfer_size_for("mnist5k"))).words()
     assert any(f"Needs {need} of memory" in c.value and "available" in c.value
                for c in at.caption)
     at.slider(key="size").set_value(30).run()

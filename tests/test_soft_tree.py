@@ -167,8 +167,8 @@ def test_cli_trains_and_explains_a_soft_tree(tmp_path, cli):
             "--max-test", "40", "--student", "soft-tree:depth=3,epochs=2,min_steps=0",
             "--transfer-size", "1", "--out", out)
     assert r.returncode == 0, r.stderr
-    assert "soft-tree.transfer" in r.stdout
-    assert (out / "students" / "soft-tree.transfer.pt").exists()
+    assert "soft-tree.auto" in r.stdout
+    assert (out / "students" / "soft-tree.auto.pt").exists()
     r = cli("explain", out, "--student", "soft-tree", "--sample", "0,1", "--json")
     assert r.returncode == 0, r.stderr
     objs = [json.loads(line) for line in r.stdout.splitlines()]

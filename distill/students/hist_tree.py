@@ -21,7 +21,9 @@ import numpy as np
 
 from ..parallel import in_order, pool
 
-CHUNK = 96  # features per histogram pass: bounds memory at n x CHUNK int32
+CHUNK = 96  # features per histogram pass at least: bounds memory at n x CHUNK int32
+CELLS = 1_000_000  # samples x features per pass at most, beyond CHUNK: a small node's features
+# are scored in one pass, where each pass's fixed cost of numpy calls would dominate
 
 
 def bin_edges(values: np.ndarray, n_bins: int, sample: int = 20_000, seed: int = 0
@@ -99,35 +101,36 @@ class _Grower:
             return np.bincount(self.targets[idx], self.weights[idx], minlength=self.c)
         return (self.targets[idx] * self.weights[idx, None]).sum(0)
 
-    def histogram(self, idx: np.ndarray, f0: int, f1: int, classes: np.ndarray) -> np.ndarray:
-        """(f1 - f0, B, len(classes)) weighted class counts of the node's samples per bin.
+    def occupied(self, idx: np.ndarray, f0: int, f1: int, classes: np.ndarray):
+        """The node's samples per occupied bin of features f0..f1, in scan order (feature,
+        then bin): keys f * B + bin (K,), weighted class sums (K, len(classes)) and sample
+        counts (K,).
 
+        Only occupied bins are summed: a deep node fills a few bins of each feature, so this is
+        far less work than a full (features x bins x classes) histogram, and the same sums.
         Only the classes present in the node: deep nodes hold two or three, not ten.
         """
         nf, b, c = f1 - f0, self.b, len(classes)
-        flat = self.xb[idx, f0:f1].astype(np.int32) + (np.arange(nf, dtype=np.int32) * b)
+        codes = self.xb[idx, f0:f1].astype(np.int32) + (np.arange(nf, dtype=np.int32) * b)
+        counts = np.bincount(codes.ravel(), minlength=nf * b)
+        keys = np.flatnonzero(counts)  # (K,) sorted
+        row = np.cumsum(counts > 0) - 1  # key -> its row among the occupied
+        rows = row[codes]  # (n, nf)
         w = self.weights[idx]
+        k = len(keys)
         if self.hard:
             code = np.full(self.c, 0, dtype=np.int32)
             code[classes] = np.arange(c)
-            flat = flat * c + code[self.targets[idx]][:, None]
-            h = np.bincount(flat.ravel(), np.broadcast_to(w[:, None], flat.shape).ravel(),
-                            minlength=nf * b * c)
-            return h.reshape(nf, b, c)
-        # soft targets: one sparse (sample x feature-bin) indicator times the weighted targets,
-        # much faster than a weighted bincount per class
-        from scipy import sparse
-        n = len(idx)
-        onehot = sparse.csr_matrix((np.ones(n * nf), flat.ravel(), np.arange(0, n * nf + 1, nf)),
-                                   shape=(n, nf * b))
-        h = onehot.T @ (w[:, None] * self.targets[idx][:, classes])  # (nf * b, c)
-        return np.asarray(h).reshape(nf, b, c)
-
-    def counts(self, idx: np.ndarray, f0: int, f1: int) -> np.ndarray:
-        """(f1 - f0, B) unweighted sample counts per bin, for min_samples_leaf."""
-        nf, b = f1 - f0, self.b
-        flat = self.xb[idx, f0:f1].astype(np.int32) + (np.arange(nf, dtype=np.int32) * b)
-        return np.bincount(flat.ravel(), minlength=nf * b).reshape(nf, b)
+            flat = rows * c + code[self.targets[idx]][:, None]
+            sums = np.bincount(flat.ravel(), np.broadcast_to(w[:, None], flat.shape).ravel(),
+                               minlength=k * c).reshape(k, c)
+        else:  # one sparse (sample x bin) indicator times the weighted targets
+            from scipy import sparse
+            n = len(idx)
+            onehot = sparse.csr_matrix((np.ones(n * nf), rows.ravel(),
+                                        np.arange(0, n * nf + 1, nf)), shape=(n, k))
+            sums = np.asarray(onehot.T @ (w[:, None] * self.targets[idx][:, classes]))
+        return keys, sums, counts[keys]
 
     def best_split(self, idx: np.ndarray, totals: np.ndarray) -> _Split | None:
         parent = float(_impurity_sum(totals, self.criterion))
@@ -137,7 +140,8 @@ class _Grower:
         n_features = self.xb.shape[1]
         classes = np.flatnonzero(totals > 0)
         totals = totals[classes]
-        chunks = [(f0, min(n_features, f0 + CHUNK)) for f0 in range(0, n_features, CHUNK)]
+        width = max(CHUNK, CELLS // len(idx))
+        chunks = [(f0, min(n_features, f0 + width)) for f0 in range(0, n_features, width)]
         for found in self.pool.map(  # in chunk order: the first of equal gains wins, as serially
                 lambda c: self._best_in_chunk(idx, *c, classes, totals, parent), chunks):
             if found is not None and (best is None or found.gain > best.gain + 1e-12):
@@ -150,36 +154,47 @@ class _Grower:
 
         A split after bin k is scored only when bin k holds samples: after an empty bin the
         two sides are those of the split before it, with the same score, and the first of
-        equal scores wins anyway. Deep nodes fill a few bins of each feature, so this skips
-        most of the entropy arithmetic and picks exactly the split the full scan would.
+        equal scores wins anyway. So the scan runs over occupied bins only
+        (:meth:`occupied`), and picks exactly the split a scan of every bin would.
         """
-        hist = self.histogram(idx, f0, f1, classes)  # (nf, B, C)
+        keys, sums, counts = self.occupied(idx, f0, f1, classes)
+        feature, k = np.divmod(keys, self.b)  # (K,): chunk feature and bin of each row
+        first = np.r_[True, feature[1:] != feature[:-1]]  # a feature's first occupied bin
+        starts = np.flatnonzero(first)
+        sizes = np.diff(np.r_[starts, len(keys)])
         ones = np.ones(len(classes))  # sums over classes as products: numpy sums short axes slowly
-        filled = hist[:, :-1] @ ones > 0  # (nf, B-1): bin k holds weight
-        if self.min_leaf > 1:
-            n = np.cumsum(self.counts(idx, f0, f1), axis=1)[:, :-1]  # samples left of a cut
-            filled |= np.diff(n, axis=1, prepend=0) > 0  # or samples of no weight
-        filled &= np.arange(self.b - 1)[None, :] < (self.nb[f0:f1, None] - 1)
-        cuts = np.flatnonzero(filled)  # positions in (nf, B-1), in scan order
+        # each feature's running sums over its occupied bins, added in bin order as a scan of
+        # every bin would (a difference of sums across features would round otherwise)
+        group = np.repeat(np.arange(len(starts)), sizes)
+        place = np.arange(len(keys)) - np.repeat(starts, sizes)
+        padded = np.zeros((len(starts), int(sizes.max()), len(classes)))
+        padded[group, place] = sums
+        left = np.cumsum(padded, axis=1)[group, place]  # (K, C): this bin and those below
+        # a cut after bin k: it holds weight (or, with min_leaf, samples), and the feature has
+        # a bin above it
+        candidate = k < (self.nb[f0 + feature] - 1)
+        if self.min_leaf <= 1:
+            candidate &= sums @ ones > 0
+        cuts = np.flatnonzero(candidate)
         if len(cuts) == 0:
             return None
-        c = len(classes)
-        left = np.cumsum(hist, axis=1)[:, :-1].reshape(-1, c)[cuts]  # (M, C)
+        left = left[cuts]
         right = totals - left
         if self.min_leaf > 1:
-            n_left = n.ravel()[cuts]
+            seen = np.cumsum(counts)  # whole numbers: a difference is exact
+            n_left = (seen - np.repeat(np.r_[0, seen][starts], sizes))[cuts]
             ok = (n_left >= self.min_leaf) & (len(idx) - n_left >= self.min_leaf)
         else:  # weights are positive: a side is non-empty exactly when it has weight
             ok = (left @ ones > 0) & (right @ ones > 0)
         gain = parent - _impurity_sum(left, self.criterion) - _impurity_sum(right,
                                                                             self.criterion)
         gain = np.where(ok, gain, -np.inf)
-        j = int(np.argmax(gain))
+        j = int(np.argmax(gain >= gain.max() - 1e-12))  # the first of (nearly) equal gains
         g = float(gain[j])
         if g <= 1e-12:
             return None
-        f, k = divmod(int(cuts[j]), self.b - 1)
-        return _Split(g, f0 + f, self._middle_of_gap(idx, f0 + f, k))
+        return _Split(g, f0 + int(feature[cuts[j]]),
+                      self._middle_of_gap(idx, f0 + int(feature[cuts[j]]), int(k[cuts[j]])))
 
     def _middle_of_gap(self, idx: np.ndarray, f: int, k: int) -> int:
         """Splits after bins k..k' with bins k+1..k' empty part the samples alike; take the middle
