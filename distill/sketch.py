@@ -57,7 +57,8 @@ def _open_picture(data: bytes, formats: tuple[str, ...], mode: str) -> np.ndarra
                 raise SketchError(f"that picture is {img.width} x {img.height} pixels; please "
                                   "upload one under 25 megapixels (a crop of the digit is best)")
             if img.format not in formats:
-                raise SketchError(f"that is a {img.format} file; please upload a PNG or JPEG")
+                raise SketchError(f"that is a {img.format} file; please upload "
+                                  f"{' or '.join(formats)}")
             return np.asarray(img.convert(mode))
     except SketchError:
         raise

@@ -95,9 +95,9 @@ def test_two_replicas_share_one_hosted_queue(ray_head, tmp_path):
         assert second.snapshot(alice, "alice")["state"] in ("starting", "running")
         assert first.snapshot(bob, "bob")["position"] == 1
         assert second.snapshot(carol, "carol")["position"] == 2
-        with pytest.raises(JobAccessError):
+        with pytest.raises(JobAccessError, match="only the browser that started"):
             first.snapshot(alice, "bob")
-        with pytest.raises(JobAccessError):
+        with pytest.raises(JobAccessError, match="only the browser that started"):
             second.cancel(alice, "carol")
         assert [j["id"] for j in second.jobs("alice")] == [alice]
         second.cancel(alice, "alice")  # cancelled through the other replica

@@ -64,7 +64,7 @@ def test_subsample_is_stratified_and_bounded():
     d = subsample(load_dataset("digits"), 100, 50)
     assert len(d.x_train) == 100 and len(d.x_test) == 50
     assert set(np.bincount(d.y_train)) <= {9, 10, 11}
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="a subset of 5 is smaller than the number of classes"):
         subsample(d, 5, None)
 
 

@@ -129,7 +129,7 @@ def test_a_drawing_key_renames_every_node_and_nothing_else(tiny_mnist_run):
         assert keyed_names == [f"d1f_{n}" for n in names]
         assert [(e.get_source(), e.get_destination()) for e in keyed.get_edges()] == [
             (f"d1f_{e.get_source()}", f"d1f_{e.get_destination()}") for e in plain.get_edges()]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="key must be letters, digits and underscores"):
         tree_dot(tree, path, key="bad key;")
 
 

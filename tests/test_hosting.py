@@ -40,7 +40,7 @@ def test_a_fresh_clone_opens_on_the_demo_run(tmp_path, monkeypatch):
     # the demo run first (the one a fresh clone opens on), then the small demo sweep
     assert [r.id for r in R.list_runs()] == ["demo-mnist5k", "demo-sweep"]
     for bundled in R.list_runs():
-        with pytest.raises(R.RunError):
+        with pytest.raises(R.RunError, match="cannot be deleted"):
             R.delete_run(bundled)
 
 

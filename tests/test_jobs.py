@@ -77,7 +77,7 @@ def test_a_queued_job_cancels_at_once(tmp_path):
 
 def test_bad_settings_are_refused_and_nothing_is_queued(tmp_path):
     m = LocalJobs(folder=tmp_path)
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="choose at least one student"):
         m.submit(RunConfig(students=[]))
     assert m.jobs() == []
 

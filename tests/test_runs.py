@@ -50,7 +50,7 @@ def test_out_folder_must_be_new_or_empty(tmp_path):
 
 @pytest.mark.parametrize("bad", ["../etc", "a/b", "", ".hidden", "x" * 200])
 def test_run_ids_cannot_escape_the_runs_folder(bad):
-    with pytest.raises(R.RunError):
+    with pytest.raises(R.RunError, match=r"is not a valid run id \(letters, digits"):
         R.load_run(bad) if bad else R.check_run_id(bad)
 
 
@@ -65,7 +65,7 @@ def test_saved_run_lists_loads_renames_and_deletes(tiny_run, tmp_path, monkeypat
     assert run.metrics["dataset"] == "digits"
     R.rename_run(run, "  my   first run ")
     assert R.load_run("r1").title == "my first run"
-    with pytest.raises(R.RunError):
+    with pytest.raises(R.RunError, match="a run title must be 1 to 80 characters"):
         R.rename_run(run, "")
     R.delete_run(run)
     assert R.list_runs(include_bundled=False) == [] and not any(folder.iterdir())

@@ -139,9 +139,14 @@ def test_the_pads_data_uri_reads_like_its_pixels_and_bad_ones_are_refused():
     np.testing.assert_allclose(ink_from_data_uri(uri), ink_from_rgba(pixels), atol=1e-6)
     jpeg = io.BytesIO()
     Image.fromarray(pixels[..., :3]).save(jpeg, format="JPEG")
-    for bad in ("data:text/plain;base64,aGk=", "data:image/png;base64,not base64!",
-                "data:image/png;base64," + base64.b64encode(b"not a png").decode(),
-                "data:image/png;base64," + base64.b64encode(jpeg.getvalue()).decode(),
-                "data:image/png;base64," + "A" * (MAX_UPLOAD_BYTES * 2)):
-        with pytest.raises(SketchError):
+    for bad, words in (
+            ("data:text/plain;base64,aGk=", "the drawing did not arrive as a PNG"),
+            ("data:image/png;base64,not base64!", "the drawing could not be read"),
+            ("data:image/png;base64," + base64.b64encode(b"not a png").decode(),
+             "that file could not be read as a picture"),
+            ("data:image/png;base64," + base64.b64encode(jpeg.getvalue()).decode(),
+             "that is a JPEG file; please upload PNG$"),
+            ("data:image/png;base64," + "A" * (MAX_UPLOAD_BYTES * 2),
+             "the drawing is too large")):
+        with pytest.raises(SketchError, match=words):
             ink_from_data_uri(bad)
