@@ -14,8 +14,8 @@ often than the reverse, by more than one standard deviation of that paired count
 comparison). A win smaller than the held-out part can tell from luck would let a student
 distilled from the network agree with it less than its baseline on the test set.
 
-The candidates' fits use a capped sample (``fit_cap`` training images and at most
-``COPIES_CAP`` synthetic copies of each, ``held_cap`` held out) so that choosing costs a
+The candidates' fits use a capped sample (``fit_cap`` training images and as many synthetic
+copies of each as ``PIXEL_CAP`` allows, ``held_cap`` held out) so that choosing costs a
 bounded, reported time whatever the data set's size: what is compared is the kind of targets,
 not their amount (bench/results/gain.md has the choices this makes and the test figures
 beside them). The teacher labels only the synthetic images a fit reads (:class:`Answers`).
@@ -35,7 +35,9 @@ from .progress import Reporter, StopCheck, check_stop, never, silent
 HELD_SHARE = 0.2  # of the training images, held out to compare candidates
 HELD_CAP = 1000  # held-out images at most
 FIT_CAP = 1000  # training images (before their synthetic copies) a candidate is fitted on
-COPIES_CAP = 2  # synthetic copies of each of them a transfer candidate is fitted on
+# pixels a transfer candidate is fitted on at most, as synthetic copies of those images: three
+# 28x28 images for each (two copies), every copy of an 8x8 digit set
+PIXEL_CAP = 3 * 28 * 28 * FIT_CAP
 CLEAR_WIN = 1.0  # standard deviations of the paired count a candidate must win by
 
 
@@ -177,6 +179,14 @@ def clear_winner(teacher_says: np.ndarray, answers: dict[Candidate, np.ndarray],
     return best
 
 
+def copies_for(pool: Pool, n_fit: int, pixel_cap: int = PIXEL_CAP) -> int:
+    """How many synthetic copies of each of ``n_fit`` images a transfer candidate fits on:
+    as many as the pool has, within ``pixel_cap`` pixels (at least one)."""
+    made = min((len(c) // len(pool.x) for c in pool.copies.values()), default=0)
+    pixels = int(np.prod(pool.x.shape[1:]))
+    return int(max(1, min(made, pixel_cap // max(1, n_fit * pixels) - 1)))
+
+
 def choose(make_students: dict[str, Callable[[], object]], pool: Pool, split: Split,
            options: list[Candidate], leaves: str = "teacher", progress: Reporter = silent,
            should_stop: StopCheck = never) -> dict[str, Choice]:
@@ -188,8 +198,9 @@ def choose(make_students: dict[str, Callable[[], object]], pool: Pool, split: Sp
     teacher_says = pool.answers["train"](split.held).argmax(1)
     said: dict[str, dict[Candidate, np.ndarray]] = {name: {} for name in make_students}
     seconds = dict.fromkeys(make_students, 0.0)
+    copies = copies_for(pool, len(split.fit))
     for i, candidate in enumerate(options):
-        targets = pool.targets(candidate, split.fit, COPIES_CAP)
+        targets = pool.targets(candidate, split.fit, copies)
         for name, make in make_students.items():
             check_stop(should_stop)
             start = time.perf_counter()

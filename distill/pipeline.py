@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .auto import COPIES_CAP, Choice, Pool, candidates, choose, holdout_split
+from .auto import Choice, Pool, candidates, choose, copies_for, holdout_split
 from .config import (
     ConfigError,
     Model,
@@ -206,7 +206,7 @@ class Chooser:
         """What metrics.json keeps of the choosing, beside each student's own choice."""
         return {"candidates": [c.label for c in self.options], "held_out": len(self.split.held),
                 "fitted_on": len(self.split.fit),
-                "copies": min(self.cfg.transfer_size, COPIES_CAP),
+                "copies": copies_for(self.pool, len(self.split.fit)),
                 "seconds": round(self.seconds, 2)}
 
 

@@ -336,7 +336,8 @@ def stage_label(stage: str) -> str:
         label, _, method = name.rpartition(".")
         return f"{STUDENTS[label].title if label in STUDENTS else label} ({method})"
     return {"data": "Load data", "teacher": "Train the teacher", "targets": "Teacher labels "
-            "the training set", "students": "Fit the students", "evaluate": "Evaluate on the "
+            "the training set", "choose": "Each student tries every way to learn on held-out "
+            "images", "students": "Fit the students", "evaluate": "Evaluate on the "
             "test set", "saliency": "The teacher's evidence for every test digit",
             "save": "Save the run"}.get(stage, stage)
 

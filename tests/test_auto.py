@@ -112,6 +112,17 @@ def test_a_transfer_candidate_reads_its_rows_and_their_copies(digits):
     # the copies are the teacher's to label: known images get its permuted digit, halves 0
     expected = (digits.y_train[[4, 7, 4, 7]] + 1) % 10
     np.testing.assert_array_equal(t.y, np.r_[expected, 0, 0])
+    first = pool.targets(Candidate("transfer", "halves"), rows, copies=1)
+    np.testing.assert_array_equal(first.x, t.x[:4])
+
+
+def test_candidates_fit_on_as_many_copies_as_the_pixel_cap_allows():
+    from distill.auto import FIT_CAP, copies_for
+    for shape, made, expected in (((28, 28), 5, 2), ((8, 8), 10, 10), ((8, 8), 3, 3),
+                                  ((64, 64), 5, 1)):
+        x = np.zeros((1500, *shape), np.float32)
+        pool = Pool(x, np.zeros(1500, int), {"g": np.zeros((made * 1500, *shape))}, None, 1.0)
+        assert copies_for(pool, FIT_CAP) == expected, shape
 
 
 def test_auto_chooses_the_candidate_built_to_win_and_its_figures_are_a_recount(digits):
