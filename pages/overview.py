@@ -45,6 +45,9 @@ with ui.guard("the overview"):
         card.metric(f"{name} ({entry['label']})" if facts.is_sweep else name,
                     f"{values[metric]:.1%}",
                     delta=f"{gain * 100:+.1f} pt" if gain is not None else None,
+                    # no change (a student that kept the true labels) is neither up nor down
+                    delta_color="off" if gain is not None and round(gain * 100, 1) == 0
+                    else "normal",
                     help=(f"{entry.get('title', entry['label'])}: agrees with the teacher on "
                           f"{values['agreement']:.1%} of test images. The change is against "
                           "the same model trained on the true labels only." if t is not None

@@ -252,3 +252,23 @@ def choice_phrase_of(run, name: str) -> str:
 def test_auto_is_recorded_in_the_saved_config(auto_run):
     config = json.loads((auto_run.path / "config.json").read_text())
     assert config["method"] == "auto" and config["transfer"] == "auto"
+
+
+def test_a_student_that_kept_the_true_labels_shows_no_arrow_on_the_overview(monkeypatch,
+                                                                             tmp_path):
+    """The bundled demo's multinomial naive Bayes kept the true labels: its card says +0.0
+    without the green of a gain."""
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "runs"))
+    demo = R.list_runs()[0]
+    kept = [e for e in demo.facts.distilled if e["chosen"]["method"] == "ground-truth"]
+    gained = [e for e in demo.facts.distilled if demo.facts.gain(e) > 0.0005]
+    assert kept and gained
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    cards = {m.label: m for m in at.metric}
+    colour = at.metric[0].proto.MetricColor
+    for entry, shown in [(kept[0], colour.GRAY), (gained[0], colour.GREEN)]:
+        card = cards[entry["short_title"]]
+        assert card.proto.color == shown, (entry["label"], card.proto.color)
