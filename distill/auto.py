@@ -179,12 +179,16 @@ def clear_winner(teacher_says: np.ndarray, answers: dict[Candidate, np.ndarray],
     return best
 
 
-def copies_for(pool: Pool, n_fit: int, pixel_cap: int = PIXEL_CAP) -> int:
-    """How many synthetic copies of each of ``n_fit`` images a transfer candidate fits on:
-    as many as the pool has, within ``pixel_cap`` pixels (at least one)."""
-    made = min((len(c) // len(pool.x) for c in pool.copies.values()), default=0)
-    pixels = int(np.prod(pool.x.shape[1:]))
+def copies_within(made: int, n_fit: int, pixels: int, pixel_cap: int = PIXEL_CAP) -> int:
+    """How many synthetic copies of each of ``n_fit`` images of ``pixels`` pixels a transfer
+    candidate fits on: as many as were ``made``, within ``pixel_cap`` pixels (at least one)."""
     return int(max(1, min(made, pixel_cap // max(1, n_fit * pixels) - 1)))
+
+
+def copies_for(pool: Pool, n_fit: int) -> int:
+    """:func:`copies_within` for ``pool``'s transfer sets."""
+    made = min((len(c) // len(pool.x) for c in pool.copies.values()), default=0)
+    return copies_within(made, n_fit, int(np.prod(pool.x.shape[1:])))
 
 
 def choose(make_students: dict[str, Callable[[], object]], pool: Pool, split: Split,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from ..auto import FIT_CAP, PIXEL_CAP, candidates
+from ..auto import FIT_CAP, candidates, copies_within
 from ..config import RunConfig, StudentChoice, params_for
 from ..data import dataset_info
 from ..distillation import AUTO_METHOD
@@ -65,7 +65,7 @@ def _run_seconds(cfg: RunConfig) -> dict[str, float]:
                              else 0.2)}
     if cfg.method == AUTO_METHOD:  # every candidate on the capped sample, then the labels
         sample = min(FIT_CAP, n) * pixels / 1e6
-        copies = 1 + max(1, min(cfg.transfer_size, PIXEL_CAP // (min(FIT_CAP, n) * pixels) - 1))
+        copies = 1 + copies_within(cfg.transfer_size, min(FIT_CAP, n), pixels)
         sizes = [sample * (copies if c.transfer else 1) for c in candidates(cfg.generators())]
         est["choose"] = 0.5 + fit[AUTO_METHOD] * LABEL_SECONDS_PER_MPIXEL + sum(
             _fit_seconds(choice, cfg, size, pixels) for choice in cfg.students for size in sizes)
