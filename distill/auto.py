@@ -19,6 +19,13 @@ copies of each as ``PIXEL_CAP`` allows, ``held_cap`` held out) so that choosing 
 bounded, reported time whatever the data set's size: what is compared is the kind of targets,
 not their amount (bench/results/gain.md has the choices this makes and the test figures
 beside them). The teacher labels only the synthetic images a fit reads (:class:`Answers`).
+
+What wins on a thousand images need not win on sixty thousand: a transfer set helps a tree
+that has few images and can cost it when it has many (Fashion-MNIST, bench/results/gain.md).
+So where the training set is much larger than the sample (``CONFIRM_FROM``), the winner is
+confirmed at full size: it and the true labels are each fitted on every image but the held-out
+ones and compared on those again by the same rule; the winner's fit is kept only if it still
+wins clearly, and otherwise the student keeps the true labels (:func:`confirms`).
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ FIT_CAP = 1000  # training images (before their synthetic copies) a candidate is
 # 28x28 images for each (two copies), every copy of an 8x8 digit set
 PIXEL_CAP = 3 * 28 * 28 * FIT_CAP
 CLEAR_WIN = 1.0  # standard deviations of the paired count a candidate must win by
+# training images beside the held-out part from which a choice is confirmed at full size
+CONFIRM_FROM = 10 * FIT_CAP
 
 
 @dataclass(frozen=True)
@@ -70,13 +79,24 @@ class Split:
     held: np.ndarray
 
 
+def held_size(n: int, held_share: float = HELD_SHARE, held_cap: int = HELD_CAP) -> int:
+    """How many of ``n`` training images are held out to judge candidates."""
+    return int(min(held_cap, max(1, round(n * held_share))))
+
+
+def confirms(n_train: int, held: int) -> bool:
+    """Whether a choice is confirmed at full size (module docstring): when the images beside
+    the ``held`` out ones are many times the sample the candidates were fitted on."""
+    return n_train - held >= CONFIRM_FROM
+
+
 def holdout_split(y: np.ndarray, seed: int, held_share: float = HELD_SHARE,
                   held_cap: int = HELD_CAP, fit_cap: int = FIT_CAP) -> Split:
     """A stratified held-out part of ``y`` (every class in proportion, where each has two
     images), and a sample of the rest to fit on; both seeded."""
     from sklearn.model_selection import train_test_split
     n = len(y)
-    held = int(min(held_cap, max(1, round(n * held_share))))
+    held = held_size(n, held_share, held_cap)
     counts = np.bincount(y)
     stratify = y if counts[counts > 0].min() >= 2 and held >= len(counts[counts > 0]) else None
     rest, held_idx = train_test_split(np.arange(n), test_size=held, random_state=seed,
@@ -156,11 +176,31 @@ class Choice:
     held: int  # held-out images
     fitted_on: int  # training images each candidate fitted on (before synthetic copies)
     seconds: float
+    confirmed: dict | None = None  # the winner against the true labels at full size
+
+    def confirm(self, teacher_says: np.ndarray, true_said: np.ndarray, chosen_said: np.ndarray,
+                fitted_on: int, seconds: float) -> bool:
+        """Judge the winner again by its fit on ``fitted_on`` images against the true labels'
+        (their predictions on the held-out images; ``seconds``: what the true labels' fit
+        took); the student keeps the true labels unless it still wins clearly. Whether it did."""
+        winner, base = self.candidate, Candidate(BASELINE)
+        kept = clear_winner(teacher_says, {base: true_said, winner: chosen_said}) == winner
+        self.confirmed = {"candidate": winner.label, "fitted_on": fitted_on, "kept": kept,
+                          "heldout": {winner.label: _agreement(chosen_said, teacher_says),
+                                      base.label: _agreement(true_said, teacher_says)},
+                          "seconds": round(seconds, 2)}
+        self.candidate = winner if kept else base
+        return kept
 
     def to_dict(self) -> dict:
         return {"method": self.candidate.method, "transfer": self.candidate.transfer,
                 "label": self.candidate.label, "heldout": self.heldout, "held_out": self.held,
-                "fitted_on": self.fitted_on, "seconds": round(self.seconds, 2)}
+                "fitted_on": self.fitted_on, "seconds": round(self.seconds, 2),
+                **({"confirmed": self.confirmed} if self.confirmed else {})}
+
+
+def _agreement(said: np.ndarray, teacher_says: np.ndarray) -> float:
+    return round(float(np.mean(said == teacher_says)), 4)
 
 
 def clear_winner(teacher_says: np.ndarray, answers: dict[Candidate, np.ndarray],
@@ -214,7 +254,6 @@ def choose(make_students: dict[str, Callable[[], object]], pool: Pool, split: Sp
             seconds[name] += time.perf_counter() - start
         progress({"fraction": (i + 1) / len(options), "message": candidate.label})
     return {name: Choice(clear_winner(teacher_says, answers),
-                         {c.label: round(float(np.mean(a == teacher_says)), 4)
-                          for c, a in answers.items()},
+                         {c.label: _agreement(a, teacher_says) for c, a in answers.items()},
                          len(split.held), len(split.fit), seconds[name])
             for name, answers in said.items()}

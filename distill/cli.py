@@ -30,7 +30,7 @@ from .params import ParamError
 from .progress import Cancelled
 from .runs import RunError, clean_temporary, delete_run, list_runs, load_run, runs_dir
 from .students import DEFAULT_STUDENTS, STUDENTS, spec_of
-from .summary import COLUMNS, choice_phrase, format_table, headline, model_rows, rows_csv
+from .summary import COLUMNS, auto_cost, choice_phrase, format_table, headline, model_rows, rows_csv
 from .sweep import DEFAULT_GRID, SWEEP_METHODS, SWEEP_PARAMS, SweepConfig, parse_grid
 from .transfer import AUTO, GENERATORS
 
@@ -400,8 +400,7 @@ def print_choices(m: dict) -> None:
         if s.get("chosen"):
             print(f"{s['label']}: {choice_phrase(s)}")
     if m.get("auto"):
-        print(f"choosing took {m['auto']['seconds']:.0f} s of the run's "
-              f"{m.get('total_seconds', 0):.0f} s")
+        print(auto_cost(m))
 
 
 def cmd_export(args) -> int:

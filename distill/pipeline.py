@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .auto import Choice, Pool, candidates, choose, copies_for, holdout_split
+from .auto import Candidate, Choice, Pool, candidates, choose, confirms, copies_for, holdout_split
 from .config import (
     ConfigError,
     Model,
@@ -157,8 +157,9 @@ def new_student(model: Model, cfg: RunConfig, data: Dataset):
 
 class Chooser:
     """``--method auto`` in a run (:mod:`distill.auto`): chooses every auto student's method
-    when made, then fits each on its choice over the whole training set. A student whose
-    choice is the true labels is its baseline's fit, shared (same images, labels and seed)."""
+    when made, then fits each on its choice over the whole training set (on a large one, every
+    image but the held-out ones, confirming the choice there first). A student whose choice is
+    the true labels is its baseline's fit, shared (same images, labels and seed)."""
 
     def __init__(self, cfg: RunConfig, data: Dataset, pool: Pool, models: list[Model],
                  progress: Reporter, should_stop: StopCheck):
@@ -174,7 +175,10 @@ class Chooser:
         self.choices: dict[str, Choice] = choose(makers, pool, self.split, self.options,
                                                  cfg.leaves, tag, should_stop)
         self.seconds = time.perf_counter() - start
-        self._targets: dict = {}  # full targets of a candidate, while a later student needs them
+        n = len(data.y_train)
+        self.rows = (np.setdiff1d(np.arange(n), self.split.held)  # what a confirmed fit reads
+                     if confirms(n, len(self.split.held)) else None)
+        self._targets: dict = {}  # a candidate's targets, while a later student needs them
 
     def summary(self) -> str:
         chosen = [f"{m.label}: {self.choices[m.name].candidate.label}" for m in self.models]
@@ -183,31 +187,56 @@ class Chooser:
     def fit(self, model: Model, fitted: dict) -> None:
         """Fit ``model`` on its choice into ``fitted`` (its baseline's too, when shared)."""
         choice = self.choices[model.name]
-        candidate = choice.candidate
-        if candidate.method == BASELINE:
+        fit = None
+        if choice.candidate.method != BASELINE:
+            fit = self._fit_chosen(model, choice)
+        if fit is None:  # the true labels: the baseline's own fit
             twin = f"{model.label}.{BASELINE}"
             if twin not in fitted:
                 fitted[twin] = fit_model(Model(twin, model.label, model.choice, BASELINE),
-                                         self.cfg, self.data, self.pool.targets(candidate),
+                                         self.cfg, self.data, self.pool.targets(choice.candidate),
                                          self.progress, self.should_stop)
             student, entry = fitted[twin]
-            entry = {**entry, "name": model.name, "method": AUTO_METHOD}
-        else:
-            if candidate not in self._targets:
-                self._targets[candidate] = self.pool.targets(candidate)
-            student, entry = fit_model(model, self.cfg, self.data, self._targets[candidate],
-                                       self.progress, self.should_stop)
+            fit = student, {**entry, "name": model.name, "method": AUTO_METHOD}
+        student, entry = fit
         entry["chosen"] = choice.to_dict()
         fitted[model.name] = (student, entry)
         later = {self.choices[m.name].candidate for m in self.models if m.name not in fitted}
         self._targets = {c: t for c, t in self._targets.items() if c in later}
+
+    def _fit_chosen(self, model: Model, choice: Choice) -> tuple[object, dict] | None:
+        """The chosen candidate's fit; on a large training set only if it still beats the true
+        labels fitted on the same images (None if not)."""
+        candidate = choice.candidate
+        if candidate not in self._targets:
+            self._targets[candidate] = self.pool.targets(candidate, self.rows)
+        if self.rows is None:
+            return fit_model(model, self.cfg, self.data, self._targets[candidate],
+                             self.progress, self.should_stop)
+        share = lambda lo, hi: lambda e: self.progress(  # noqa: E731  (two fits, one bar)
+            {**e, "fraction": lo + (hi - lo) * e.get("fraction", 0)})
+        start = time.perf_counter()
+        truth, _ = fit_model(Model(model.name, model.label, model.choice, BASELINE), self.cfg,
+                             self.data, self.pool.targets(Candidate(BASELINE), self.rows),
+                             share(0, 0.3), self.should_stop)
+        extra = time.perf_counter() - start  # what confirming adds: the true labels' fit
+        student, entry = fit_model(model, self.cfg, self.data, self._targets[candidate],
+                                   share(0.3, 1), self.should_stop)
+        held_x = self.pool.x[self.split.held]
+        teacher_says = self.pool.answers["train"](self.split.held).argmax(1)
+        kept = choice.confirm(teacher_says, truth.predict(held_x), student.predict(held_x),
+                              len(self.rows), extra)
+        return (student, entry) if kept else None
 
     def record(self) -> dict:
         """What metrics.json keeps of the choosing, beside each student's own choice."""
         return {"candidates": [c.label for c in self.options], "held_out": len(self.split.held),
                 "fitted_on": len(self.split.fit),
                 "copies": copies_for(self.pool, len(self.split.fit)),
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2),
+                **({"confirmed_on": len(self.rows), "confirm_seconds": round(sum(
+                    c.confirmed["seconds"] for c in self.choices.values() if c.confirmed), 2)}
+                   if self.rows is not None else {})}
 
 
 def fit_model(model: Model, cfg: RunConfig, data: Dataset, targets, progress: Reporter,

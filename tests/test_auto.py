@@ -10,6 +10,7 @@ from distill import runs as R
 from distill.auto import (
     Answers,
     Candidate,
+    Choice,
     Pool,
     candidates,
     choose,
@@ -272,3 +273,72 @@ def test_a_student_that_kept_the_true_labels_shows_no_arrow_on_the_overview(monk
     for entry, shown in [(kept[0], colour.GRAY), (gained[0], colour.GREEN)]:
         card = cards[entry["short_title"]]
         assert card.proto.color == shown, (entry["label"], card.proto.color)
+
+
+def test_a_choice_that_does_not_win_at_full_size_gives_way_to_the_true_labels():
+    """The full-size check applies the same rule: 3 wins against 1 loss is luck, 30 against
+    10 is not; either way the figures are the two fits' own agreement."""
+    says = np.arange(400) % 10
+    base = says.copy()
+    base[:40] = (says[:40] + 1) % 10  # the true labels' fit misses 40 ...
+    for wins, kept in ((3, False), (30, True)):
+        said = says.copy()
+        said[wins:40] = base[wins:40]  # ... the winner gets the first `wins` of them right
+        said[40:40 + wins // 3] = (says[40:40 + wins // 3] + 1) % 10  # and loses a third as many
+        choice = Choice(Candidate("transfer", "mixup"), {"true labels": 0.8}, 400, 1000, 1.0)
+        assert choice.confirm(says, base, said, fitted_on=59_000, seconds=2.5) is kept
+        assert choice.candidate == (Candidate("transfer", "mixup") if kept
+                                    else Candidate("ground-truth"))
+        assert choice.confirmed == {
+            "candidate": "transfer (mixup)", "fitted_on": 59_000, "kept": kept, "seconds": 2.5,
+            "heldout": {"transfer (mixup)": round(float(np.mean(said == says)), 4),
+                        "true labels": round(float(np.mean(base == says)), 4)}}
+        saved = choice.to_dict()
+        assert saved["label"] == ("transfer (mixup)" if kept else "true labels")
+        assert saved["confirmed"] == choice.confirmed
+
+
+def test_the_true_labels_after_a_failed_check_are_told_as_such():
+    from distill.summary import choice_phrase
+    entry = {"chosen": {**Choice(Candidate("ground-truth"), {"true labels": 0.8,
+                                                               "transfer (mixup)": 0.85},
+                                 1000, 1000, 1.0).to_dict(),
+                        "confirmed": {"candidate": "transfer (mixup)", "fitted_on": 59_000,
+                                      "kept": False, "seconds": 30.0,
+                                      "heldout": {"transfer (mixup)": 0.821,
+                                                  "true labels": 0.829}}}}
+    assert choice_phrase(entry) == (
+        "kept the true labels: transfer (mixup) won when fitted on 1,000 training images, not "
+        "on 59,000 (82.1% vs 82.9% true labels)")
+
+
+def test_a_large_training_set_confirms_each_choice_at_full_size(tmp_path, monkeypatch):
+    """With the threshold lowered to every size, the permuting teacher's winner is fitted on
+    every training image but the held-out ones, checked there against the true labels fitted
+    on the same images, and kept; the saved figures are a recount with the saved student."""
+    import distill.auto as auto
+    from distill.pipeline import run_experiment
+    from distill.teachers import FunctionTeacher
+    monkeypatch.setattr(auto, "CONFIRM_FROM", 0)
+    data = load_dataset("digits", max_train=300, max_test=100)
+    cfg = RunConfig(dataset="digits", max_train=300, max_test=100, transfer_size=1,
+                    insist=True, students=[StudentChoice("gaussian-nb")])
+    run = run_experiment(cfg, out=tmp_path / "r",
+                         teacher=FunctionTeacher(PermutingTeacher(data), 10, name="permuter"))
+    entry = run.student_entry("gaussian-nb.auto")
+    split = holdout_split(data.y_train, seed=0)
+    confirmed = entry["chosen"]["confirmed"]
+    assert confirmed["kept"] and confirmed["candidate"] == entry["chosen"]["label"]
+    assert confirmed["fitted_on"] == 300 - len(split.held) == entry["fit_samples"]
+    says = (data.y_train[split.held] + 1) % 10
+    student = run.load_student("gaussian-nb.auto")
+    held_x = data.x_train[split.held]
+    assert confirmed["heldout"][confirmed["candidate"]] == pytest.approx(
+        np.mean(student.predict(held_x) == says), abs=1e-4)
+    truth = make_student("gaussian-nb", n_classes=10)
+    rest = np.setdiff1d(np.arange(300), split.held)
+    fit_student(truth, auto.Pool(data.x_train, data.y_train, {}, None, 1.0).targets(
+        Candidate("ground-truth"), rest))
+    assert confirmed["heldout"]["true labels"] == pytest.approx(
+        np.mean(truth.predict(held_x) == says), abs=1e-4)
+    assert run.metrics["auto"]["confirmed_on"] == len(rest)

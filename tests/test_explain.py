@@ -139,6 +139,15 @@ def test_nodes_read_in_words(tiny_mnist_run):
     assert path.steps[0].question.startswith("ink ") and path.steps[0].question.endswith("?")
     words = path_in_words(path)
     assert len(words) == len(path.steps) + 1 and "predicts" in words[-1]
+    x = tiny_mnist_run.predictions["x_test"][0]
+    node = 0
+    for step, line in zip(path.steps, words):  # each answer is the way the digit went
+        assert step.node == node
+        went_right = step.value > step.threshold
+        assert line.split(": ")[-1].startswith("yes" if went_right else "no")
+        node = int((tree.children_right_ if went_right else tree.children_left_)[node])
+    assert node == path.leaf.node == int(tree.apply(x[None])[0])
+    assert f"leaf {node} " in words[-1]
     overlay = path_overlay(path)
     assert [o["order"] for o in overlay] == list(range(1, len(path.steps) + 1))
 
@@ -225,9 +234,10 @@ def test_integrated_gradients_add_up_to_the_logit_gap(tiny_mnist_run):
 def test_explain_gives_json_for_every_kind(tiny_run):
     image = tiny_run.predictions["x_test"][3]
     for name in tiny_run.student_names:
-        e = explain(tiny_run.load_student(name), image)
-        json.dumps(e)
-        assert "prediction" in e and e["kind"] == tiny_run.student_entry(name)["kind"]
+        student = tiny_run.load_student(name)
+        e = json.loads(json.dumps(explain(student, image)))  # plain JSON
+        assert e["kind"] == tiny_run.student_entry(name)["kind"]
+        assert e["prediction"] == int(student.predict(image[None])[0])
 
 
 def test_cli_explains_samples_as_json_lines(tiny_mnist_run, cli):

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from distill import metrics as M
 from distill import runs as R
 from distill.config import RUN_PARAMS, TEACHER_PARAMS, RunConfig, StudentChoice, TeacherConfig
 from distill.hosting import hosted_problems
 from distill.runs import PROJECT_DIR
+from tests.oracles import top
 from tests.test_pages import APP, navigation_mode  # noqa: F401  (autouse fixture)
 
 DEMO = PROJECT_DIR / "assets" / "runs" / "demo-mnist5k"
@@ -27,9 +27,17 @@ def test_the_demo_run_is_bundled_small_and_complete():
     assert m["dataset"] == "mnist5k" and m["teacher"]["arch"] == "cnn"
     kinds = {s["kind"] for s in m["students"]}
     assert {"tree", "gaussian-nb", "bernoulli-nb", "multinomial-nb", "linear"} <= kinds
-    for s in m["students"]:
-        assert s["agreement"] == pytest.approx(M.agreement(p["teacher_proba"],
-                                                           p[f"proba_{s['name']}"]))
+    teacher = [top(r) for r in p["teacher_proba"].tolist()]
+    agrees = {}
+    for s in m["students"]:  # the figures the Overview shows, recounted from the predictions
+        says = [top(r) for r in p[f"proba_{s['name']}"].tolist()]
+        agrees[s["name"]] = sum(a == b for a, b in zip(says, teacher)) / len(says)
+        assert s["agreement"] == pytest.approx(agrees[s["name"]])
+        assert s["test_accuracy"] == pytest.approx(
+            sum(a == b for a, b in zip(says, p["y_true"].tolist())) / len(says))
+    for s in run.facts.distilled:  # and each gain on the first screen
+        base = run.facts.baseline_of(s)["name"]
+        assert run.facts.gain(s) == pytest.approx(agrees[s["name"]] - agrees[base])
         # Explore shows and searches from the stored probabilities: the saved model's own
         np.testing.assert_allclose(run.load_student(s["name"]).predict_proba(p["x_test"][:50]),
                                    p[f"proba_{s['name']}"][:50], atol=1e-6)

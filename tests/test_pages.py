@@ -3,6 +3,7 @@
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -125,10 +126,20 @@ def test_compare_shows_the_table_matrices_and_charts(runs_home):
     assert not at.exception
 
 
-def test_compare_against_another_run(runs_home):
+def test_compare_against_another_run(runs_home, tiny_mnist_run, tiny_run):
+    """Each model of either run on a row, its agreement from that run's own metrics."""
     at = app("compare", run="mnist-run")
     at.selectbox(key="other_run").select("digits-run").run()
-    assert len(at.dataframe) == 2
+    table = next(d.value for d in at.dataframe if "agreement (other)" in d.value.columns)
+    this = {s["name"]: s["agreement"] for s in tiny_mnist_run.metrics["students"]}
+    other = {s["name"]: s["agreement"] for s in tiny_run.metrics["students"]}
+    shown = table.set_index("model")
+    assert set(this) | set(other) <= set(shown.index)
+    for name in set(this) | set(other):
+        for column, figures in (("agreement (this run)", this), ("agreement (other)", other)):
+            value = shown.loc[name, column]
+            assert (value == pytest.approx(figures[name]) if name in figures
+                    else pd.isna(value)), (name, column)
 
 
 def test_explore_shows_a_tree_path_for_the_chosen_digit(runs_home):
@@ -510,7 +521,10 @@ def test_a_link_to_edit_a_digit_that_is_not_there_says_so(runs_home):
     assert any("Draw a digit" in i.value for i in at.info)
 
 
-def test_open_the_edit_in_draw_puts_it_on_the_pad(runs_home):
+def test_open_the_edit_in_draw_puts_it_on_the_pad(runs_home, tiny_mnist_run):
+    """Draw reads the edit itself: the tree says the edit's class with its own probability of
+    the edited digit, and the teacher says what it says of that digit."""
+    from distill.explain.counterfactual import counterfactual
     at = app("explore", run="mnist-run", sample="2")
     find_the_edit(at)
     (button,) = [b for b in at.button if b.label == "Open the edit in Draw"]
@@ -519,7 +533,16 @@ def test_open_the_edit_in_draw_puts_it_on_the_pad(runs_home):
     assert any("Editing the edit that makes" in i.value and "test digit #2" in i.value
                for i in at.info)
     table = next(m.value for m in at.markdown if m.value.startswith("| model"))
-    assert "| model" in table
+    rows = {cells[1].strip(): [c.strip() for c in cells[2:4]]
+            for cells in (line.split("|") for line in table.splitlines()[2:])}
+    tree = tiny_mnist_run.load_student("tree.transfer")
+    edit = counterfactual(tree, tiny_mnist_run.predictions["x_test"][2]).image
+    says = int(tree.predict(edit[None])[0])
+    assert rows["Decision tree (regions) · transfer"] == [
+        f"**{says}**", f"{tree.predict_proba(edit[None])[0, says]:.0%}"]
+    assert f"say {says} (from test digit #2)" in " ".join(i.value for i in at.info)
+    teacher = tiny_mnist_run.load_teacher()
+    assert rows["**teacher** (cnn)"][0] == f"**{int(teacher.predict(edit[None])[0])}**"
 
 
 def test_compare_measures_whether_the_teacher_follows_then_keeps_it(runs_home, monkeypatch):

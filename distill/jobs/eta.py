@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from ..auto import FIT_CAP, candidates, copies_within
+from ..auto import FIT_CAP, candidates, confirms, copies_within, held_size
 from ..config import RunConfig, StudentChoice, params_for
 from ..data import dataset_info
 from ..distillation import AUTO_METHOD
@@ -71,6 +71,8 @@ def _run_seconds(cfg: RunConfig) -> dict[str, float]:
             _fit_seconds(choice, cfg, size, pixels) for choice in cfg.students for size in sizes)
     for model in cfg.models():
         est[f"student:{model.name}"] = _fit_seconds(model.choice, cfg, fit[model.method], pixels)
+        if model.method == AUTO_METHOD and confirms(n, held_size(n)):  # and the true labels'
+            est[f"student:{model.name}"] += _fit_seconds(model.choice, cfg, mpix, pixels)
     return est
 
 
