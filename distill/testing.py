@@ -216,9 +216,10 @@ def choose_option(page, key: str, option: str, tries: int = 3) -> None:
     wanted.click()
 
 
-def start_tiny_training(page, url: str, epochs: int = 1) -> None:
+def start_tiny_training(page, url: str, epochs: int = 1, method: str | None = None) -> None:
     """On Train, start the smallest real job a user can choose: 8x8 digits, ``epochs`` passes,
-    the smallest transfer set, the default students; a browser test's job then takes seconds."""
+    the smallest transfer set, the default students and ``method`` (default: the page's); a
+    browser test's job then takes seconds."""
     page.goto(url + "/train")
     settle(page)
     choose_option(page, "dataset", "Digits 8x8")
@@ -228,4 +229,7 @@ def start_tiny_training(page, url: str, epochs: int = 1) -> None:
     settle(page)
     page.locator(".st-key-size").get_by_role("slider").press("Home")  # the smallest size
     settle(page)
+    if method:
+        page.locator(".st-key-method").get_by_role("button", name=method, exact=True).click()
+        settle(page)
     page.get_by_role("button", name="Start training").click()

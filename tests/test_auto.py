@@ -276,12 +276,15 @@ def test_a_student_that_kept_the_true_labels_shows_no_arrow_on_the_overview(monk
 
 
 def test_a_choice_that_does_not_win_at_full_size_gives_way_to_the_true_labels():
-    """The full-size check applies the same rule: 3 wins against 1 loss is luck, 30 against
-    10 is not; either way the figures are the two fits' own agreement."""
+    """The full-size check applies the rule with its stricter bar: 6 wins against 2 losses is
+    luck there (it would pass the first, 1-sd bar), 30 against 10 is not; either way the
+    figures are the two fits' own agreement."""
     says = np.arange(400) % 10
     base = says.copy()
     base[:40] = (says[:40] + 1) % 10  # the true labels' fit misses 40 ...
-    for wins, kept in ((3, False), (30, True)):
+    from distill.auto import CLEAR_WIN
+    assert CLEAR_WIN * np.sqrt(6 + 2) < 6 - 2
+    for wins, kept in ((6, False), (30, True)):
         said = says.copy()
         said[wins:40] = base[wins:40]  # ... the winner gets the first `wins` of them right
         said[40:40 + wins // 3] = (says[40:40 + wins // 3] + 1) % 10  # and loses a third as many

@@ -69,8 +69,8 @@ def test_two_sessions_on_two_replicas_share_one_runs_folder(deployment, browser,
     alice.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
     alice.get_by_text("exactly what the models see").wait_for(timeout=30_000)
     settle(alice)
-    # a run trained through one replica is listed by the other
-    start_tiny_training(alice, deployment.url)
+    # a run trained through one replica is listed by the other (one method: the job is quick)
+    start_tiny_training(alice, deployment.url, method="transfer")
     alice.get_by_text("It is now the current run").wait_for(timeout=180_000)
     new_run = next(p.name for p in deployment.runs.iterdir() if p.name != "mnist-run")
     _, bob, _ = sessions[1]
