@@ -60,7 +60,11 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", required=True, help="a saved full-MNIST run (its teacher)")
     parser.add_argument("--frontier", action="store_true", help="also the sizes' frontier")
-    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--seeds", type=int, default=1, help="student seeds 0..N-1")
+    parser.add_argument("--first-seed", type=int, default=0, help="start at this seed (to add "
+                        "seeds to a table measured before)")
+    parser.add_argument("--transfer", help="the transfer set's generator (default: the run's; "
+                        "an auto run's first)")
     parser.add_argument("--plot", help="write the frontier with the papers' points here (PNG)")
     args = parser.parse_args()
     run = load_run(args.run)
@@ -71,15 +75,16 @@ def main() -> None:
     print(f"teacher: {m['teacher'].get('arch')} {accuracy(data.y_test, teacher_test):.2%} test "
           f"accuracy ({m['teacher'].get('train_seconds', 0):.0f} s to train)", flush=True)
     started = time.perf_counter()
+    generator = args.transfer or (m.get("transfer_sets") or [m["transfer"]])[0]
     distilled = make_targets("transfer", data.x_train, data.y_train, teacher, m["temperature"],
-                             m["transfer"], m["transfer_size"], 0, m["transfer_labels"])
+                             generator, m["transfer_size"], 0, m["transfer_labels"])
     truth = make_targets("ground-truth", data.x_train, data.y_train)
     print(f"targets: {len(distilled.x):,} images ({time.perf_counter() - started:.0f} s)",
           flush=True)
-    label = f"transfer {m['transfer']} {m['transfer_size']}x"
+    label = f"transfer {generator} {m['transfer_size']}x"
     grid = FRONTIER if args.frontier else HEADLINE
     rows = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.seeds):
         for name, params in grid:
             for method, targets in ((label, distilled), ("true labels", truth)):
                 rows.append(fit(name, params, targets, data, teacher_test, method, seed))

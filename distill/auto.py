@@ -241,25 +241,35 @@ def choose(make_students: dict[str, Callable[[], object]], pool: Pool, split: Sp
            options: list[Candidate], leaves: str = "teacher", progress: Reporter = silent,
            should_stop: StopCheck = never) -> dict[str, Choice]:
     """For each named student (a function making a fresh one), fit it under every candidate on
-    ``split.fit`` and choose by agreement with the teacher on ``split.held``. Candidates go
-    one at a time, each student in turn fitting the same images (whose straightening
-    :func:`distill.deskew.deskew` then remembers)."""
+    ``split.fit`` and choose by agreement with the teacher on ``split.held``. The teacher
+    labels every candidate's images first; then the fits, independent of one another, share
+    the cores (:mod:`distill.parallel`: a small tree's split search is single-threaded)."""
+    from concurrent.futures import as_completed
+
+    from .parallel import pool as threads
     held_x = pool.x[split.held]
     teacher_says = pool.answers["train"](split.held).argmax(1)
+    copies = copies_for(pool, len(split.fit))
+    targets = {c: pool.targets(c, split.fit, copies) for c in options}
+
+    def fit_one(candidate: Candidate, name: str) -> tuple[np.ndarray, float]:
+        check_stop(should_stop)
+        start = time.perf_counter()
+        student = make_students[name]()
+        fit_student(student, targets[candidate], silent, should_stop, leaves)
+        return student.predict(held_x), time.perf_counter() - start
+
     said: dict[str, dict[Candidate, np.ndarray]] = {name: {} for name in make_students}
     seconds = dict.fromkeys(make_students, 0.0)
-    copies = copies_for(pool, len(split.fit))
-    for i, candidate in enumerate(options):
-        targets = pool.targets(candidate, split.fit, copies)
-        for name, make in make_students.items():
-            check_stop(should_stop)
-            start = time.perf_counter()
-            student = make()
-            fit_student(student, targets, silent, should_stop, leaves)
-            said[name][candidate] = student.predict(held_x)
-            seconds[name] += time.perf_counter() - start
-        progress({"fraction": (i + 1) / len(options), "message": candidate.label})
-    return {name: Choice(clear_winner(teacher_says, answers),
-                         {c.label: _agreement(a, teacher_says) for c, a in answers.items()},
+    with threads() as workers:
+        fits = {workers.submit(fit_one, c, name): (c, name)
+                for name in make_students for c in options}
+        for done, fit in enumerate(as_completed(fits), 1):
+            candidate, name = fits[fit]
+            said[name][candidate], spent = fit.result()
+            seconds[name] += spent
+            progress({"fraction": done / len(fits), "message": f"{name}: {candidate.label}"})
+    return {name: Choice(clear_winner(teacher_says, {c: answers[c] for c in options}),
+                         {c.label: _agreement(answers[c], teacher_says) for c in options},
                          len(split.held), len(split.fit), seconds[name])
             for name, answers in said.items()}

@@ -48,10 +48,10 @@ def estimate(cfg: RunConfig) -> MemoryEstimate:
              "data set": n_all * pixels * (4 + 1),  # float32 images and the raw bytes
              "teacher": n * pixels * 4 * 2}  # its copy of the images, and a batch's work
     if sets:
-        # the synthetic images, the training set joined to them, the teacher's probabilities
-        # (auto: each candidate set's, when students that chose them take turns)
-        parts["transfer set" if sets == 1 else "transfer sets"] = sets * (
-            n * cfg.transfer_size * pixels * 4 + fit * pixels * 4 + fit * c * 8)
+        # the synthetic images (auto: every candidate generator's), and the training set
+        # joined to one set's with the teacher's probabilities (auto's students take turns)
+        parts["transfer set" if sets == 1 else "transfer sets"] = (
+            sets * n * cfg.transfer_size * pixels * 4 + fit * pixels * 4 + fit * c * 8)
     parts["largest student fit"] = max(
         (_fit_bytes(s.name, {**STUDENTS[s.name].defaults(), **params_for(s, cfg.dataset)},
                     fit, (h, w), c, cfg) for s in cfg.students), default=0)

@@ -141,7 +141,6 @@ def browse(run, student: str, kind: str, true_class: int | None) -> None:
         p, said, proba = run.predictions, run.teacher_answers, run.student_proba(student)
         indices = select_samples(kind, p["y_true"], said, run.student_answers(student),
                                  true_class)
-        st.html(DIGIT_FIRST_ON_PHONES)
         left, right = st.container(key="digit_and_grid").columns([2, 3], gap="large")
         with right:
             current = stepper(run, indices)
@@ -175,4 +174,5 @@ with ui.guard("the explorer"):
         whole.whole_model(run, views.pick_student(run, st.columns(3)[0]))
     else:
         student, kind, true_class = controls(run)
+        st.html(DIGIT_FIRST_ON_PHONES)  # once a page run, not once a click
         browse(run, student, kind, true_class)

@@ -7,10 +7,11 @@ exactly the leaf that gave the prediction (tests check this for every test digit
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from ..features import describe_rect, rect_means
+from ..features import describe_rect
 from ..students import TreeStudent
 from .reading import as_read
 
@@ -60,6 +61,18 @@ def question(tree: TreeStudent, node: int) -> str:
     return f"{noun} {where} above {percent(tree.threshold_[node])}?"
 
 
+_QUESTIONS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _questions(tree: TreeStudent) -> dict[int, str]:
+    """Every split's :func:`question`, worded once per fitted tree (a click on a digit then
+    only looks its path's up)."""
+    if tree not in _QUESTIONS:
+        _QUESTIONS[tree] = {int(n): question(tree, int(n))
+                            for n in np.flatnonzero(tree.children_left_ >= 0)}
+    return _QUESTIONS[tree]
+
+
 def leaf_info(tree: TreeStudent, node: int) -> Leaf:
     dist = tree.value_[node]
     return Leaf(node=int(node), prediction=int(dist.argmax()),
@@ -73,7 +86,7 @@ def decision_path(tree: TreeStudent, image: np.ndarray, read: np.ndarray | None 
     digit as the tree reads it: straightened when it straightens; ``read``, that image when
     the caller has it already)."""
     read = as_read(tree, image) if read is None else read
-    feats = rect_means(read[None], tree.rects_)[0]  # float32, as in apply()
+    feats = tree.values_of_read(read[None])[0]  # float32, as in apply(); the used ones
     node, steps = 0, []
     while tree.children_left_[node] >= 0:
         f = int(tree.feature_[node])
@@ -82,7 +95,7 @@ def decision_path(tree: TreeStudent, image: np.ndarray, read: np.ndarray | None 
         left = np.float32(value) <= tree.threshold_[node]
         steps.append(Step(node=int(node), feature=f, region=[int(v) for v in rect],
                           threshold=float(tree.threshold_[node]), value=value,
-                          goes="left" if left else "right", question=question(tree, node)))
+                          goes="left" if left else "right", question=_questions(tree)[node]))
         node = int(tree.children_left_[node] if left else tree.children_right_[node])
     leaf = leaf_info(tree, node)
     return TreePath(prediction=leaf.prediction, steps=steps, leaf=leaf)

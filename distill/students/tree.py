@@ -160,9 +160,11 @@ class TreeStudent(Student):
 
         Columns not in ``features`` (default: those the tree uses) are left at zero.
         """
-        return self._values(self._read(X), features)
+        return self.values_of_read(self._read(X), features)
 
-    def _values(self, read: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
+    def values_of_read(self, read: np.ndarray, features: np.ndarray | None = None
+                       ) -> np.ndarray:
+        """:meth:`feature_values` of images already read (straightened when ``deskew``)."""
         features = self.used_features() if features is None else features
         out = np.zeros((len(read), len(self.rects_)), dtype=np.float32)
         if len(features):
@@ -175,7 +177,7 @@ class TreeStudent(Student):
 
     def _apply(self, read: np.ndarray) -> np.ndarray:
         return walk(self.children_left_, self.children_right_, self.feature_,
-                    self.threshold_, self._values(read))
+                    self.threshold_, self.values_of_read(read))
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         return self.value_[self._apply(X)]
