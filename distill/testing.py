@@ -230,6 +230,6 @@ def start_tiny_training(page, url: str, epochs: int = 1, method: str | None = No
     page.locator(".st-key-size").get_by_role("slider").press("Home")  # the smallest size
     settle(page)
     if method:
-        page.locator(".st-key-method").get_by_role("button", name=method, exact=True).click()
+        page.locator(".st-key-method").get_by_role("radio", name=method, exact=True).click()
         settle(page)
     page.get_by_role("button", name="Start training").click()

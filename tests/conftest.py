@@ -67,8 +67,10 @@ def shared_run(tmp_path_factory, name: str, build):
     from distill.runs import Run
     base = tmp_path_factory.getbasetemp()
     root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this session's
+    # `make mutate` runs the tests once a mutant: the runs are built by the first session
+    root = os.environ.get("DISTILL_TEST_RUNS_KEPT_IN", root)
     out = Path(root) / "shared-runs" / name
-    out.parent.mkdir(exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     with open(out.parent / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait while the first one builds it
         if not (out / "metrics.json").exists():
