@@ -24,6 +24,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 IDLE = "[data-test-script-state='notRunning']"
+# every picture of a page: st.image's, and those drawn inline (pages._ui.inline_picture)
+PICTURES = "[data-testid='stImage'] img, [data-testid='stHtml'] figure img"
 
 
 def free_port() -> int:

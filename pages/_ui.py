@@ -503,3 +503,15 @@ def _job_badge() -> None:
     else:
         eta = f" · about {job['eta']:.0f} s left" if job.get("eta") is not None else ""
         st.progress(job["overall"], text=f"Training: {job['overall']:.0%}{eta}")
+
+
+def inline_picture(uri: str, caption: str | None = None, alt: str = "") -> None:
+    """A picture made here (a ``data:`` URI) drawn in the page itself. ``st.image`` would store
+    it as a media file that the browser then fetches over HTTP, work the server does again for
+    each digit a viewer opens; inline it travels in the element, and the browser's cache of
+    elements serves it again."""
+    from html import escape
+    caption_html = (f'<figcaption style="font-size:0.875rem;color:rgba(49,51,63,0.6);'
+                    f'margin-top:0.25rem">{escape(caption)}</figcaption>' if caption else "")
+    st.html(f'<figure style="margin:0"><img src="{uri}" alt="{escape(alt)}" '
+            f'style="width:100%;height:auto">{caption_html}</figure>')

@@ -118,9 +118,9 @@ def tree_view(run, student: str, image: np.ndarray, where: str) -> None:
                    "than the threshold; "
                    f"{run.facts.leaf_meaning(run.student_entry(student))}.")
     with right:
-        st.image(parts["regions"], width="stretch",
-                 caption="Each question's rectangle, numbered in path order: orange where this "
-                 "digit had more ink than the threshold, blue where it had less.")
+        ui.inline_picture(parts["regions"], caption="Each question's rectangle, numbered in "
+                          "path order: orange where this digit had more ink than the "
+                          "threshold, blue where it had less.", alt="The path's regions")
         st.markdown(parts["words"])
 
 

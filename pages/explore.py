@@ -128,10 +128,11 @@ def header(run, student: str, index: int) -> None:
     """The digit, the teacher's view of it and both models' probabilities."""
     words, card = digits.header_parts(ui.run_key(run), student, index)
     st.markdown(words)
-    st.image(card, width="stretch", caption=(
+    ui.inline_picture(card, caption=(
         f"Right: {evidence_words(run.metrics['teacher'])}. Below: what each model "
         "believes."
-        if run.has_teacher else None))
+        if run.has_teacher else None), alt=f"Digit #{index}, the teacher's evidence and "
+        "each model's probabilities")
 
 
 @st.fragment

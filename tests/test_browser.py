@@ -14,6 +14,7 @@ import pytest
 from distill.runs import PROJECT_DIR, Run
 from distill.testing import (
     CHROMIUM,
+    PICTURES,
     AppServer,
     PageErrors,
     choose_option,
@@ -272,11 +273,11 @@ def test_explore_a_soft_tree(soft_server, page):
     page.get_by_text("filter × digit").first.wait_for()
     page.get_by_text("The tree reads the digit straightened").wait_for()
     assert page.locator(".js-plotly-plot").count() == 1  # the whole tree, depth 4
-    assert page.locator("[data-testid='stImage']").count() >= 3
+    assert page.locator(PICTURES).count() >= 3
     page.get_by_role("button", name="Find the smallest edit").click()  # the search, on demand
     page.get_by_text("pixels (ink added").first.wait_for()
     settle(page)  # the edit's words arrive before its pictures
-    assert page.locator("[data-testid='stImage']").count() >= 5
+    assert page.locator(PICTURES).count() >= 5
     shot(page, "explore-soft-tree")
 
 

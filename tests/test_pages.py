@@ -184,8 +184,9 @@ def test_explore_switches_to_naive_bayes_evidence(runs_home):
     assert not at.error and not graphviz(at)
     assert at.query_params["student"] == "bernoulli-nb.transfer"
     assert any("Log-odds" in c.value for c in at.caption)
-    assert len(at.get("image")) == 3  # the digit card (digit, saliency, probabilities),
-    # the evidence, the class weights (the counterfactual waits to be asked for)
+    # the digit card (digit, saliency, probabilities) inline, the evidence and the class
+    # weights as images (the counterfactual waits to be asked for)
+    assert len(inline_pictures(at)) == 1 and len(at.get("image")) == 2
     at.selectbox(key="student").select("linear.ground-truth").run()
     assert not at.error
 
@@ -301,10 +302,11 @@ def test_explore_shows_the_soft_tree_path_cards_and_drawing(tiny_soft_run, tmp_p
     assert not at.error
     assert at.selectbox(key="student").value == "soft-tree.transfer"
     assert plotly_count(at) == 1  # the whole tree (depth 4)
-    assert len(at.get("image")) == 3  # the digit card, the path cards, the leaf (the
-    # counterfactual waits to be asked for)
+    # the digit card inline, the path cards and the leaf as images (the counterfactual waits
+    # to be asked for)
+    assert len(inline_pictures(at)) == 1 and len(at.get("image")) == 2
     find_the_edit(at)
-    assert len(at.get("image")) == 5  # and the edit, and the path cards of the edited digit
+    assert len(at.get("image")) == 4  # and the edit, and the path cards of the edited digit
     assert any("filter × digit" in c.value for c in at.caption)
     assert any("The whole tree" in c.value for c in at.caption)
     assert any("reads the digit straightened (it leaned" in m.value for m in at.markdown)
@@ -594,6 +596,11 @@ def test_explore_shows_every_soft_tree_filter_with_the_classes_each_way(tiny_sof
     at.slider(key="whole_levels").set_value(4).run()
     svg = svg_text(at.get("image")[0])
     assert svg.count(">node ") == 15 and svg.count("←") == 15 and svg.count("<line") == 14
+
+
+def inline_pictures(at) -> list[str]:
+    """The pictures a page drew inline (pages._ui.inline_picture): their HTML."""
+    return [h.proto.body for h in at.get("html") if "<figure" in h.proto.body]
 
 
 def svg_text(image) -> str:

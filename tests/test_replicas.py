@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from distill.testing import CHROMIUM, PageErrors, chromium, settle, start_tiny_training
+from distill.testing import (
+    CHROMIUM,
+    PICTURES,
+    PageErrors,
+    chromium,
+    settle,
+    start_tiny_training,
+)
 from tests.test_browser import grid_cell
 from tests.test_pages import png_of
 
@@ -56,7 +63,7 @@ def test_two_sessions_on_two_replicas_share_one_runs_folder(deployment, browser,
         page.get_by_text("Digit #3").first.wait_for()
         settle(page)
         page.locator("[data-testid='stGraphVizChart'] svg").wait_for()
-        images = page.locator("[data-testid='stImage'] img")
+        images = page.locator(PICTURES)
         assert images.count() >= 2
         assert all(images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
                    for i in range(images.count()))  # every picture loaded
