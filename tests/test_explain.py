@@ -83,6 +83,33 @@ def test_weight_maps_have_one_image_per_class(tiny_mnist_run):
     assert bern[1, 14, 14] > 0 > bern[1, 0, 0]  # a one is inked in the centre, not the corner
 
 
+def test_weight_maps_are_the_fitted_parameters_image_by_image(tiny_mnist_run):
+    """Each map is the model's own parameter row of that class, reshaped; the Bernoulli map
+    is the log-odds log p - log(1 - p) of its ink probabilities, worked out here directly."""
+    expected = {
+        "bernoulli-nb": lambda m: {"log-odds of ink": np.log(np.exp(m.feature_log_prob_)
+                                                             / (1 - np.exp(m.feature_log_prob_)))},
+        "multinomial-nb": lambda m: {"log-probability": m.feature_log_prob_},
+        "gaussian-nb": lambda m: {"mean": m.theta_, "variance": m.var_},
+        "linear": lambda m: {"coefficient": m.coef_},
+    }
+    opening = {"bernoulli-nb": "log P(ink | class) / P(no ink | class)",
+               "multinomial-nb": "log of the share of the class's ink",
+               "gaussian-nb": "each class's average image", "linear": "logistic-regression weights"}
+    for label, parameters in expected.items():
+        student = tiny_mnist_run.load_student(label)
+        maps = weight_maps(student)
+        assert maps.kind == student.kind and maps.description.startswith(opening[label])
+        want = parameters(student.model_)
+        assert list(maps.maps) == list(want)
+        for name, rows in want.items():
+            shown = maps.maps[name].reshape(10, -1)
+            for k, c in enumerate(np.asarray(student.model_.classes_).astype(int)):
+                np.testing.assert_allclose(shown[c], rows[k], rtol=1e-9, atol=1e-12)
+            unseen = sorted(set(range(10)) - set(np.asarray(student.model_.classes_).astype(int)))
+            assert not shown[unseen].any()
+
+
 def highlighted_chain(dot_text):
     graph = pydot.graph_from_dot_data(dot_text)[0]
     lit_edges = [(e.get_source(), e.get_destination()) for e in graph.get_edges()
@@ -148,8 +175,13 @@ def test_nodes_read_in_words(tiny_mnist_run):
         node = int((tree.children_right_ if went_right else tree.children_left_)[node])
     assert node == path.leaf.node == int(tree.apply(x[None])[0])
     assert f"leaf {node} " in words[-1]
+    for i, (step, line) in enumerate(zip(path.steps, words), 1):  # "3. ink in ...: yes (..."
+        assert line.startswith(f"{i}. {step.question.rstrip('?')}: ")
+    assert words[-1].endswith(f"predicts {path.prediction} at {path.leaf.probability:.0%}")
     overlay = path_overlay(path)
-    assert [o["order"] for o in overlay] == list(range(1, len(path.steps) + 1))
+    assert overlay == [{"order": i, "region": s.region, "more_ink": s.value > s.threshold,
+                        "value": s.value, "threshold": s.threshold}
+                       for i, s in enumerate(path.steps, 1)]
 
 
 SVG = "{http://www.w3.org/2000/svg}"
