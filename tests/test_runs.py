@@ -145,3 +145,24 @@ def test_a_runs_answers_are_its_models_top_classes(tiny_run, tiny_truth_run):
         np.testing.assert_array_equal(answers, tiny_run.student_proba(name).argmax(1))
         assert tiny_run.student_answers(name) is answers  # worked out once
     assert tiny_truth_run.teacher_answers is None
+
+
+def test_runs_are_listed_newest_first_then_the_bundled_ones(tiny_run, tmp_path, monkeypatch):
+    """Folder names in the opposite order to their creation times: the list follows the
+    times; the bundled runs come after, marked bundled, and only when asked for."""
+    import json
+    import shutil
+    folder, bundled = tmp_path / "mine", tmp_path / "bundled"
+    for name, created in (("a-old", 100.0), ("b-new", 300.0), ("c-middle", 200.0)):
+        shutil.copytree(tiny_run.path, folder / name)
+        meta = folder / name / "meta.json"
+        meta.write_text(json.dumps({**json.loads(meta.read_text()), "created": created}))
+    shutil.copytree(tiny_run.path, bundled / "demo")
+    (bundled / "not-a-run").mkdir()
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", bundled)
+    listed = R.list_runs(folder=folder)
+    assert [r.id for r in listed] == ["b-new", "c-middle", "a-old", "demo"]
+    assert [r.bundled for r in listed] == [False, False, False, True]
+    assert [r.id for r in R.list_runs(include_bundled=False, folder=folder)] == [
+        "b-new", "c-middle", "a-old"]
+    assert [r.id for r in R.list_runs(folder=tmp_path / "none")] == ["demo"]
