@@ -44,22 +44,17 @@ def check_valid(edit, student, image, target):
 
 @pytest.mark.parametrize("name", ALL_KINDS)
 def test_every_edit_is_valid_and_convinces_the_saved_student(tiny_run, name):
+    """Every request has an answer here (each class is reachable within the pixels' range
+    for these students), and every answer is a valid digit the saved student reads so."""
     student = saved(tiny_run, name)
     x = tiny_run.predictions["x_test"]
-    found = 0
     for image in x[:6]:
         for target in targets_for(student, image):
-            try:
-                edit = counterfactual(student, image, target=target)
-            except NoCounterfactual as err:
-                assert str(err)  # said in words
-                continue
+            edit = counterfactual(student, image, target=target)
             want = default_target(student.predict_proba(image[None])[0], None) \
                 if target is None else target
             assert edit.target == want
             check_valid(edit, student, image, want)
-            found += 1
-    assert found >= 12  # nearly every request has an answer
 
 
 def test_the_soft_tree_edit_keeps_the_straightening_and_convinces_it(tiny_soft_run):
@@ -334,17 +329,10 @@ def test_edits_convince_students_that_straighten_and_keep_the_slant(straightenin
     from distill.deskew import measure_skew
     students, x = straightening_students
     student = students[name]
-    found = 0
-    for image in x[:4]:
-        try:
-            edit = counterfactual(student, image)
-        except NoCounterfactual as err:
-            assert str(err)
-            continue
-        found += 1
+    for image in x[:4]:  # every digit gets an edit
+        edit = counterfactual(student, image)
         check_valid(edit, student, image, edit.target)
         assert "straightened" in edit.how
         if "keeps the digit's slant" in edit.how:  # then it is read exactly as solved
             before, after = measure_skew(image[None]), measure_skew(edit.image[None])
             assert np.allclose(np.ravel(before), np.ravel(after), atol=1e-3)
-    assert found >= 3
