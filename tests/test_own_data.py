@@ -352,3 +352,64 @@ def test_a_labels_file_given_apart_overrides_the_folders_own(tmp_path):
     assert data.notes[0] == "class order: as order.txt gives it"
     with pytest.raises(DataError, match=r"^missing\.txt: no such labels file$"):
         read_path(root, ReadOptions(labels=tmp_path / "missing.txt"))
+
+
+# --------------------------------------------------------------------------------------
+# pixels and labels: each refusal by its exact message, each bound on both sides
+
+
+@pytest.mark.parametrize("pixels, words", [
+    (np.zeros((0, 2, 2)), "no images"),
+    (np.array([["a"]]), "pixels of type <U1, not numbers"),
+    (np.array([[0.5, np.nan]]), "pixels include NaN or infinity"),
+    (np.array([[0.5, np.inf]]), "pixels include NaN or infinity"),
+    (np.array([[-np.inf, 0.5]]), "pixels include NaN or infinity"),
+    (np.array([[0, 256]]), "pixel values run from 0 to 256; give bytes 0-255 or floats in "
+                           r"\[0, 1\]"),
+    (np.array([[-1, 3]], np.int16), "pixel values run from -1 to 3; give bytes 0-255 or "),
+    (np.array([[0.0, 1.5]]), r"pixel values run from 0 to 1.5; give bytes 0-255 or floats in "
+                             r"\[0, 1\]"),
+    (np.array([[-0.25, 1.0]]), "pixel values run from -0.25 to 1; "),
+])
+def test_pixels_out_of_range_are_refused_in_words(pixels, words):
+    from distill.datafiles import scale_pixels
+    with pytest.raises(DataError, match=f"^images.npz: {words}"):
+        scale_pixels(pixels, "images.npz")
+
+
+def test_pixels_at_their_bounds_are_kept_and_scaled():
+    from distill.datafiles import scale_pixels
+    bytes_ = scale_pixels(np.array([[0, 255]], np.uint8), "x")
+    assert bytes_.dtype == np.float32 and bytes_.tolist() == [[0.0, 1.0]]
+    assert scale_pixels(np.array([[0, 51]], np.int64), "x").ravel() == pytest.approx([0.0, 0.2])
+    floats = scale_pixels(np.array([[0.0, 1.0]]), "x")
+    assert floats.dtype == np.float32 and floats.tolist() == [[0.0, 1.0]]
+    assert scale_pixels(np.array([7], np.uint8), "x").tolist() == pytest.approx([7 / 255])
+
+
+@pytest.mark.parametrize("labels, n, words", [
+    (np.array([0, 1]), 3, "2 labels for 3 images"),
+    (np.array(4), 1, "no labels for 1 images"),
+    (np.array([["a"], ["b"]]), 2, "2 labels for 2 images"),
+    (np.array(["cat", "dog", "emu", "fox", "gnu", "hen", "yak"]), 7,
+     r"labels \['dog', 'emu', 'fox', 'gnu', 'hen'\] are not among the class names"),
+    (np.array([0.0, 1.5]), 2, "labels must be whole class numbers"),
+    (np.array([True, False]), 2, "labels of type bool, not class numbers"),
+    (np.array([2, -3, 0]), 3, "label -3 is negative"),
+])
+def test_labels_that_are_not_class_numbers_are_refused_in_words(labels, n, words):
+    from distill.datafiles import to_labels
+    names = ["cat"] if labels.dtype.kind == "U" else None
+    with pytest.raises(DataError, match=f"^labels.csv: {words}$"):
+        to_labels(labels, n, "labels.csv", names)
+
+
+def test_labels_become_class_numbers():
+    from distill.datafiles import to_labels
+    y, names = to_labels(np.array(["b", "a", "b"]), 3, "x", None)
+    assert y.dtype == np.int64 and y.tolist() == [1, 0, 1] and names == ["a", "b"]
+    y, names = to_labels(np.array(["b", "a"]), 2, "x", ["b", "a", "c"])
+    assert y.tolist() == [0, 1] and names == ["b", "a", "c"]
+    y, names = to_labels(np.array([2.0, 0.0]), 2, "x", None)
+    assert y.dtype == np.int64 and y.tolist() == [2, 0] and names is None
+    assert to_labels(np.array([3, 1], np.uint8), 2, "x", None)[0].dtype == np.int64
