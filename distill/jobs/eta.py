@@ -12,7 +12,7 @@ import os
 from ..auto import FIT_CAP, candidates, confirms, copies_within, held_size
 from ..config import RunConfig, StudentChoice, params_for
 from ..data import dataset_info
-from ..distillation import AUTO_METHOD
+from ..distillation import AUTO_METHOD, BASELINE
 from ..students import STUDENTS, epochs_for
 
 EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
@@ -21,6 +21,10 @@ STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.9, "pixel-tree": 0.06, "linear": 0.5,
 DESKEW_SECONDS_PER_MPIXEL = 0.1  # straightening a student's images, once
 SALIENCY_SECONDS_PER_DIGIT = 0.02  # the teacher's integrated gradients of a test digit
 LABEL_SECONDS_PER_MPIXEL = 0.15  # the teacher's probabilities for a transfer set
+# work done beside another stage (the baselines beside the teacher, the teacher's saliency
+# beside the students) costs the run about this share of its own time: it takes the core the
+# other leaves (measured: full MNIST's default run, bench/results/mnist.md)
+BESIDE = 0.3
 
 
 def estimate_seconds(cfg) -> dict[str, float]:
@@ -58,7 +62,8 @@ def _run_seconds(cfg: RunConfig) -> dict[str, float]:
     fit = {m: mpix * (grow if m in ("transfer", AUTO_METHOD) else 1) for m in cfg.methods()}
     n_test = min(info.n_test, cfg.max_test or info.n_test)
     est = {"data": 1.0, "evaluate": 1.0, "save": 1.0,
-           "saliency": 0.5 + n_test * SALIENCY_SECONDS_PER_DIGIT,
+           # beside the students' fits, on the cores they leave (pipeline.run_experiment)
+           "saliency": 0.5 + BESIDE * n_test * SALIENCY_SECONDS_PER_DIGIT,
            "teacher": 2.0 + cfg.teacher.epochs * mpix * EPOCH_SECONDS_PER_MPIXEL.get(
                cfg.teacher.arch, 1.0),
            "targets": 0.5 + (fit["transfer"] * LABEL_SECONDS_PER_MPIXEL if "transfer" in fit
@@ -68,9 +73,12 @@ def _run_seconds(cfg: RunConfig) -> dict[str, float]:
         copies = 1 + copies_within(cfg.transfer_size, min(FIT_CAP, n), pixels)
         sizes = [sample * (copies if c.transfer else 1) for c in candidates(cfg.generators())]
         est["choose"] = 0.5 + fit[AUTO_METHOD] * LABEL_SECONDS_PER_MPIXEL + sum(
-            _fit_seconds(choice, cfg, size, pixels) for choice in cfg.students for size in sizes)
+            _fit_seconds(choice, cfg, size, pixels) for choice in cfg.students
+            for size in sizes) / max(1, min(2, os.cpu_count() or 1))  # fits share the cores
     for model in cfg.models():
         est[f"student:{model.name}"] = _fit_seconds(model.choice, cfg, fit[model.method], pixels)
+        if model.method == BASELINE and not model.trains_in_epochs:  # fitted beside the teacher
+            est[f"student:{model.name}"] *= BESIDE
         if model.method == AUTO_METHOD and confirms(n, held_size(n)):  # and the true labels'
             est[f"student:{model.name}"] += _fit_seconds(model.choice, cfg, mpix, pixels)
     return est
