@@ -92,6 +92,7 @@ def _training_options(t: argparse.ArgumentParser) -> None:
                    help=RUN_PARAMS["transfer_labels"].help)
     t.add_argument("--leaves", choices=LEAVES, default=run.leaves,
                    help=RUN_PARAMS["leaves"].help)
+    _param_option(t, "--local-fidelity", RUN_PARAMS, "local_fidelity", run.local_fidelity)
     _param_option(t, "--seed", RUN_PARAMS, "seed", run.seed)
     _param_option(t, "--max-train", RUN_PARAMS, "max_train", None,
                   "train on a stratified subset (quick runs)")
@@ -237,8 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--gallery", type=int, default=None,
                    help="disagreements shown with their explanation (default: 12)")
     r.add_argument("--follows", action="store_true",
-                   help="measure whether the teacher follows each student's edits first "
-                   "(a minute or two; kept with the run)")
+                   help="measure whether the teacher follows each student's edits (and its "
+                   "local fidelity) first "
+                   "(minutes; kept with the run)")
 
     v = sub.add_parser("serve", help="serve the dashboard: several app processes behind nginx",
                        description="N identical app processes on one runs folder, behind nginx "
@@ -277,7 +279,8 @@ def _common(args) -> dict:
                 max_test=args.max_test, teacher=teacher, temperature=args.temperature,
                 transfer=args.transfer, transfer_size=args.transfer_size or
                 transfer_size_for(args.dataset),
-                transfer_labels=args.transfer_labels, leaves=args.leaves, seed=args.seed,
+                transfer_labels=args.transfer_labels, leaves=args.leaves,
+                local_fidelity=args.local_fidelity, seed=args.seed,
                 title=args.title, teacher_file=args.teacher_file,
                 teacher_input=args.teacher_input, teacher_output=args.teacher_output,
                 insist=args.insist)
@@ -469,6 +472,7 @@ def cmd_report(args) -> int:
     try:
         if args.follows and run.has_teacher:
             run.ensure_follows(progress)
+            run.ensure_local_fidelity(progress)
         path = write_report(run, Path(args.output), gallery, progress)
     finally:
         progress.close()

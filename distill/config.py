@@ -35,6 +35,8 @@ NETS: dict[str, NetInfo] = {
     "mlp": NetInfo("mlp", "MLP", "Flatten, dense 128, dense 10: the seed's baseline network."),
 }
 DEFAULT_NET = "cnn"
+# test digits each student's local fidelity is measured on (distill.explain.local_fidelity)
+LOCAL_FIDELITY_SAMPLE = 200
 SEED = Param("int", 0, 2**31 - 1, label="seed", help="Same seed and settings, same numbers.")
 
 TEACHER_PARAMS: dict[str, Param] = {
@@ -73,6 +75,12 @@ RUN_PARAMS: dict[str, Param] = {
                     help="teacher: a distilled tree's leaves hold the teacher's own "
                     "probabilities over the digits that reach them (what a reader expects); "
                     "fitted: the softened targets the tree was grown on."),
+    "local_fidelity": Param("int", 0, 10_000, label="local-fidelity digits", hosted_high=200,
+                            help="Test digits on which each student's smallest edit to its "
+                            "runner-up is shown to the network: how often the network follows "
+                            f"(local fidelity), measured while training: seconds to minutes a "
+                            f"student. 0 (default): measured on {LOCAL_FIDELITY_SAMPLE} digits "
+                            "in the background when the run is first viewed, and kept."),
     "max_train": Param("int", 20, 10_000_000, label="max train", none="all"),
     "max_test": Param("int", 20, 10_000_000, label="max test", none="all"),
     "seed": SEED,
@@ -167,6 +175,7 @@ class RunConfig:
     transfer_size: int = 10
     transfer_labels: str = "auto"
     leaves: str = "teacher"
+    local_fidelity: int = 0  # digits measured while training; 0: later, in the background
     seed: int = 0
     title: str | None = None
     # your own network: an ONNX file is the teacher (none is trained), given pixels as it was
@@ -271,5 +280,6 @@ def plan(cfg: RunConfig) -> list[str]:
     """The stage names of a run, in order, for progress displays."""
     network = cfg.needs_teacher
     return ["data", *["teacher"] * network, "targets", *["choose"] * (cfg.method == AUTO_METHOD),
-            *[f"student:{m.name}" for m in cfg.models()], "evaluate", *["saliency"] * network,
+            *[f"student:{m.name}" for m in cfg.models()], "evaluate",
+            *["local fidelity"] * (network and cfg.local_fidelity > 0), *["saliency"] * network,
             "save"]

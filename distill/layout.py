@@ -48,7 +48,25 @@ def check_metrics(m) -> None:
         _need(isinstance(s.get("test_accuracy"), Number), f,
               f"student {s['name']} has no accuracy")
         names.add(s["name"])
+        _check_local_fidelity(s, f)
     _need(len(names) == len(students), f, "two students share a name")
+
+
+def _check_local_fidelity(s: dict, f: str) -> None:
+    """A student's local fidelity, where measured: a share, and counts that add up to it."""
+    share, detail = s.get("local_fidelity"), s.get("local_fidelity_detail")
+    if share is None:
+        return
+    _need(isinstance(share, Number) and 0 <= share <= 1, f,
+          f"student {s['name']}'s local fidelity is not a share")
+    _need(isinstance(detail, dict) and all(isinstance(detail.get(k), int)
+                                           for k in ("digits", "agreeing", "edits")), f,
+          f"student {s['name']}'s local fidelity lacks its counts")
+    follows = detail.get("follows")
+    _need(isinstance(follows, list) and follows and all(isinstance(c, int) for c in follows)
+          and min(follows) >= 0 and max(follows) <= detail["edits"] <= detail["agreeing"]
+          <= detail["digits"] and abs(share * detail["edits"] - follows[0]) < 1e-6, f,
+          f"student {s['name']}'s local fidelity counts do not add up")
 
 
 def check_predictions(p: dict[str, np.ndarray], m: dict) -> None:

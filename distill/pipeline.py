@@ -342,6 +342,8 @@ def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry:
         predictions[f"proba_{entry['name']}"] = proba
         entry.update(model_metrics(data.y_test, teacher_proba, proba, data.n_classes))
     stage("evaluate", 1.0)
+    if teacher is not None and getattr(cfg, "local_fidelity", 0) and not extra:
+        measure_local_fidelity(cfg, data, teacher, teacher_proba, students, entries, stage)
 
     maps = None
     if teacher is not None:
@@ -381,6 +383,19 @@ def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry:
     progress({"stage": "done", "run_id": target.name, "path": str(target),
               "elapsed": clock.elapsed()})
     return Run(target)
+
+
+def measure_local_fidelity(cfg, data: Dataset, teacher, teacher_proba: np.ndarray,
+                           students: dict, entries: list[dict], stage) -> None:
+    """Each student's local fidelity (distill.explain.local_fidelity) into its entry."""
+    from .explain.local_fidelity import measure_students
+    stage("local fidelity")
+    figures = measure_students(students, teacher, data.x_test, teacher_proba.argmax(1),
+                               cfg.local_fidelity,
+                               lambda e: stage("local fidelity", min(e["fraction"], 0.99)))
+    for entry in entries:
+        entry.update(figures[entry["name"]])
+    stage("local fidelity", 1.0)
 
 
 def train_teacher_entry(cfg: RunConfig, data: Dataset, progress: Reporter,

@@ -22,13 +22,22 @@ from .facts import RunFacts
 from .metrics import confusion
 from .pictures import diverging, ink, svg_uri
 from .progress import Reporter, silent
-from .summary import auto_cost, cell, choice_phrase, headline, model_rows, story
+from .summary import (
+    LOCAL_FIDELITY_HELP,
+    auto_cost,
+    cell,
+    choice_phrase,
+    headline,
+    model_rows,
+    story,
+)
 
 GALLERY = 12  # disagreements shown with their explanation and counterfactual
 TABLE_COLUMNS = ["model", "method", "accuracy", "accuracy_ci", "agreement", "agreement_ci",
-                 "gain", "top2_agreement", "kl", "leaves", "depth", "parameters"]
+                 "gain", "local_fidelity", "top2_agreement", "kl", "leaves", "depth",
+                 "parameters"]
 HEADINGS = {"accuracy_ci": "accuracy 95% CI", "agreement_ci": "agreement 95% CI",
-            "top2_agreement": "top-2"}
+            "top2_agreement": "top-2", "local_fidelity": "local fidelity"}
 
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
@@ -61,7 +70,11 @@ def build_report(run, gallery: int = GALLERY, progress: Reporter = silent) -> st
              "<h2>Models</h2>", _table(model_rows(m)),
              '<p class="small">Intervals: 95% bootstrap over the test digits. Agreement: the '
              "share of test digits where the model gives the teacher's answer (fidelity). Gain: "
-             "agreement over the same model trained on the true labels.</p>",
+             "agreement over the same model trained on the true labels. "
+             f"{escape(LOCAL_FIDELITY_HELP)}"
+             + ("" if run.has_local_fidelity or not run.has_teacher else
+                " Not measured for this run yet: make the report with <code>python -m distill "
+                "report RUN --follows</code>.") + "</p>",
              f'<img alt="accuracy and agreement with their intervals" '
              f'src="{_interval_chart(model_rows(m))}">']
     if m.get("auto"):

@@ -401,6 +401,31 @@ class Run:
         self.__dict__["follows"] = data
         return data
 
+    @property
+    def has_local_fidelity(self) -> bool:
+        """Every student's local fidelity is in metrics.json (a run saved before it was
+        measured, or with ``local_fidelity=0``, has none until :meth:`ensure_local_fidelity`)."""
+        from .explain.local_fidelity import KEY
+        return all(KEY in s for s in self.metrics["students"])
+
+    def ensure_local_fidelity(self, progress: Reporter = silent) -> dict:
+        """The run's metrics with every student's local fidelity
+        (:mod:`distill.explain.local_fidelity`): measured now for the students that lack it,
+        and written into metrics.json (a bundled run's only in memory)."""
+        if self.has_local_fidelity or not self.has_teacher:
+            return self.metrics
+        from .explain.local_fidelity import KEY, measure_run
+        missing = [s["name"] for s in self.metrics["students"] if KEY not in s]
+        figures = measure_run(self, names=missing, progress=progress)
+        metrics = {**self.metrics, "students": [{**s, **figures.get(s["name"], {})}
+                                                for s in self.metrics["students"]]}
+        check_metrics(metrics)
+        if not self.bundled:
+            with contextlib.suppress(OSError):  # a folder we may not write: memory will do
+                write_json(self.path / "metrics.json", metrics)
+        self.__dict__["metrics"] = metrics
+        return metrics
+
     def student_proba(self, name: str) -> np.ndarray:
         return self.predictions[f"proba_{name}"]
 

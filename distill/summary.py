@@ -9,8 +9,8 @@ import math
 from .facts import RunFacts
 from .metrics import bootstrap_interval
 
-COLUMNS = ["model", "kind", "method", "accuracy", "agreement", "gain", "top2_agreement", "kl",
-           "leaves", "depth", "parameters", "seconds"]
+COLUMNS = ["model", "kind", "method", "accuracy", "agreement", "gain", "local_fidelity",
+           "top2_agreement", "kl", "leaves", "depth", "parameters", "seconds"]
 
 
 IMPORTED = ("onnx", "function")  # teachers made elsewhere (distill.teachers)
@@ -48,6 +48,26 @@ def teacher_help(t: dict) -> str:
             f"{t.get('epochs', 0)} epochs in {t.get('train_seconds', 0):.0f} s")
 
 
+LOCAL_FIDELITY_HELP = (
+    "Local fidelity: on sampled test digits where the student agrees with the network, the "
+    "share of the student's smallest edits to its runner-up class (Explore, What would change "
+    "its mind) that make the network answer that class too. Agreement says the student gives "
+    "the network's answers; this says whether it gives them for the network's reasons.")
+
+
+def local_fidelity_phrase(entry: dict) -> str:
+    """A student's local fidelity in a few words: "local fidelity 12% (of 184 edits)"."""
+    if "local_fidelity" not in entry:
+        return "local fidelity: not measured yet"
+    share, detail = entry["local_fidelity"], entry.get("local_fidelity_detail") or {}
+    if share is None:
+        return ("local fidelity: no edits to measure" if detail else
+                "local fidelity: none (no exact edits for this kind)")
+    low, high = detail["interval"]
+    return (f"local fidelity {share:.0%} (95% CI {low:.0%}–{high:.0%}, {detail['edits']} "
+            "edits)")
+
+
 def model_rows(metrics: dict) -> list[dict]:
     """The teacher, then every student; ``gain`` is agreement over the ground-truth twin's;
     ``accuracy_ci`` and ``agreement_ci`` are 95% bootstrap intervals over the test digits."""
@@ -55,7 +75,8 @@ def model_rows(metrics: dict) -> list[dict]:
     n = metrics["n_test"]
     rows = [] if t is None else [
         {"model": f"teacher ({teacher_label(t)})", "kind": "teacher", "method": "true labels",
-         "accuracy": t["test_accuracy"], "agreement": 1.0, "gain": None, "top2_agreement": 1.0,
+         "accuracy": t["test_accuracy"], "agreement": 1.0, "gain": None,
+         "local_fidelity": None, "local_fidelity_ci": None, "top2_agreement": 1.0,
          "kl": 0.0, "leaves": None, "depth": None, "parameters": t.get("parameters"),
          "seconds": t.get("train_seconds"),
          "accuracy_ci": bootstrap_interval(t["test_accuracy"], n), "agreement_ci": None}]
@@ -64,7 +85,8 @@ def model_rows(metrics: dict) -> list[dict]:
         method = s["method"] + (f": {s['chosen']['label']}" if s.get("chosen") else "")
         rows.append({"model": s["name"], "kind": s["kind"], "method": method,
                      "accuracy": s["test_accuracy"], "agreement": s["agreement"],
-                     "gain": facts.gain(s),
+                     "gain": facts.gain(s), "local_fidelity": s.get("local_fidelity"),
+                     "local_fidelity_ci": (s.get("local_fidelity_detail") or {}).get("interval"),
                      "top2_agreement": s.get("top2_agreement"), "kl": s.get("kl"),
                      "leaves": s.get("leaves"), "depth": s.get("depth"),
                      "parameters": s.get("parameters"), "seconds": s.get("fit_seconds"),
@@ -80,7 +102,7 @@ def cell(value, column: str) -> str:
         return "-"
     if isinstance(value, str):  # already formatted
         return value
-    if column in ("accuracy", "agreement", "top2_agreement"):
+    if column in ("accuracy", "agreement", "top2_agreement", "local_fidelity"):
         return f"{value:.1%}"
     if column.endswith("_ci"):
         return f"{value[0]:.1%} – {value[1]:.1%}"

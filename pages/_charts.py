@@ -85,6 +85,26 @@ def tradeoff_scatter(rows: list[dict]) -> go.Figure:
     return _layout(fig, 360, title="Fidelity against size")
 
 
+def local_fidelity_scatter(rows: list[dict]) -> go.Figure:
+    """Agreement against local fidelity: answers shared against reasons shared."""
+    fig = go.Figure()
+    for method, colour in (("ground-truth", BASELINE), (None, DISTILLED)):
+        pts = [r for r in rows if r["kind"] != "teacher" and r.get("local_fidelity") is not None
+               and ((r["method"] == "ground-truth") == (method == "ground-truth"))]
+        if not pts:
+            continue
+        fig.add_scatter(x=[r["local_fidelity"] for r in pts], y=[r["agreement"] for r in pts],
+                        mode="markers+text", text=[r["model"].split(".")[0] for r in pts],
+                        textposition="top center", marker=dict(size=11, color=colour),
+                        name="true labels" if method else "distilled",
+                        hovertemplate="%{text}: agrees %{y:.1%}, the network follows "
+                        "%{x:.0%} of its edits<extra></extra>")
+    fig.update_xaxes(tickformat=".0%", title="local fidelity (the network follows its edit)",
+                     gridcolor="#eee", rangemode="tozero")
+    fig.update_yaxes(tickformat=".0%", title="agreement with the teacher", gridcolor="#eee")
+    return _layout(fig, 360, title="Same answers, same reasons?")
+
+
 def training_curves(curve: dict) -> go.Figure:
     """Teacher loss per logged batch and accuracy (train batches, test per epoch)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))

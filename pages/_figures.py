@@ -67,3 +67,9 @@ def per_class_figure(key: tuple, student: str):
 def tradeoff_figure(key: tuple):
     """Agreement against size, every model of the run."""
     return charts.tradeoff_scatter(model_rows(ui.run_from_key(key).metrics))
+
+
+@ui.memo(max_entries=64)
+def local_fidelity_figure(key: tuple):
+    """Agreement against local fidelity, every measured model of the run."""
+    return charts.local_fidelity_scatter(model_rows(ui.run_from_key(key).metrics))

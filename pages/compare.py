@@ -5,7 +5,15 @@ import streamlit as st
 
 from distill.frontier import frontier_rows, smallest_reaching
 from distill.runs import RunError
-from distill.summary import COLUMNS, auto_cost, cell, choice_phrase, choice_rows, model_rows
+from distill.summary import (
+    COLUMNS,
+    LOCAL_FIDELITY_HELP,
+    auto_cost,
+    cell,
+    choice_phrase,
+    choice_rows,
+    model_rows,
+)
 from pages import _charts as charts
 from pages import _figures as figs
 from pages import _ui as ui
@@ -18,9 +26,10 @@ PERCENT = st.column_config.NumberColumn(format="percent")
 
 
 # '-' where a model has none, rather than None; intervals as "95.2% – 97.5%"
-TEXT_COLUMNS = ("gain", "leaves", "depth", "accuracy_ci", "agreement_ci")
-SHOWN = [c for column in COLUMNS for c in ((column, f"{column}_ci")
-                                           if column in ("accuracy", "agreement") else (column,))]
+TEXT_COLUMNS = ("gain", "leaves", "depth", "accuracy_ci", "agreement_ci", "local_fidelity_ci")
+SHOWN = [c for column in COLUMNS for c in ((column, f"{column}_ci") if column in
+                                           ("accuracy", "agreement", "local_fidelity")
+                                           else (column,))]
 
 
 def table(rows: list[dict]) -> None:
@@ -45,6 +54,10 @@ def table(rows: list[dict]) -> None:
                                             "model on true labels, in percentage points."),
         "leaves": st.column_config.TextColumn("Leaves"),
         "depth": st.column_config.TextColumn("Depth"),
+        "local_fidelity": st.column_config.NumberColumn(
+            "Local fidelity", format="percent", help=LOCAL_FIDELITY_HELP),
+        "local_fidelity_ci": st.column_config.TextColumn(
+            "Local fidelity 95% CI", help="Bootstrap interval over the edits measured."),
         "top2_agreement": st.column_config.NumberColumn(
             "Top-2", format="percent", help="The teacher's answer is among the model's two "
             "most likely classes."),
@@ -152,6 +165,35 @@ def frontier_section(run) -> None:
     st.dataframe(pd.DataFrame(smallest), hide_index=True, width="stretch")
 
 
+def local_fidelity_section(run) -> None:
+    """Agreement against local fidelity: does a student share the network's reasons?"""
+    if not run.has_teacher:
+        return
+    st.subheader("Same answers, same reasons?", divider="gray")
+    st.caption(LOCAL_FIDELITY_HELP + " The 1.5x and 2x columns push each edit further along "
+               "its direction: does the network follow a little further on?")
+    if not run.has_local_fidelity:
+        ui.local_fidelity_progress(run)
+        return
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(figs.local_fidelity_figure(ui.run_key(run)), key="local-fidelity")
+    c2.dataframe(pd.DataFrame(local_fidelity_rows(run)), hide_index=True, width="stretch",
+                 column_config={k: st.column_config.NumberColumn(k, format="percent")
+                                for k in ("1x", "1.5x", "2x")})
+
+
+def local_fidelity_rows(run) -> list[dict]:
+    rows = []
+    for s in run.metrics["students"]:
+        d = s.get("local_fidelity_detail")
+        if not d:
+            continue
+        rows.append({"model": ui.student_title(run, s["name"]),
+                     **{f"{scale:g}x": share for scale, share in zip(d["scales"], d["shares"])},
+                     "edits": d["edits"], "of digits": d["digits"]})
+    return rows
+
+
 def follows_section(run) -> None:
     """The teacher-follows figures: measured once per run in the background, then kept."""
     st.subheader("Do the student's reasons move the network?", divider="gray")
@@ -245,6 +287,7 @@ with ui.guard("the comparison"):
         if not run.facts.is_sweep:
             c2.plotly_chart(figs.tradeoff_figure(ui.run_key(run)), key="tradeoff")
 
+    local_fidelity_section(run)
     follows_section(run)
 
     st.subheader("Against another run", divider="gray")

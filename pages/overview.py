@@ -3,7 +3,13 @@
 import streamlit as st
 
 from distill.frontier import best_per_student
-from distill.summary import method_phrase, story, teacher_help
+from distill.summary import (
+    LOCAL_FIDELITY_HELP,
+    local_fidelity_phrase,
+    method_phrase,
+    story,
+    teacher_help,
+)
 from pages import _charts as charts
 from pages import _ui as ui
 
@@ -55,6 +61,10 @@ with ui.guard("the overview"):
                           f"{values['test_accuracy']:.1%} of test images.")
                     + (" Mean over the sweep's seeds; its best size." if facts.is_sweep
                        else ""))
+        if t is not None:
+            card.caption(local_fidelity_phrase(entry), help=LOCAL_FIDELITY_HELP)
+    if t is not None and not run.has_local_fidelity:
+        ui.local_fidelity_progress(run)
 
     pairs = [{"label": e.get("title", e["label"]) + (f" ({e['label']})" if facts.is_sweep
                                                       else ""),

@@ -24,7 +24,17 @@ def runs_home(tiny_mnist_run, tiny_run, tmp_path, monkeypatch):
     monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "no-bundled-runs")
     from distill.explain import follows
     monkeypatch.setattr(follows, "PER_GROUP", 2)  # Compare measures in seconds
+    monkeypatch.setattr("distill.explain.local_fidelity.SAMPLE", 3)  # Overview too
+    monkeypatch.setattr("distill.explain.counterfactual.SECONDS", 0.5)  # Bernoulli NB's cap
     return folder
+
+
+def finish_background(name: str) -> None:
+    """Wait for the page's background measurement ``name`` to end."""
+    import threading
+    for thread in threading.enumerate():
+        if thread.name == name:
+            thread.join()
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +100,22 @@ def test_overview_tells_the_story_of_the_current_run(runs_home):
     assert at.sidebar.selectbox(key="run").value == "mnist-run"
 
 
+def test_overview_measures_each_students_local_fidelity_then_shows_it(runs_home):
+    at = app(run="mnist-run")
+    assert at.get("progress"), "the measurement shows its progress"
+    assert any(c.value == "local fidelity: not measured yet" for c in at.caption)
+    finish_background("local fidelity")
+    at.run()
+    assert not at.exception and not at.error and not at.get("progress")
+    run = R.load_run("mnist-run")
+    assert run.has_local_fidelity  # kept in the run's metrics.json
+    from distill.summary import local_fidelity_phrase
+    shown = [c.value for c in at.caption if c.value.startswith("local fidelity")]
+    assert shown == [local_fidelity_phrase(run.student_entry(f"{k}.transfer")) for k in
+                     ("tree", "bernoulli-nb", "gaussian-nb", "multinomial-nb", "linear")]
+    assert all("edits)" in c or "no edits" in c for c in shown)
+
+
 def test_overview_without_runs_points_to_training(tmp_path, monkeypatch):
     monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "none"))
     monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "none-bundled")
@@ -124,6 +150,26 @@ def test_compare_shows_the_table_matrices_and_charts(runs_home):
     assert plotly_count(at) >= 7  # 2 bar charts, 3 matrices, per-class, trade-off
     at.selectbox(key="compare_student").select("bernoulli-nb.transfer").run()
     assert not at.exception
+
+
+def test_compare_plots_agreement_against_local_fidelity(runs_home):
+    at = app("compare", run="mnist-run")
+    assert any("Same answers, same reasons?" in h.value for h in at.subheader)
+    finish_background("local fidelity")
+    at.run()
+    assert not at.exception and not at.error
+    run = R.load_run("mnist-run")
+    df = at.dataframe[0].value
+    shown = dict(zip(df["model"], df["local_fidelity"]))
+    for s in run.metrics["students"]:
+        assert shown[s["name"]] == pytest.approx(s["local_fidelity"], nan_ok=True) or (
+            s["local_fidelity"] is None and np.isnan(shown[s["name"]]))
+    further = next(d.value for d in at.dataframe if "1.5x" in d.value.columns)
+    assert len(further) == 10
+    tree = run.student_entry("tree.transfer")["local_fidelity_detail"]
+    row = further[further["model"].str.contains("tree", case=False)].iloc[0]
+    assert [row["1x"], row["1.5x"], row["2x"]] == pytest.approx(tree["shares"], nan_ok=True)
+    assert plotly_count(at) >= 8  # the agreement-against-local-fidelity chart too
 
 
 def test_compare_against_another_run(runs_home, tiny_mnist_run, tiny_run):
