@@ -23,7 +23,7 @@ from .config import (
     transfer_size_for,
 )
 from .data import DATASETS, DataError, dataset_available, fetch_mnist, known_datasets
-from .distillation import LEAVES, METHODS, TRANSFER_LABELS
+from .distillation import LEAVES, METHODS, TRANSFER_LABELS, TRANSFER_METHODS
 from .explain.drawing import EXPORTS as TREE_EXPORTS
 from .explain.drawing import RenderError
 from .params import ParamError
@@ -92,6 +92,9 @@ def _training_options(t: argparse.ArgumentParser) -> None:
                    help=RUN_PARAMS["transfer_labels"].help)
     t.add_argument("--leaves", choices=LEAVES, default=run.leaves,
                    help=RUN_PARAMS["leaves"].help)
+    _param_option(t, "--rounds", RUN_PARAMS, "rounds", run.rounds)
+    _param_option(t, "--boundary-sample", RUN_PARAMS, "boundary_sample", run.boundary_sample)
+    _param_option(t, "--boundary-seconds", RUN_PARAMS, "boundary_seconds", run.boundary_seconds)
     _param_option(t, "--local-fidelity", RUN_PARAMS, "local_fidelity", run.local_fidelity)
     _param_option(t, "--seed", RUN_PARAMS, "seed", run.seed)
     _param_option(t, "--max-train", RUN_PARAMS, "max_train", None,
@@ -280,7 +283,9 @@ def _common(args) -> dict:
                 transfer=args.transfer, transfer_size=args.transfer_size or
                 transfer_size_for(args.dataset),
                 transfer_labels=args.transfer_labels, leaves=args.leaves,
-                local_fidelity=args.local_fidelity, seed=args.seed,
+                local_fidelity=args.local_fidelity, rounds=args.rounds,
+                boundary_sample=args.boundary_sample, boundary_seconds=args.boundary_seconds,
+                seed=args.seed,
                 title=args.title, teacher_file=args.teacher_file,
                 teacher_input=args.teacher_input, teacher_output=args.teacher_output,
                 insist=args.insist)
@@ -303,7 +308,8 @@ def cmd_sweep(args) -> int:
     common = _common(args)
     if common.pop("teacher_file"):
         raise UsageError("a sweep trains its own teacher; --teacher-file is for train")
-    for key in ("teacher_input", "teacher_output", "insist"):
+    for key in ("teacher_input", "teacher_output", "insist", "local_fidelity", "rounds",
+                "boundary_sample", "boundary_seconds"):  # a single run's (train's) settings
         common.pop(key)
     cfg = SweepConfig(students=grids, methods=methods, seeds=args.seeds, **common)
     run = _execute(cfg, args)
@@ -391,7 +397,7 @@ def cmd_show(args) -> int:
     print(f"{run.title}  ({run.id})")
     print(f"data set {m['dataset']}: {m['n_train']} train / {m['n_test']} test; method "
           f"{m['method']}" + (f" ({m['transfer']} x{m['transfer_size']})"
-                             if m["method"] == "transfer" else ""))
+                             if m["method"] in TRANSFER_METHODS else ""))
     print(format_table(model_rows(m), COLUMNS))
     print_choices(m)
     return 0

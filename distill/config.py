@@ -10,9 +10,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .boundary import BUDGET_S, ROUNDS
+from .boundary import SAMPLE as BOUNDARY_SAMPLE
 from .data import DEFAULT_DATASET, DataError, info_or_none, require_available
 from .dataset import DatasetInfo
-from .distillation import AUTO_METHOD, BASELINE, LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
+from .distillation import (
+    AUTO_METHOD,
+    BASELINE,
+    LEAVES,
+    METHOD_HELP,
+    METHODS,
+    TRANSFER_LABELS,
+    TRANSFER_METHODS,
+)
 from .params import Param, ParamError, check_all
 from .students import DEFAULT_STUDENTS, STUDENTS, make_student
 from .transfer import AUTO, DEFAULT_TRANSFER, GENERATORS
@@ -75,6 +85,15 @@ RUN_PARAMS: dict[str, Param] = {
                     help="teacher: a distilled tree's leaves hold the teacher's own "
                     "probabilities over the digits that reach them (what a reader expects); "
                     "fitted: the softened targets the tree was grown on."),
+    "rounds": Param("int", 0, 20, label="boundary rounds", hosted_high=3,
+                    help="Method boundary: rounds of edits to the student's boundary, each "
+                    "labelled by the teacher and followed by a fit."),
+    "boundary_sample": Param("int", 1, 100_000, label="edits a round", hosted_high=300,
+                             help="Method boundary: training images edited to the student's "
+                             "boundary each round."),
+    "boundary_seconds": Param("float", 0.1, 3600.0, label="seconds of edits a round",
+                              hosted_high=60.0, help="Method boundary: a round stops finding "
+                              "edits after this long (a student whose edits are dear)."),
     "local_fidelity": Param("int", 0, 10_000, label="local-fidelity digits", hosted_high=200,
                             help="Test digits on which each student's smallest edit to its "
                             "runner-up is shown to the network: how often the network follows "
@@ -175,6 +194,9 @@ class RunConfig:
     transfer_size: int = 10
     transfer_labels: str = "auto"
     leaves: str = "teacher"
+    rounds: int = ROUNDS  # method boundary (distill.boundary)
+    boundary_sample: int = BOUNDARY_SAMPLE
+    boundary_seconds: float = BUDGET_S
     local_fidelity: int = 0  # digits measured while training; 0: later, in the background
     seed: int = 0
     title: str | None = None
@@ -210,7 +232,7 @@ class RunConfig:
         """The transfer sets the run makes: the one ``transfer`` names, or with ``auto`` the
         data set's suitable ones (DatasetInfo.transfer_sets): all of them as ``--method
         auto``'s candidates, the first for ``--method transfer``."""
-        if self.method not in ("transfer", AUTO_METHOD):
+        if self.method not in (*TRANSFER_METHODS, AUTO_METHOD):
             return ()
         if self.transfer != AUTO:
             return (self.transfer,)

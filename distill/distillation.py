@@ -7,6 +7,8 @@
   the others through one weighted copy of each sample per likely class;
 - ``auto`` (default): each student takes whichever of the others agrees best with the teacher
   on held-out training images (:mod:`distill.auto`);
+- ``boundary``: a transfer set, then rounds of the student's smallest edits of training
+  digits labelled by the teacher and added (:mod:`distill.boundary`);
 - ``transfer``: the train set plus K synthetic copies (see :mod:`distill.transfer`), all
   labelled by the teacher (Bucila et al. 2006; Breiman & Shang 1996). ``transfer_labels``:
   ``auto`` (default) gives the teacher's probabilities at temperature T to students that fit
@@ -35,9 +37,11 @@ from .transfer import make_transfer_set
 if TYPE_CHECKING:
     from .students import Student
 
-METHODS = ("auto", "transfer", "hard", "soft", "ground-truth")
+METHODS = ("auto", "transfer", "boundary", "hard", "soft", "ground-truth")
 BASELINE = "ground-truth"
 AUTO_METHOD = "auto"  # each student chooses among the others (distill.auto)
+BOUNDARY = "boundary"  # a transfer set, then edits to the student's boundary (distill.boundary)
+TRANSFER_METHODS = ("transfer", BOUNDARY)  # the methods that fit a transfer set
 TRANSFER_LABELS = ("auto", "soft", "hard")
 # what a distilled tree's leaves hold: the teacher's probabilities at temperature 1 over the
 # digits that reach each leaf ("teacher", what a reader expects a leaf's "96% a 6" to mean),
@@ -51,6 +55,9 @@ METHOD_HELP = {
     "hard": "the teacher's predicted label for each training image",
     "soft": "the teacher's probabilities at temperature T",
     "transfer": "training images plus K synthetic copies, labelled by the teacher",
+    "boundary": "a transfer set, then rounds: the student's smallest edits of training "
+                "images to its runner-up, labelled by the teacher and added (the student "
+                "learns where the network's boundaries are)",
 }
 
 
@@ -83,7 +90,7 @@ def training_images(method: str, x_train: np.ndarray, transfer: str = "elastic",
     if method not in METHODS or method == AUTO_METHOD:
         raise ValueError(f"unknown method {method!r}; choose one of: "
                          f"{', '.join(m for m in METHODS if m != AUTO_METHOD)}")
-    if method != "transfer":
+    if method not in TRANSFER_METHODS:
         return x_train
     synthetic = make_transfer_set(x_train, transfer, transfer_size, seed, progress, should_stop)
     return np.concatenate([x_train, synthetic])
@@ -103,11 +110,11 @@ def make_targets(method: str, x_train: np.ndarray, y_train: np.ndarray, teacher=
         method, x_train, transfer, transfer_size, seed, progress, should_stop)
     if method == "ground-truth":
         return Targets(x, y_train)
-    if method == "hard" or (method == "transfer" and transfer_labels == "hard"):
+    if method == "hard" or (method in TRANSFER_METHODS and transfer_labels == "hard"):
         return Targets(x, teacher.predict(x))
     if method == "soft":
         return Targets(x, teacher.predict_proba(x, temperature), temperature=temperature)
-    return Targets(x, teacher.predict_proba(x, temperature),  # transfer
+    return Targets(x, teacher.predict_proba(x, temperature),  # transfer, boundary
                    argmax_for_others=transfer_labels == "auto", temperature=temperature)
 
 

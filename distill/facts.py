@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from .distillation import BASELINE
+from .distillation import BASELINE, TRANSFER_METHODS
 
 
 class RunFacts:
@@ -56,7 +56,7 @@ class RunFacts:
         where it comes from."""
         m = self.metrics
         method = (entry.get("chosen") or {}).get("method") or entry.get("method")
-        soft = method == "soft" or (method == "transfer"
+        soft = method == "soft" or (method in TRANSFER_METHODS
                                     and m.get("transfer_labels", "hard") in ("auto", "soft"))
         if method == BASELINE:
             return ("a leaf's probability is the share of its training digits of each class "

@@ -11,6 +11,10 @@ from numbers import Number
 
 import numpy as np
 
+# a student's local fidelity in metrics.json: the share, and its interval and counts
+# (distill.explain.local_fidelity)
+LOCAL_FIDELITY, LOCAL_FIDELITY_DETAIL = "local_fidelity", "local_fidelity_detail"
+
 
 class LayoutError(ValueError):
     """A run file that does not hold what the layout says, in words."""
@@ -54,7 +58,7 @@ def check_metrics(m) -> None:
 
 def _check_local_fidelity(s: dict, f: str) -> None:
     """A student's local fidelity, where measured: a share, and counts that add up to it."""
-    share, detail = s.get("local_fidelity"), s.get("local_fidelity_detail")
+    share, detail = s.get(LOCAL_FIDELITY), s.get(LOCAL_FIDELITY_DETAIL)
     if share is None:
         return
     _need(isinstance(share, Number) and 0 <= share <= 1, f,

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import __version__
 from .auto import Candidate, Choice, Pool, candidates, choose, confirms, copies_for, holdout_split
+from .boundary import fit_boundary, rounds_entry
 from .config import (
     ConfigError,
     Model,
@@ -31,6 +32,8 @@ from .deskew import deskew as straighten
 from .distillation import (
     AUTO_METHOD,
     BASELINE,
+    BOUNDARY,
+    TRANSFER_METHODS,
     Targets,
     fit_student,
     make_targets,
@@ -132,6 +135,9 @@ def run_experiment(cfg: RunConfig, progress: Reporter = silent, should_stop: Sto
             stage(f"student:{model.name}")
             if model.name not in fitted and model.method == AUTO_METHOD:
                 chooser.fit(model, fitted)
+            elif model.name not in fitted and model.method == BOUNDARY:
+                fitted[model.name] = fit_boundary_model(model, cfg, data, targets[BOUNDARY],
+                                                        teacher, progress, should_stop)
             elif model.name not in fitted:
                 fitted[model.name] = fit_model(model, cfg, data, targets[model.method],
                                                progress, should_stop)
@@ -250,6 +256,25 @@ def fit_model(model: Model, cfg: RunConfig, data: Dataset, targets, progress: Re
                                    model.method, seconds, len(targets.x))
 
 
+def fit_boundary_model(model: Model, cfg: RunConfig, data: Dataset, targets, teacher,
+                       progress: Reporter, should_stop: StopCheck) -> tuple[object, dict]:
+    """Fit one student by the boundary method (distill.boundary): the transfer set, then
+    rounds of its edits labelled by the teacher; its entry records each round."""
+    stage = f"student:{model.name}"
+    tag = lambda e: progress({**e, "stage": stage,  # noqa: E731
+                              "fraction": 0.98 * e.get("fraction", 0)})
+    start = time.perf_counter()
+    student, final, rounds = fit_boundary(
+        lambda: new_student(model, cfg, data),
+        lambda s, t: fit_student(s, t, silent, should_stop, cfg.leaves), targets, teacher,
+        data.x_train, cfg.rounds, cfg.boundary_sample, cfg.boundary_seconds, cfg.seed, tag,
+        should_stop)
+    entry = _student_entry(model.name, model.label, model.choice, student, model.method,
+                           time.perf_counter() - start, len(final.x))
+    entry["boundary_rounds"] = rounds_entry(rounds)
+    return student, entry
+
+
 def before_the_teacher(cfg: RunConfig, data: Dataset, early: list[Model],
                        should_stop: StopCheck) -> tuple[dict, dict]:
     """What a run needs no teacher for, done while the teacher trains (torch leaves part of
@@ -359,7 +384,10 @@ def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry:
                "n_train": len(data.x_train), "n_test": len(data.x_test),
                "image_shape": list(data.image_shape), "method": cfg.method,
                "temperature": cfg.temperature,
-               "transfer": first_generator(cfg) if cfg.method == "transfer" else cfg.transfer,
+               "transfer": (first_generator(cfg) if cfg.method in TRANSFER_METHODS
+                            else cfg.transfer),
+               **({"rounds": cfg.rounds, "boundary_sample": cfg.boundary_sample,
+                   "boundary_seconds": cfg.boundary_seconds} if cfg.method == BOUNDARY else {}),
                **({"transfer_sets": list(cfg.generators()), "auto": auto} if auto else {}),
                "transfer_size": cfg.transfer_size, "transfer_labels": cfg.transfer_labels,
                "leaves": cfg.leaves,

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .layout import (
+    LOCAL_FIDELITY,
     LayoutError,
     check_follows,
     check_meta,
@@ -405,8 +406,7 @@ class Run:
     def has_local_fidelity(self) -> bool:
         """Every student's local fidelity is in metrics.json (a run saved before it was
         measured, or with ``local_fidelity=0``, has none until :meth:`ensure_local_fidelity`)."""
-        from .explain.local_fidelity import KEY
-        return all(KEY in s for s in self.metrics["students"])
+        return all(LOCAL_FIDELITY in s for s in self.metrics["students"])
 
     def ensure_local_fidelity(self, progress: Reporter = silent) -> dict:
         """The run's metrics with every student's local fidelity
@@ -414,8 +414,8 @@ class Run:
         and written into metrics.json (a bundled run's only in memory)."""
         if self.has_local_fidelity or not self.has_teacher:
             return self.metrics
-        from .explain.local_fidelity import KEY, measure_run
-        missing = [s["name"] for s in self.metrics["students"] if KEY not in s]
+        from .explain.local_fidelity import measure_run
+        missing = [s["name"] for s in self.metrics["students"] if LOCAL_FIDELITY not in s]
         figures = measure_run(self, names=missing, progress=progress)
         metrics = {**self.metrics, "students": [{**s, **figures.get(s["name"], {})}
                                                 for s in self.metrics["students"]]}

@@ -6,6 +6,7 @@ import csv
 import io
 import math
 
+from .distillation import BOUNDARY, TRANSFER_METHODS
 from .facts import RunFacts
 from .metrics import bootstrap_interval
 
@@ -163,7 +164,7 @@ def method_phrase(metrics: dict) -> str:
                   if s.get("chosen")]
         return ("the way that agreed best with the teacher on held-out training images, "
                 f"each student its own ({'; '.join(chosen)})")
-    if method == "transfer":
+    if method in TRANSFER_METHODS:
         labels = metrics.get("transfer_labels", "hard")
         detail = {"soft": f"soft labels, T={metrics['temperature']:g}",
                   "auto": f"soft labels at T={metrics['temperature']:g} for trees",
@@ -171,7 +172,8 @@ def method_phrase(metrics: dict) -> str:
         kind = metrics["transfer"]
         article = "an" if kind[0] in "aeiou" else "a"
         return (f"{article} {kind} transfer set ({metrics['transfer_size']}x the train set, "
-                f"{detail})")
+                f"{detail})" + (f", then {metrics.get('rounds', 0)} rounds of their smallest "
+                                "edits labelled by the teacher" if method == BOUNDARY else ""))
     if method == "soft":
         return f"the teacher's probabilities at T={metrics['temperature']:g}"
     if method == "hard":

@@ -29,13 +29,21 @@ from .config import (
     TeacherConfig,
     params_for,
 )
-from .distillation import AUTO_METHOD, BASELINE, METHODS, Targets, fit_student, make_targets
+from .distillation import (
+    AUTO_METHOD,
+    BASELINE,
+    BOUNDARY,
+    METHODS,
+    Targets,
+    fit_student,
+    make_targets,
+)
 from .params import Param, ParamError, check_all
 from .progress import Clock, Reporter, StopCheck, check_stop, never, silent
 from .students import STUDENTS, make_student, spec_of
 from .transfer import DEFAULT_TRANSFER
 
-SWEEP_METHODS = tuple(m for m in METHODS if m != AUTO_METHOD)
+SWEEP_METHODS = tuple(m for m in METHODS if m not in (AUTO_METHOD, BOUNDARY))
 
 SWEEP_PARAMS = {
     "seeds": Param("int", 1, 10, label="seeds", help="Repeats of every student with another "

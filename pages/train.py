@@ -17,7 +17,15 @@ from distill.config import (
 )
 from distill.data import DATASETS, dataset_available, known_datasets
 from distill.datastore import imported
-from distill.distillation import AUTO_METHOD, LEAVES, METHOD_HELP, METHODS, TRANSFER_LABELS
+from distill.distillation import (
+    AUTO_METHOD,
+    BOUNDARY,
+    LEAVES,
+    METHOD_HELP,
+    METHODS,
+    TRANSFER_LABELS,
+    TRANSFER_METHODS,
+)
 from distill.hosting import LIMITS, hosted_problems
 from distill.jobs import ACTIVE
 from distill.memory import BASE_BYTES, GB, available_bytes
@@ -41,7 +49,7 @@ from pages import _ui as ui
 
 ui.require_frame()
 
-TRANSFERS = ("transfer", AUTO_METHOD)  # the methods that make transfer sets
+TRANSFERS = (*TRANSFER_METHODS, AUTO_METHOD)  # the methods that make transfer sets
 
 HOSTED = ui.hosted()
 UPLOADS = uploads_allowed(HOSTED)  # your own data and network (off on a demo by default)
@@ -167,6 +175,7 @@ def settings_form() -> RunConfig | SweepConfig:
         size = c2.slider("Transfer-set size (x train)", int(size_param.low), high,
                          min(transfer_size_for(dataset), high), key="size",
                          disabled=method not in TRANSFERS, **KEEP, help=size_param.help)
+        boundary = boundary_settings(method)
         leaves = st.segmented_control("Leaf probabilities", LEAVES, default=RUN.leaves,
                                       key="leaves", **KEEP, disabled=method == "ground-truth",
                                       help=RUN_PARAMS["leaves"].help)
@@ -178,12 +187,27 @@ def settings_form() -> RunConfig | SweepConfig:
                   transfer_labels=labels or RUN.transfer_labels, leaves=leaves or RUN.leaves,
                   seed=int(seed),
                   title=title.strip() or None)
+    run_only = boundary
     if mine is not None:
         common.update(teacher_file=mine.path, teacher_input=mine.input_scale,
                       teacher_output=mine.output, insist=mine.insist)
     if sweep:
         return SweepConfig(students=grids, methods=methods, seeds=int(seeds), **common)
-    return RunConfig(students=students, method=method, **common)
+    return RunConfig(students=students, method=method, **common, **run_only)
+
+
+def boundary_settings(method: str) -> dict:
+    """Method boundary's rounds, edits a round and seconds a round (shown for it alone; an
+    emptied field keeps its default)."""
+    if method != BOUNDARY:
+        return {}
+    fields = (("rounds", "Boundary rounds"), ("boundary_sample", "Edits a round"),
+              ("boundary_seconds", "Seconds a round"))
+    out = {}
+    for column, (key, label) in zip(st.columns(3), fields):
+        value = number(column, label, RUN_PARAMS[key], getattr(RUN, key), key)
+        out[key] = getattr(RUN, key) if value is None else value
+    return out
 
 
 OWN = "__own__"  # the data picker's "your own data" entry
@@ -339,6 +363,8 @@ def stage_label(stage: str) -> str:
             "the training set", "choose": "Each student tries every way to learn on held-out "
             "images", "students": "Fit the students", "evaluate": "Evaluate on the "
             "test set", "saliency": "The teacher's evidence for every test digit",
+            "local fidelity": "Local fidelity: each student's smallest edits shown to the "
+            "teacher",
             "save": "Save the run"}.get(stage, stage)
 
 
@@ -390,6 +416,9 @@ def draw_job(job: dict) -> None:
                         job["teacher"].get("test_accuracy") is not None:  # your own network
                     label = (f"Your network reads {job['teacher']['test_accuracy']:.1%} of "
                              "the test images")
+                if stage == job["current"] and stage.endswith(f".{BOUNDARY}") and \
+                        job.get("message", "").startswith("round"):  # the boundary rounds
+                    extra = f" · {job['message']}"
                 if stage == "teacher" and job["teacher"].get("epoch"):
                     te = job["teacher"]
                     extra = f" · epoch {te['epoch']}/{te.get('epochs', '?')}"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from distill.explain import local_fidelity as lf
-from distill.explain.counterfactual import counterfactual
+from distill.explain.counterfactual import counterfactual, scaled_edits
 from distill.layout import LayoutError, check_metrics
 from distill.runs import Run, RunError
 
@@ -60,7 +60,7 @@ def test_every_student_is_measured_on_the_same_seeded_digits():
 def test_the_edit_pushed_further_keeps_its_direction_and_the_pixel_range():
     original = np.array([[0.0, 0.5], [1.0, 0.2]], np.float32)
     edited = np.array([[0.4, 0.5], [0.7, 0.0]], np.float32)
-    pushed = lf.scaled_edits(original, edited)
+    pushed = scaled_edits(original, edited, lf.SCALES)
     assert np.allclose(pushed[0], edited)
     assert np.allclose(pushed[1], [[0.6, 0.5], [0.55, 0.0]])
     assert np.allclose(pushed[2], [[0.8, 0.5], [0.4, 0.0]])

@@ -305,6 +305,29 @@ def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, monkeypa
     assert not at.exception and not at.warning
 
 
+def test_train_form_passes_the_boundary_rounds_to_the_job(runs_home, monkeypatch):
+    from distill.config import ConfigError, RunConfig
+    from distill.jobs import JobQueue
+    sent = []
+
+    def submit(self, config, owner=None):
+        sent.append(config)
+        raise ConfigError("held for the test")
+
+    monkeypatch.setattr(JobQueue, "submit", submit)
+    at = app("train")
+    assert not [n for n in at.number_input if n.key == "rounds"]  # only for method boundary
+    at.segmented_control(key="method").set_value("boundary").run()
+    assert at.number_input(key="rounds").value == RunConfig().rounds
+    at.number_input(key="rounds").set_value(3).run()
+    at.number_input(key="boundary_sample").set_value(50).run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    (cfg,) = sent
+    assert (cfg.method, cfg.rounds, cfg.boundary_sample) == ("boundary", 3, 50)
+    assert cfg.boundary_seconds == RunConfig().boundary_seconds
+    assert not at.exception
+
+
 def test_runs_page_renames_and_deletes(runs_home):
     at = app("runs", run="digits-run")
     assert not at.error and len(at.dataframe[0].value) == 2

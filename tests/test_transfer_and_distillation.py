@@ -101,7 +101,8 @@ def test_students_without_soft_support_fit_soft_targets(digits):
 
 
 @pytest.mark.parametrize("settings, words", [
-    ({"method": "magic"}, "method must be one of auto, transfer, hard, soft, ground-truth"),
+    ({"method": "magic"},
+     "method must be one of auto, transfer, boundary, hard, soft, ground-truth"),
     ({"method": "soft", "temperature": 0}, "temperature must be a number from 0.1 to 20"),
     ({"transfer_size": 500}, "transfer-set size must be a whole number from 1 to 50"),
     ({"transfer_labels": "fuzzy"}, "transfer labels must be one of auto, soft, hard"),

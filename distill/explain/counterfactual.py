@@ -84,6 +84,14 @@ class Counterfactual:
                 "exact": self.exact, "how": self.how}
 
 
+def scaled_edits(original: np.ndarray, edited: np.ndarray, scales) -> np.ndarray:
+    """(len(scales), H, W) float32: the edit ``edited - original`` applied ``scale`` times,
+    each pixel kept in [0, 1]."""
+    base = original.astype(np.float64)
+    step = edited.astype(np.float64) - base
+    return np.stack([np.clip(base + s * step, 0, 1) for s in scales]).astype(np.float32)
+
+
 def default_target(student_proba: np.ndarray, teacher_class: int | None) -> int:
     """The teacher's answer when the student disagrees with it, else the student's
     runner-up."""

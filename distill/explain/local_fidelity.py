@@ -20,30 +20,21 @@ import time
 import numpy as np
 
 from ..config import LOCAL_FIDELITY_SAMPLE
+from ..layout import LOCAL_FIDELITY, LOCAL_FIDELITY_DETAIL
 from ..metrics import bootstrap_interval
 from ..progress import Reporter, silent
-from .counterfactual import NoCounterfactual, counterfactual
+from .counterfactual import NoCounterfactual, counterfactual, scaled_edits
 
 SAMPLE = LOCAL_FIDELITY_SAMPLE  # test digits a run's students are measured on (each the same)
 SEED = 0
 SCALES = (1.0, 1.5, 2.0)  # how far along each edit's direction the network is asked
-KEY = "local_fidelity"  # the share at 1x, in a student's metrics entry
-DETAIL = "local_fidelity_detail"  # its interval, counts and the further shares
+KEY, DETAIL = LOCAL_FIDELITY, LOCAL_FIDELITY_DETAIL  # a student's metrics entry (layout)
 
 
 def sample_digits(n_test: int, size: int, seed: int = SEED) -> np.ndarray:
     """The test digits measured: ``size`` of ``n_test``, drawn by ``seed`` alone (sorted)."""
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n_test, size=min(size, n_test), replace=False))
-
-
-def scaled_edits(original: np.ndarray, edited: np.ndarray,
-                 scales=SCALES) -> np.ndarray:
-    """(len(scales), H, W) float32: the edit ``edited - original`` applied ``scale`` times,
-    each pixel kept in [0, 1]."""
-    base = original.astype(np.float64)
-    step = edited.astype(np.float64) - base
-    return np.stack([np.clip(base + s * step, 0, 1) for s in scales]).astype(np.float32)
 
 
 def measure_student(student, teacher, x: np.ndarray, indices: np.ndarray,
@@ -67,7 +58,8 @@ def measure_student(student, teacher, x: np.ndarray, indices: np.ndarray,
             if edit is not None:
                 edits += 1
                 seconds.append(edit.seconds)
-                follows += teacher.predict(scaled_edits(edit.original, edit.image)) == runner_up
+                pushed = scaled_edits(edit.original, edit.image, SCALES)
+                follows += teacher.predict(pushed) == runner_up
         if report is not None:
             report()
     return {"digits": int(len(indices)), "agreeing": agreeing, "edits": edits,

@@ -12,7 +12,7 @@ import os
 from ..auto import FIT_CAP, candidates, confirms, copies_within, held_size
 from ..config import RunConfig, StudentChoice, params_for
 from ..data import dataset_info
-from ..distillation import AUTO_METHOD, BASELINE
+from ..distillation import AUTO_METHOD, BASELINE, BOUNDARY, TRANSFER_METHODS
 from ..students import STUDENTS, epochs_for
 
 EPOCH_SECONDS_PER_MPIXEL = {"cnn": 0.70, "lenet5": 0.13, "mlp": 0.03, "resnet": 2.7}
@@ -21,6 +21,9 @@ STUDENT_SECONDS_PER_MPIXEL = {"tree": 0.9, "pixel-tree": 0.06, "linear": 0.5,
 DESKEW_SECONDS_PER_MPIXEL = 0.1  # straightening a student's images, once
 SALIENCY_SECONDS_PER_DIGIT = 0.02  # the teacher's integrated gradients of a test digit
 LABEL_SECONDS_PER_MPIXEL = 0.15  # the teacher's probabilities for a transfer set
+# a student's smallest edit of one 28x28 digit (bench/results/counterfactual.md)
+EDIT_SECONDS = {"tree": 0.1, "soft-tree": 0.12, "gaussian-nb": 0.09, "bernoulli-nb": 3.0,
+                "multinomial-nb": 0.023, "linear": 0.023}
 # work done beside another stage (the baselines beside the teacher, the teacher's saliency
 # beside the students) costs the run about this share of its own time: it takes the core the
 # other leaves (measured: full MNIST's default run, bench/results/mnist.md)
@@ -59,15 +62,16 @@ def _run_seconds(cfg: RunConfig) -> dict[str, float]:
     mpix = n * pixels / 1e6
     grow = 1 + cfg.transfer_size  # a transfer set's images per training image
     # an auto student is timed as if it chose its transfer set (the slowest candidate)
-    fit = {m: mpix * (grow if m in ("transfer", AUTO_METHOD) else 1) for m in cfg.methods()}
+    fit = {m: mpix * (grow if m in (*TRANSFER_METHODS, AUTO_METHOD) else 1)
+           for m in cfg.methods()}
+    made = next((m for m in TRANSFER_METHODS if m in fit), None)  # the transfer set labelled
     n_test = min(info.n_test, cfg.max_test or info.n_test)
     est = {"data": 1.0, "evaluate": 1.0, "save": 1.0,
            # beside the students' fits, on the cores they leave (pipeline.run_experiment)
            "saliency": 0.5 + BESIDE * n_test * SALIENCY_SECONDS_PER_DIGIT,
            "teacher": 2.0 + cfg.teacher.epochs * mpix * EPOCH_SECONDS_PER_MPIXEL.get(
                cfg.teacher.arch, 1.0),
-           "targets": 0.5 + (fit["transfer"] * LABEL_SECONDS_PER_MPIXEL if "transfer" in fit
-                             else 0.2)}
+           "targets": 0.5 + (fit[made] * LABEL_SECONDS_PER_MPIXEL if made else 0.2)}
     if cfg.method == AUTO_METHOD:  # every candidate on the capped sample, then the labels
         sample = min(FIT_CAP, n) * pixels / 1e6
         copies = 1 + copies_within(cfg.transfer_size, min(FIT_CAP, n), pixels)
@@ -81,6 +85,14 @@ def _run_seconds(cfg: RunConfig) -> dict[str, float]:
             est[f"student:{model.name}"] *= BESIDE
         if model.method == AUTO_METHOD and confirms(n, held_size(n)):  # and the true labels'
             est[f"student:{model.name}"] += _fit_seconds(model.choice, cfg, mpix, pixels)
+        if model.method == BOUNDARY:  # a fit after each round of edits, each round's edits
+            est[f"student:{model.name}"] *= 1 + cfg.rounds
+            est[f"student:{model.name}"] += cfg.rounds * min(
+                cfg.boundary_seconds,
+                cfg.boundary_sample * EDIT_SECONDS.get(model.choice.name, 0.1))
+    if cfg.local_fidelity and cfg.needs_teacher:
+        est["local fidelity"] = sum(cfg.local_fidelity * EDIT_SECONDS.get(m.choice.name, 0.1)
+                                    for m in cfg.models())
     return est
 
 
