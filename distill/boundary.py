@@ -6,7 +6,10 @@ network draws its lines, so a student can give the network's answers for reasons
 on the transfer set, then in rounds: the exact smallest edits (:mod:`distill.explain.
 counterfactual`) that move a sample of training digits to the student's runner-up class are
 found, the edited images (and the same edits pushed :data:`PUSH` times as far) are labelled by
-the teacher, added to the transfer set, and the student is fitted again. Where the teacher
+the teacher, added to the transfer set, and the student is fitted again. With source
+``teacher`` the images are instead the two sides of the teacher's own boundary, found by
+walking each digit up the teacher's gradient towards its runner-up (a network trained here);
+``both`` adds both kinds. Where the teacher
 disagrees with the student's new answer, the next fit moves the student's boundary towards the
 teacher's along that very direction. The teacher only answers, so an imported ONNX teacher
 teaches this way too.
@@ -27,6 +30,8 @@ ROUNDS = 2  # rounds of edits, each followed by a fit
 SAMPLE = 200  # training digits edited each round
 BUDGET_S = 30.0  # seconds of edits a round at most (a student whose edits are dear stops early)
 PUSH = (1.0, 2.0)  # each edit is labelled where it stops, and pushed this many times as far
+SOURCES = ("student", "teacher", "both")  # whose boundary the added images are at
+WALK_STEPS, WALK_STEP = 40, 0.5  # the teacher's walk: at most this many L2 steps of this size
 
 
 @dataclass
@@ -62,6 +67,42 @@ def boundary_images(student, x: np.ndarray, picks: np.ndarray, budget_s: float =
     return np.concatenate(images), np.asarray(targets)
 
 
+def teacher_walk_images(teacher, x: np.ndarray, picks: np.ndarray, steps: int = WALK_STEPS,
+                        step_size: float = WALK_STEP) -> np.ndarray:
+    """Where the teacher's own boundary is (a differentiable teacher only): each digit of
+    ``x[picks]`` walked up the gradient of the teacher's runner-up logit over its answer's
+    (L2 steps of ``step_size``, pixels in [0, 1]) until the teacher changes its mind; the last
+    point before and the first after, (2M, H, W) float32, for the digits that got there."""
+    import torch
+
+    from .teacher import to_tensor
+    net = teacher.inference_net
+    x0 = to_tensor(x[picks], teacher.device)  # (N, 1, H, W)
+    with torch.no_grad():
+        order = net(x0).argsort(1, descending=True)
+    top, runner_up = order[:, 0], order[:, 1]
+    rows = torch.arange(len(x0))
+    now, before, after = x0.clone(), x0.clone(), torch.zeros_like(x0)
+    crossed = torch.zeros(len(x0), dtype=torch.bool)
+    for _ in range(steps):
+        now.requires_grad_(True)
+        logits = net(now)
+        gap = logits[rows, runner_up] - logits[rows, top]
+        (grad,) = torch.autograd.grad(gap.sum(), now)
+        with torch.no_grad():
+            norm = grad.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None, None]
+            step = (now + step_size * grad / norm).clamp(0, 1)
+            flipped = net(step).argmax(1) == runner_up
+            new = flipped & ~crossed
+            before[new], after[new] = now[new], step[new]
+            crossed |= flipped
+            now = torch.where(crossed[:, None, None, None], now, step).detach()
+        if crossed.all():
+            break
+    pairs = torch.cat([before[crossed], after[crossed]])[:, 0]
+    return pairs.cpu().numpy().astype(np.float32)
+
+
 def labelled_like(targets: Targets, images: np.ndarray, teacher) -> Targets:
     """``images`` labelled by the teacher in the form ``targets`` holds (its probabilities at
     the same temperature, or its answers)."""
@@ -80,7 +121,8 @@ def joined(a: Targets, b: Targets) -> Targets:
 def fit_boundary(make: Callable[[], object], fit: Callable[[object, Targets], float],
                  targets: Targets, teacher, x_pool: np.ndarray, rounds: int = ROUNDS,
                  sample: int = SAMPLE, budget_s: float = BUDGET_S, seed: int = 0,
-                 progress: Reporter = silent, should_stop: StopCheck = never):
+                 progress: Reporter = silent, should_stop: StopCheck = never,
+                 source: str = "student"):
     """Fit a student (``make()``, fitted by ``fit(student, targets)``) on ``targets``, then
     ``rounds`` times: edit ``sample`` digits of ``x_pool`` to its boundary, label them with
     the teacher, add them and fit again. Returns (student, the final targets, the rounds)."""
@@ -91,22 +133,44 @@ def fit_boundary(make: Callable[[], object], fit: Callable[[object, Targets], fl
     for r in range(rounds):
         check_stop(should_stop)
         progress({"fraction": (r + 0.5) / (rounds + 1), "message": f"round {r + 1} of "
-                  f"{rounds}: finding the student's smallest edits"})
+                  f"{rounds}: finding the images at the boundary"})
         start = time.perf_counter()
         picks = rng.choice(len(x_pool), size=min(sample, len(x_pool)), replace=False)
-        images, runner_up = boundary_images(student, x_pool, picks, budget_s)
-        if not len(images):
+        images, follows = _round_images(student, teacher, x_pool, picks, budget_s, source,
+                                        targets)
+        if not len(images.x):
             break
-        added = labelled_like(targets, images, teacher)
-        answers = added.y.argmax(1) if added.soft else added.y
-        targets = joined(targets, added)
-        done.append(BoundaryRound(images, int((answers == runner_up).sum()),
-                                  time.perf_counter() - start))
+        targets = joined(targets, images)
+        done.append(BoundaryRound(images.x, follows, time.perf_counter() - start))
         progress({"fraction": (r + 1) / (rounds + 1), "message": f"round {r + 1} of "
-                  f"{rounds}: {len(images)} edited digits labelled by the teacher; fitting"})
+                  f"{rounds}: {len(images.x)} images at the boundary labelled by the "
+                  "teacher; fitting"})
         student = make()
         fit(student, targets)
     return student, targets, done
+
+
+def _round_images(student, teacher, x_pool: np.ndarray, picks: np.ndarray, budget_s: float,
+                  source: str, like: Targets) -> tuple[Targets, int]:
+    """A round's images from ``source`` labelled by the teacher, and how many of the
+    student's edits the teacher reads as the student's runner-up."""
+    parts, follows = [], 0
+    if source in ("student", "both"):
+        images, runner_up = boundary_images(student, x_pool, picks, budget_s)
+        if len(images):
+            parts.append(labelled_like(like, images, teacher))
+            answers = parts[-1].y.argmax(1) if parts[-1].soft else parts[-1].y
+            follows = int((answers == runner_up).sum())
+    if source in ("teacher", "both"):
+        walked = teacher_walk_images(teacher, x_pool, picks)
+        if len(walked):
+            parts.append(labelled_like(like, walked, teacher))
+    if not parts:
+        return Targets(np.zeros((0, *x_pool.shape[1:]), np.float32), like.y[:0]), 0
+    out = parts[0]
+    for part in parts[1:]:
+        out = joined(out, part)
+    return out, follows
 
 
 def rounds_entry(done: list[BoundaryRound]) -> list[dict]:

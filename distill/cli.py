@@ -95,6 +95,8 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     _param_option(t, "--rounds", RUN_PARAMS, "rounds", run.rounds)
     _param_option(t, "--boundary-sample", RUN_PARAMS, "boundary_sample", run.boundary_sample)
     _param_option(t, "--boundary-seconds", RUN_PARAMS, "boundary_seconds", run.boundary_seconds)
+    t.add_argument("--boundary-source", choices=RUN_PARAMS["boundary_source"].options,
+                   default=run.boundary_source, help=RUN_PARAMS["boundary_source"].help)
     _param_option(t, "--local-fidelity", RUN_PARAMS, "local_fidelity", run.local_fidelity)
     _param_option(t, "--seed", RUN_PARAMS, "seed", run.seed)
     _param_option(t, "--max-train", RUN_PARAMS, "max_train", None,
@@ -285,6 +287,7 @@ def _common(args) -> dict:
                 transfer_labels=args.transfer_labels, leaves=args.leaves,
                 local_fidelity=args.local_fidelity, rounds=args.rounds,
                 boundary_sample=args.boundary_sample, boundary_seconds=args.boundary_seconds,
+                boundary_source=args.boundary_source,
                 seed=args.seed,
                 title=args.title, teacher_file=args.teacher_file,
                 teacher_input=args.teacher_input, teacher_output=args.teacher_output,
@@ -309,7 +312,8 @@ def cmd_sweep(args) -> int:
     if common.pop("teacher_file"):
         raise UsageError("a sweep trains its own teacher; --teacher-file is for train")
     for key in ("teacher_input", "teacher_output", "insist", "local_fidelity", "rounds",
-                "boundary_sample", "boundary_seconds"):  # a single run's (train's) settings
+                "boundary_sample", "boundary_seconds",
+                "boundary_source"):  # a single run's (train's) settings
         common.pop(key)
     cfg = SweepConfig(students=grids, methods=methods, seeds=args.seeds, **common)
     run = _execute(cfg, args)

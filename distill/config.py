@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .boundary import BUDGET_S, ROUNDS
+from .boundary import BUDGET_S, ROUNDS, SOURCES
 from .boundary import SAMPLE as BOUNDARY_SAMPLE
 from .data import DEFAULT_DATASET, DataError, info_or_none, require_available
 from .dataset import DatasetInfo
@@ -94,6 +94,11 @@ RUN_PARAMS: dict[str, Param] = {
     "boundary_seconds": Param("float", 0.1, 3600.0, label="seconds of edits a round",
                               hosted_high=60.0, help="Method boundary: a round stops finding "
                               "edits after this long (a student whose edits are dear)."),
+    "boundary_source": Param("choice", options=SOURCES, label="boundary images",
+                             help="Method boundary: student: the student's smallest edits to "
+                             "its runner-up (any teacher); teacher: the teacher's own gradient "
+                             "walk to its runner-up, the points either side of where it changes "
+                             "its mind (a network trained here); both."),
     "local_fidelity": Param("int", 0, 10_000, label="local-fidelity digits", hosted_high=200,
                             help="Test digits on which each student's smallest edit to its "
                             "runner-up is shown to the network: how often the network follows "
@@ -197,6 +202,7 @@ class RunConfig:
     rounds: int = ROUNDS  # method boundary (distill.boundary)
     boundary_sample: int = BOUNDARY_SAMPLE
     boundary_seconds: float = BUDGET_S
+    boundary_source: str = "student"
     local_fidelity: int = 0  # digits measured while training; 0: later, in the background
     seed: int = 0
     title: str | None = None

@@ -268,7 +268,7 @@ def fit_boundary_model(model: Model, cfg: RunConfig, data: Dataset, targets, tea
         lambda: new_student(model, cfg, data),
         lambda s, t: fit_student(s, t, silent, should_stop, cfg.leaves), targets, teacher,
         data.x_train, cfg.rounds, cfg.boundary_sample, cfg.boundary_seconds, cfg.seed, tag,
-        should_stop)
+        should_stop, cfg.boundary_source)
     entry = _student_entry(model.name, model.label, model.choice, student, model.method,
                            time.perf_counter() - start, len(final.x))
     entry["boundary_rounds"] = rounds_entry(rounds)
@@ -387,7 +387,8 @@ def evaluate_and_save(cfg, data: Dataset, teacher, history: dict, teacher_entry:
                "transfer": (first_generator(cfg) if cfg.method in TRANSFER_METHODS
                             else cfg.transfer),
                **({"rounds": cfg.rounds, "boundary_sample": cfg.boundary_sample,
-                   "boundary_seconds": cfg.boundary_seconds} if cfg.method == BOUNDARY else {}),
+                   "boundary_seconds": cfg.boundary_seconds,
+                   "boundary_source": cfg.boundary_source} if cfg.method == BOUNDARY else {}),
                **({"transfer_sets": list(cfg.generators()), "auto": auto} if auto else {}),
                "transfer_size": cfg.transfer_size, "transfer_labels": cfg.transfer_labels,
                "leaves": cfg.leaves,

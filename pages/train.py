@@ -207,6 +207,10 @@ def boundary_settings(method: str) -> dict:
     for column, (key, label) in zip(st.columns(3), fields):
         value = number(column, label, RUN_PARAMS[key], getattr(RUN, key), key)
         out[key] = getattr(RUN, key) if value is None else value
+    source = st.segmented_control("Boundary images", RUN_PARAMS["boundary_source"].options,
+                                  default=RUN.boundary_source, key="boundary_source", **KEEP,
+                                  help=RUN_PARAMS["boundary_source"].help)
+    out["boundary_source"] = source or RUN.boundary_source
     return out
 
 

@@ -144,3 +144,22 @@ def test_a_boundary_run_opens_on_every_page(boundary_home, tmp_path, monkeypatch
         assert "local fidelity" in text and not at.get("progress")  # measured while training
     if page == "compare":
         assert "tree.boundary" in list(at.dataframe[0].value["model"])
+
+
+def test_the_teachers_walk_stops_either_side_of_where_it_changes_its_mind(tiny_mnist_run):
+    teacher = tiny_mnist_run.load_teacher()
+    x = tiny_mnist_run.predictions["x_test"][:12]
+    pairs = B.teacher_walk_images(teacher, x, np.arange(12))
+    assert len(pairs) >= 12 and len(pairs) % 2 == 0, "most digits reach the boundary"
+    before, after = pairs[:len(pairs) // 2], pairs[len(pairs) // 2:]
+    assert np.all((pairs >= 0) & (pairs <= 1))
+    first = teacher.predict(before)
+    assert np.all(first != teacher.predict(after))  # the boundary lies between each pair
+    # each pair is one step of the walk apart
+    assert np.all(np.linalg.norm((after - before).reshape(len(after), -1), axis=1)
+                  <= B.WALK_STEP + 1e-4)
+    student = tiny_mnist_run.load_student("linear.transfer")
+    added, follows = B._round_images(student, teacher, x, np.arange(12), 30.0, "teacher",
+                                     B.Targets(x, teacher.predict(x)))
+    assert np.array_equal(added.x, pairs) and follows == 0  # no student edits: none to follow
+    assert np.array_equal(added.y, teacher.predict(pairs))
