@@ -36,7 +36,12 @@ def parse_variant(text: str) -> tuple[str, dict]:
     params = {}
     for part in filter(None, rest.split(",")):
         key, _, value = part.partition("=")
-        params[key] = float(value) if "." in value else int(value)
+        for kind in (int, float, str):
+            try:
+                params[key] = kind(value)
+                break
+            except ValueError:
+                continue
     return method, params
 
 

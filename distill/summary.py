@@ -57,7 +57,7 @@ LOCAL_FIDELITY_HELP = (
 
 
 def local_fidelity_phrase(entry: dict) -> str:
-    """A student's local fidelity in a few words: "local fidelity 12% (of 184 edits)"."""
+    """A student's local fidelity in a few words: "local fidelity 12% (95% CI 8%–17%)"."""
     if "local_fidelity" not in entry:
         return "local fidelity: not measured yet"
     share, detail = entry["local_fidelity"], entry.get("local_fidelity_detail") or {}
@@ -65,8 +65,7 @@ def local_fidelity_phrase(entry: dict) -> str:
         return ("local fidelity: no edits to measure" if detail else
                 "local fidelity: none (no exact edits for this kind)")
     low, high = detail["interval"]
-    return (f"local fidelity {share:.0%} (95% CI {low:.0%}–{high:.0%}, {detail['edits']} "
-            "edits)")
+    return f"local fidelity {share:.0%} (95% CI {low:.0%}–{high:.0%})"
 
 
 def model_rows(metrics: dict) -> list[dict]:

@@ -113,7 +113,7 @@ def test_overview_measures_each_students_local_fidelity_then_shows_it(runs_home)
     shown = [c.value for c in at.caption if c.value.startswith("local fidelity")]
     assert shown == [local_fidelity_phrase(run.student_entry(f"{k}.transfer")) for k in
                      ("tree", "bernoulli-nb", "gaussian-nb", "multinomial-nb", "linear")]
-    assert all("edits)" in c or "no edits" in c for c in shown)
+    assert all("% (95% CI " in c or "no edits" in c for c in shown)
 
 
 def test_overview_without_runs_points_to_training(tmp_path, monkeypatch):
