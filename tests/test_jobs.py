@@ -177,3 +177,20 @@ def test_a_worker_sees_the_environment_its_job_was_submitted_in(tmp_path, monkey
     cfg.dataset = "mnist"
     snap = wait(m, m.submit(cfg), ("done", "failed"))
     assert snap["state"] == "done", snap["error"]
+
+
+def test_the_estimate_counts_the_boundary_rounds_and_the_local_fidelity():
+    from distill.config import RunConfig, StudentChoice
+    from distill.jobs.eta import EDIT_SECONDS, estimate_seconds
+    students = [StudentChoice("tree"), StudentChoice("linear")]
+    transfer = estimate_seconds(RunConfig(method="transfer", students=students))
+    rounds = RunConfig(method="boundary", students=students, rounds=3, boundary_sample=100)
+    boundary = estimate_seconds(rounds)
+    fit = transfer["student:tree.transfer"]
+    edits = min(rounds.boundary_seconds, 100 * EDIT_SECONDS["tree"])
+    assert boundary["student:tree.boundary"] == pytest.approx(4 * fit + 3 * edits)
+    assert "local fidelity" not in boundary  # measured later, when the run is first viewed
+    measured = estimate_seconds(RunConfig(method="transfer", students=students,
+                                          local_fidelity=50))
+    assert measured["local fidelity"] == pytest.approx(
+        2 * 50 * (EDIT_SECONDS["tree"] + EDIT_SECONDS["linear"]))  # and the baselines'
