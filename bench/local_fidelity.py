@@ -48,6 +48,8 @@ def parse_variant(text: str) -> tuple[str, dict]:
 def train(variant: str, students: list[str], teacher, out: Path) -> tuple[Run, float]:
     from distill.pipeline import run_experiment
     method, params = parse_variant(variant)
+    import distill.boundary
+    distill.boundary.COPIES = params.pop("copies", 1)  # the images at the boundary, weighted
     cfg = RunConfig(dataset="mnist5k", method=method, local_fidelity=200,
                     students=[StudentChoice(s) for s in students], title=variant, **params)
     start = time.perf_counter()

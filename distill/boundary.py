@@ -32,6 +32,9 @@ BUDGET_S = 30.0  # seconds of edits a round at most (a student whose edits are d
 PUSH = (1.0, 2.0)  # each edit is labelled where it stops, and pushed this many times as far
 SOURCES = ("student", "teacher", "both")  # whose boundary the added images are at
 WALK_STEPS, WALK_STEP = 40, 0.5  # the teacher's walk: at most this many L2 steps of this size
+# how many times each image at the boundary counts in the refit (a few hundred among tens of
+# thousands of transfer images move a tree little: bench/results/local_fidelity.md)
+COPIES = 1
 
 
 @dataclass
@@ -118,6 +121,11 @@ def joined(a: Targets, b: Targets) -> Targets:
                    a.argmax_for_others, a.temperature)
 
 
+def repeated(targets: Targets, copies: int) -> Targets:
+    return Targets(np.repeat(targets.x, copies, 0), np.repeat(targets.y, copies, 0),
+                   targets.argmax_for_others, targets.temperature)
+
+
 def fit_boundary(make: Callable[[], object], fit: Callable[[object, Targets], float],
                  targets: Targets, teacher, x_pool: np.ndarray, rounds: int = ROUNDS,
                  sample: int = SAMPLE, budget_s: float = BUDGET_S, seed: int = 0,
@@ -140,7 +148,7 @@ def fit_boundary(make: Callable[[], object], fit: Callable[[object, Targets], fl
                                         targets)
         if not len(images.x):
             break
-        targets = joined(targets, images)
+        targets = joined(targets, repeated(images, COPIES))
         done.append(BoundaryRound(images.x, follows, time.perf_counter() - start))
         progress({"fraction": (r + 1) / (rounds + 1), "message": f"round {r + 1} of "
                   f"{rounds}: {len(images.x)} images at the boundary labelled by the "

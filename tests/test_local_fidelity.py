@@ -163,3 +163,20 @@ def test_show_prints_each_students_local_fidelity(tiny_mnist_run, tmp_path, cli,
     tree = Run(run.path).student_entry("tree.transfer")
     line = next(row for row in shown.splitlines() if row.startswith("tree.transfer"))
     assert f"{tree['local_fidelity']:.1%}" in line
+
+
+def test_the_report_shows_each_students_local_fidelity(tiny_mnist_run, tmp_path, monkeypatch):
+    from distill.report import build_report
+    from distill.summary import cell
+    shutil.copytree(tiny_mnist_run.path, tmp_path / "run")
+    run = Run(tmp_path / "run")
+    assert "Not measured for this run yet: make the report with" in build_report(run, 0)
+    monkeypatch.setattr(lf, "SAMPLE", 4)
+    monkeypatch.setattr("distill.explain.counterfactual.SECONDS", 0.5)
+    run.ensure_local_fidelity()
+    html = build_report(Run(run.path), 0)
+    assert "<th>local fidelity</th>" in html
+    assert "Not measured for this run yet: make the report with" not in html
+    for s in Run(run.path).metrics["students"]:
+        row = html[html.index(f"<td>{s['name']}</td>"):].split("</tr>")[0]
+        assert f"<td>{cell(s['local_fidelity'], 'local_fidelity')}</td>" in row
