@@ -363,3 +363,38 @@ def test_dot_quotes_as_the_graphviz_package_does():
                      'x\\\\"y', "<b>bold</b>", "predicts 6 (28%)\n12 samples", "", "a\\",
                      "→ predicts ④"]:
             assert _quote(text) == quote(text), text
+
+
+def test_each_rule_is_its_leafs_path_in_words(tiny_mnist_run):
+    """Read against the tree's arrays: the leaves left to right, each with every split on its
+    way (the region, the side, the threshold) and the leaf's class, share and count."""
+    from distill.explain.tree import percent
+    from distill.features import describe_rect
+    tree = tiny_mnist_run.load_student("tree")
+    left, right = tree.children_left_, tree.children_right_
+
+    def leaves(node, path):
+        if left[node] < 0:
+            yield node, path
+            return
+        yield from leaves(int(left[node]), path + [(node, "<=")])
+        yield from leaves(int(right[node]), path + [(node, ">")])
+
+    lines = rules(tree).splitlines()
+    expected = list(leaves(0, []))
+    assert len(lines) == len(expected) == tree.n_leaves_
+    for line, (leaf, path) in zip(lines, expected):
+        words = [f"ink[{describe_rect(tree.rects_[tree.feature_[n]], tree.image_shape_)}] "
+                 f"{side} {percent(tree.threshold_[n])}" for n, side in path]
+        dist = tree.value_[leaf]
+        assert line == (f"if {' and '.join(words)}: {int(dist.argmax())} ({dist.max():.0%}, "
+                        f"{tree.n_node_samples_[leaf]:.0f} samples)")
+    assert percent(0.35) == "35%" and percent(0.0512) == "5.1%" and percent(0.05) == "5%"
+
+
+def test_evidence_json_names_the_class_it_argues_against(tiny_mnist_run):
+    student = tiny_mnist_run.load_student("linear")
+    image = tiny_mnist_run.predictions["x_test"][0]
+    data = evidence(student, image, versus=3).to_dict()
+    assert set(data) == {"prediction", "versus", "evidence", "prior", "log_odds"}
+    assert data["versus"] == 3 and data["prediction"] == int(student.predict(image[None])[0])
