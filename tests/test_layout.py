@@ -167,3 +167,20 @@ def follows_with(change):
 def test_each_damage_to_follows_is_named(change, words):
     with pytest.raises(LayoutError, match=f"^follows.json is damaged: {words}$"):
         check_follows(follows_with(change), metrics())
+
+
+@pytest.mark.parametrize("counts", [
+    {"digits": 4, "edits": 4, "follows": 4},  # every edit followed, every digit edited
+    {"digits": 4, "edits": 0, "follows": 0},  # none found
+    {"digits": 0, "edits": 0, "follows": 0},  # no digit of the group
+])
+def test_follows_counts_at_their_bounds_are_whole(counts):
+    data = follows_with(lambda d: d["students"]["tree.auto"]["agreements"].update(counts))
+    check_follows(data, metrics())
+
+
+def test_a_student_of_follows_that_is_not_an_object_is_named():
+    data = follows_with(lambda d: d["students"].update({"tree.auto": ["agreements"]}))
+    with pytest.raises(LayoutError, match="^follows.json is damaged: tree.auto lacks the counts "
+                       "of its disagreements$"):
+        check_follows(data, metrics())
