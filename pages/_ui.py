@@ -247,24 +247,24 @@ def stop_background() -> None:
         _BACKGROUND.clear()
 
 
-def measure_local_fidelity_in_background(run: Run) -> dict:
-    """Measure the local fidelity of a run saved without it (kept in its metrics.json); its
-    state to poll (:func:`in_background`)."""
-    return in_background("local fidelity", run,
-                         lambda r, report: r.ensure_local_fidelity(report))
-
-
 @st.fragment(run_every=1.0)
-def local_fidelity_progress(run: Run) -> None:
-    """Progress of a run's local-fidelity measurement; the page redraws when it is done."""
-    state = measure_local_fidelity_in_background(run)
+def background_progress(what: str, run: Run, work, doing: str) -> None:
+    """Progress of ``work`` (:func:`in_background`), ``doing`` in words; the page redraws
+    itself when it is done."""
+    state = in_background(what, run, work)
     if state["error"]:
-        st.error(f"Measuring local fidelity failed: {state['error']}", icon=":material/error:")
+        st.error(f"{doing} failed: {state['error']}", icon=":material/error:")
     elif state["done"]:
         st.rerun()
     else:
-        st.progress(state["fraction"], text="Measuring local fidelity: each student's smallest "
-                    f"edits, shown to the network… {state['fraction']:.0%}")
+        st.progress(state["fraction"], text=f"{doing}… {state['fraction']:.0%}")
+
+
+def local_fidelity_progress(run: Run) -> None:
+    """Measure the local fidelity of a run saved without it (kept in its metrics.json)."""
+    background_progress("local fidelity", run, lambda r, report: r.ensure_local_fidelity(report),
+                        "Measuring local fidelity: each student's smallest edits, shown to "
+                        "the network")
 
 
 def store_saliency_in_background(run: Run) -> None:

@@ -208,7 +208,8 @@ def follows_section(run) -> None:
         return
     data = run.follows
     if data is None:
-        measuring(run)
+        ui.background_progress("follows", run, lambda r, report: r.ensure_follows(report),
+                               "Finding each student's counterfactuals and asking the network")
         return
     st.dataframe(pd.DataFrame(follows_rows(run, data)), hide_index=True, width="stretch",
                  column_config={
@@ -236,19 +237,6 @@ def follows_rows(run, data: dict) -> list[dict]:
                      "median_l1": a["median_l1"],
                      "seconds": a["seconds_per_digit"]})
     return rows
-
-
-@st.fragment(run_every=1.0)
-def measuring(run) -> None:
-    """Progress of the background measurement; the page redraws itself when it is done."""
-    state = ui.in_background("follows", run, lambda r, report: r.ensure_follows(report))
-    if state["error"]:
-        st.error(f"The measurement failed: {state['error']}", icon=":material/error:")
-    elif state["done"]:
-        st.rerun()
-    else:
-        st.progress(state["fraction"], text="Finding each student's counterfactuals and "
-                    f"asking the network… {state['fraction']:.0%}")
 
 
 with ui.guard("the comparison"):
