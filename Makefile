@@ -78,15 +78,17 @@ SWEEP_STUDENTS := --student tree:max_leaf_nodes=8,32,128,512 --student soft-tree
 
 ## demo: rebuild the bundled demo runs with the CLI: one run (default data, teacher and
 ## method: each student the way it learns best) and a small sweep (a frontier of sizes); the
-## teacher-follows figures are measured once and kept with the run
+## teacher-follows figures and the local fidelity are measured once and kept with the runs
+## (a bundled run is never written by the app, which would measure them at every start)
 demo: setup
 	rm -rf $(DEMO) $(SWEEP)
-	$(PY) -m distill train $(DEMO_STUDENTS) --seed 0 --out $(DEMO) \
+	$(PY) -m distill train $(DEMO_STUDENTS) --seed 0 --out $(DEMO) --local-fidelity 200 \
 		--title "Demo: MNIST 5k, small CNN, each student its best method"
 	$(PY) -c "from distill.runs import Run; Run('$(DEMO)').ensure_follows()"
 	$(PY) -m distill sweep $(SWEEP_STUDENTS) --method ground-truth,transfer --seed 0 \
 		--transfer-size 3 --out $(SWEEP) --title "Demo sweep: how small can a student be?"
-	$(PY) -c "from distill.runs import Run; Run('$(SWEEP)').ensure_follows()"
+	$(PY) -c "from distill.runs import Run; r = Run('$(SWEEP)'); r.ensure_follows(); \
+		r.ensure_local_fidelity()"
 
 ## bench: the engine benchmarks (fidelity and speed); prints tables
 bench: setup data
