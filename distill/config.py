@@ -17,6 +17,7 @@ from .dataset import DatasetInfo
 from .distillation import (
     AUTO_METHOD,
     BASELINE,
+    BOUNDARY,
     LEAVES,
     METHOD_HELP,
     METHODS,
@@ -286,6 +287,10 @@ class RunConfig:
         if self.method == BASELINE:
             problems.append("a run on the true labels alone has no teacher; choose another "
                             "method to distil your network")
+        if self.method == BOUNDARY and self.boundary_source != "student":
+            problems.append("the teacher's own walk to its boundary needs a network trained "
+                            "here (a network from a file only answers); use boundary images "
+                            "from the student")
         try:
             parse_input(self.teacher_input)
         except TeacherFileError as err:

@@ -163,3 +163,14 @@ def test_the_teachers_walk_stops_either_side_of_where_it_changes_its_mind(tiny_m
                                      B.Targets(x, teacher.predict(x)))
     assert np.array_equal(added.x, pairs) and follows == 0  # no student edits: none to follow
     assert np.array_equal(added.y, teacher.predict(pairs))
+
+
+def test_the_teachers_walk_is_refused_for_a_network_from_a_file(tmp_path):
+    from distill.config import ConfigError, RunConfig
+    model = tmp_path / "net.onnx"
+    model.write_bytes(b"not checked here")
+    cfg = RunConfig(method="boundary", teacher_file=str(model), boundary_source="teacher")
+    with pytest.raises(ConfigError, match="the teacher's own walk to its boundary needs a "
+                       "network trained here"):
+        cfg.validate()
+    RunConfig(method="boundary", teacher_file=str(model)).validate()  # its edits: fine
