@@ -398,3 +398,34 @@ def test_evidence_json_names_the_class_it_argues_against(tiny_mnist_run):
     data = evidence(student, image, versus=3).to_dict()
     assert set(data) == {"prediction", "versus", "evidence", "prior", "log_odds"}
     assert data["versus"] == 3 and data["prediction"] == int(student.predict(image[None])[0])
+
+
+def test_evidence_weighs_against_the_runner_up_unless_told_and_refuses_the_prediction(
+        tiny_mnist_run):
+    for label in EVIDENCE:
+        student = tiny_mnist_run.load_student(label)
+        for image in tiny_mnist_run.predictions["x_test"][:4]:
+            proba = student.predict_proba(image[None])[0]
+            first, second = np.argsort(-proba, kind="stable")[:2]
+            e = evidence(student, image)
+            assert (e.prediction, e.versus) == (first, second), label
+            others = ", ".join(str(c) for c in range(10) if c != first)
+            with pytest.raises(ValueError, match=f"^cannot weigh class {first} against class "
+                               f"{first}: pick another of {others}$"):
+                evidence(student, image, versus=int(first))
+
+
+def test_the_leaves_under_a_node_are_every_leaf_below_it_left_to_right(tiny_mnist_run):
+    from distill.explain.tree import subtree_leaves
+    tree = tiny_mnist_run.load_student("tree")
+    left, right = tree.children_left_, tree.children_right_
+
+    def below(node):
+        return [node] if left[node] < 0 else below(int(left[node])) + below(int(right[node]))
+
+    inner = [n for n in range(len(left)) if left[n] >= 0]
+    assert len(inner) >= 3
+    for node in inner[:6] + [0]:
+        assert subtree_leaves(tree, node) == below(node)
+    leaf = next(n for n in range(len(left)) if left[n] < 0)
+    assert subtree_leaves(tree, leaf) == [leaf]
