@@ -77,3 +77,14 @@ def test_descriptions_and_every_problem_at_once():
         "method must be one of a, b, not 'z'"]
     with pytest.raises(ValueError, match="^unknown parameter kind 'text'$"):
         Param("text")
+
+
+@pytest.mark.parametrize("param, text, words", [
+    (Param("int", 2, 9), "none", "tree max_leaf_nodes must be a whole number from 2 to 9"),
+    (Param("int", 2, 9), "12", "tree max_leaf_nodes must be a whole number from 2 to 9, not 12"),
+    (Param("choice", options=(1, 2)), "3", "tree max_leaf_nodes must be one of 1, 2, not '3'"),
+])
+def test_parsing_names_the_owner_and_the_parameter_in_every_refusal(param, text, words):
+    with pytest.raises(ParamError) as err:
+        param.parse("max_leaf_nodes", text, owner="tree")
+    assert str(err.value) == words
