@@ -74,6 +74,25 @@ def rows_of(run: Run, variant: str, wall: float | None) -> list[dict]:
     return rows
 
 
+def teacher_margin(run: Run, step: float = 0.1, steps: int = 400) -> str:
+    """How far the network's own boundary is: the L1 change at which its gradient walk
+    (``distill.boundary.teacher_walk_images``, finer steps) from each measured digit first
+    reaches its runner-up; an upper bound on its smallest edit in that direction."""
+    import numpy as np
+
+    from distill.boundary import teacher_walk_images
+    from distill.explain.local_fidelity import SAMPLE, sample_digits
+    x = run.predictions["x_test"]
+    picks = sample_digits(len(x), SAMPLE)
+    pairs, reached = teacher_walk_images(run.load_teacher(), x, picks, steps, step)
+    after = pairs[len(pairs) // 2:]
+    start = x[picks[reached]]
+    l1 = np.abs(after.reshape(len(after), -1) - start.reshape(len(start), -1)).sum(1)
+    q1, med, q3 = np.percentile(l1, [25, 50, 75])
+    return (f"the network's walk reached its runner-up on {len(after)} of {len(picks)} "
+            f"digits; L1 change median {med:.1f} (quartiles {q1:.1f}, {q3:.1f})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--variant", action="append", help=f"default: {', '.join(VARIANTS)}")
@@ -81,7 +100,12 @@ def main() -> None:
     p.add_argument("--run", action="append", help="tables of runs made already")
     p.add_argument("--bernoulli-seconds", type=float, default=0.5)
     p.add_argument("--keep", help="keep the runs in this folder")
+    p.add_argument("--teacher-margin", action="store_true",
+                   help="only how far the demo teacher's own boundary is from its digits")
     args = p.parse_args()
+    if args.teacher_margin:
+        print(teacher_margin(Run(DEMO)))
+        return
     import distill.explain.counterfactual as cf
     cf.SECONDS = args.bernoulli_seconds
     rows = []

@@ -43,7 +43,9 @@ def main() -> None:
         counts = Counter(by_mutant.values())
         totals.update(counts)
         rows.append((module, len(by_mutant), counts))
-    columns = ["killed", "survived", "no tests", "timeout", "not checked"]
+    # "segfault" is how mutmut files a test process stopped by a signal: here, one that hung
+    # (a fork that deadlocked) and was stopped by hand; neither killed nor survived
+    columns = ["killed", "survived", "no tests", "timeout", "segfault", "not checked"]
     print("| module | mutants | " + " | ".join(columns) + " | score |")
     print("|---|---|" + "---|" * len(columns) + "---|")
     for module, n, counts in [*rows, ("all", sum(totals.values()), totals)]:

@@ -71,11 +71,12 @@ def boundary_images(student, x: np.ndarray, picks: np.ndarray, budget_s: float =
 
 
 def teacher_walk_images(teacher, x: np.ndarray, picks: np.ndarray, steps: int = WALK_STEPS,
-                        step_size: float = WALK_STEP) -> np.ndarray:
+                        step_size: float = WALK_STEP) -> tuple[np.ndarray, np.ndarray]:
     """Where the teacher's own boundary is (a differentiable teacher only): each digit of
     ``x[picks]`` walked up the gradient of the teacher's runner-up logit over its answer's
-    (L2 steps of ``step_size``, pixels in [0, 1]) until the teacher changes its mind; the last
-    point before and the first after, (2M, H, W) float32, for the digits that got there."""
+    (L2 steps of ``step_size``, pixels in [0, 1]) until the teacher changes its mind. Returns
+    the last points before and then the first after, (2M, H, W) float32, for the M digits
+    that got there, and which did ((len(picks),) bool)."""
     import torch
 
     from .teacher import to_tensor
@@ -103,7 +104,7 @@ def teacher_walk_images(teacher, x: np.ndarray, picks: np.ndarray, steps: int = 
         if crossed.all():
             break
     pairs = torch.cat([before[crossed], after[crossed]])[:, 0]
-    return pairs.cpu().numpy().astype(np.float32)
+    return pairs.cpu().numpy().astype(np.float32), crossed.cpu().numpy()
 
 
 def labelled_like(targets: Targets, images: np.ndarray, teacher) -> Targets:
@@ -170,7 +171,7 @@ def _round_images(student, teacher, x_pool: np.ndarray, picks: np.ndarray, budge
             answers = parts[-1].y.argmax(1) if parts[-1].soft else parts[-1].y
             follows = int((answers == runner_up).sum())
     if source in ("teacher", "both"):
-        walked = teacher_walk_images(teacher, x_pool, picks)
+        walked, _ = teacher_walk_images(teacher, x_pool, picks)
         if len(walked):
             parts.append(labelled_like(like, walked, teacher))
     if not parts:
