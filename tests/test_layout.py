@@ -184,3 +184,52 @@ def test_a_student_of_follows_that_is_not_an_object_is_named():
     with pytest.raises(LayoutError, match="^follows.json is damaged: tree.auto lacks the counts "
                        "of its disagreements$"):
         check_follows(data, metrics())
+
+
+def measured(counts=None, share=None) -> dict:
+    """metrics() with the first student's local fidelity, as distill.explain.local_fidelity
+    writes it (3 of 6 edits followed unless told)."""
+    counts = counts or {"digits": 10, "agreeing": 8, "edits": 6, "follows": [3, 4, 5]}
+    m = metrics()
+    m["students"][0].update(local_fidelity=counts["follows"][0] / counts["edits"]
+                            if share is None else share,
+                            local_fidelity_detail={**counts, "interval": [0.1, 0.9]})
+    return m
+
+
+@pytest.mark.parametrize("counts", [
+    {"digits": 6, "agreeing": 6, "edits": 6, "follows": [6, 6, 6]},  # every one followed
+    {"digits": 9, "agreeing": 6, "edits": 6, "follows": [0, 0, 0]},  # none followed
+    {"digits": 1, "agreeing": 1, "edits": 1, "follows": [1]},
+])
+def test_local_fidelity_at_its_bounds_is_whole(counts):
+    check_metrics(measured(counts))
+    unmeasured = metrics()
+    unmeasured["students"][0].update(local_fidelity=None, local_fidelity_detail=None)
+    check_metrics(unmeasured)  # a kind with no exact edits
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda s: s.update(local_fidelity=1.5), "is not a share"),
+    (lambda s: s.update(local_fidelity=-0.1), "is not a share"),
+    (lambda s: s.update(local_fidelity="high"), "is not a share"),
+    (lambda s: s.pop("local_fidelity_detail"), "lacks its counts"),
+    (lambda s: s["local_fidelity_detail"].update(edits=None), "lacks its counts"),
+    (lambda s: s["local_fidelity_detail"].update(digits=2.0), "lacks its counts"),
+    (lambda s: s["local_fidelity_detail"].pop("agreeing"), "lacks its counts"),
+    (lambda s: s["local_fidelity_detail"].update(edits=9), "counts do not add up"),
+    (lambda s: s["local_fidelity_detail"].update(agreeing=11), "counts do not add up"),
+    (lambda s: s["local_fidelity_detail"].update(follows=[7, 4, 5]), "counts do not add up"),
+    (lambda s: s["local_fidelity_detail"].update(follows=[3, -1, 5]), "counts do not add up"),
+    (lambda s: s["local_fidelity_detail"].update(follows=[3, 4.0, 5]), "counts do not add up"),
+    (lambda s: s["local_fidelity_detail"].update(follows=[]), "counts do not add up"),
+    (lambda s: s["local_fidelity_detail"].update(follows="3"), "counts do not add up"),
+    (lambda s: s.update(local_fidelity=0.6), "counts do not add up"),
+])
+def test_each_damage_to_a_local_fidelity_is_named(change, words):
+    m = measured()
+    check_metrics(m)
+    change(m["students"][0])
+    with pytest.raises(LayoutError, match=f"^metrics.json is damaged: student tree.auto's "
+                       f"local fidelity {words}$"):
+        check_metrics(m)

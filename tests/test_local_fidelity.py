@@ -9,7 +9,6 @@ import pytest
 
 from distill.explain import local_fidelity as lf
 from distill.explain.counterfactual import counterfactual, scaled_edits
-from distill.layout import LayoutError, check_metrics
 from distill.runs import Run, RunError
 
 
@@ -77,29 +76,9 @@ def test_figures_without_an_edit_are_none_not_zero():
 
 def measured_metrics(run) -> dict:
     m = json.loads((run.path / "metrics.json").read_text())
-    s = m["students"][0]
-    s.update(lf.figures_entry({"digits": 10, "agreeing": 8, "edits": 6, "follows": [3, 4, 5],
-                               "seconds_per_digit": 0.1}))
+    m["students"][0].update(lf.figures_entry({"digits": 10, "agreeing": 8, "edits": 6,
+                                              "follows": [3, 4, 5], "seconds_per_digit": 0.1}))
     return m
-
-
-@pytest.mark.parametrize("change, words", [
-    (lambda s: s.update(local_fidelity=1.5), "is not a share"),
-    (lambda s: s.update(local_fidelity="high"), "is not a share"),
-    (lambda s: s.pop("local_fidelity_detail"), "lacks its counts"),
-    (lambda s: s["local_fidelity_detail"].update(edits=None), "lacks its counts"),
-    (lambda s: s["local_fidelity_detail"].update(edits=9), "counts do not add up"),
-    (lambda s: s["local_fidelity_detail"].update(follows=[7, 4, 5]), "counts do not add up"),
-    (lambda s: s["local_fidelity_detail"].update(follows=[]), "counts do not add up"),
-    (lambda s: s.update(local_fidelity=0.6), "counts do not add up"),
-])
-def test_a_damaged_local_fidelity_is_refused_in_words(tiny_mnist_run, change, words):
-    m = measured_metrics(tiny_mnist_run)
-    check_metrics(m)  # as measured: fine
-    change(m["students"][0])
-    with pytest.raises(LayoutError, match=f"metrics.json is damaged: student "
-                       f"{m['students'][0]['name']}'s local fidelity {words}"):
-        check_metrics(m)
 
 
 def test_an_old_run_is_measured_once_and_keeps_the_figures(tiny_mnist_run, tmp_path,
