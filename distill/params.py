@@ -52,7 +52,8 @@ class Param:
                 raise ParamError(f"{what} must be {self.describe()}")
             return value
         if self.kind == "bool":
-            if not isinstance(value, bool) and type(value).__name__ != "bool_":
+            # numpy's bool (from a form or an array) too: "bool_" before numpy 2, "bool" since
+            if not isinstance(value, bool) and type(value).__name__ not in ("bool_", "bool"):
                 raise ParamError(f"{what} must be true or false, not {value!r}")
             return bool(value)
         if self.kind == "choice":

@@ -429,3 +429,16 @@ def test_the_leaves_under_a_node_are_every_leaf_below_it_left_to_right(tiny_mnis
         assert subtree_leaves(tree, node) == below(node)
     leaf = next(n for n in range(len(left)) if left[n] < 0)
     assert subtree_leaves(tree, leaf) == [leaf]
+
+
+def test_a_one_leaf_tree_is_one_rule_that_always_holds_and_a_branch_says_what_it_holds(
+        tiny_mnist_run):
+    from distill.explain.tree import subtree_summary
+    from distill.students import make_student
+    x = tiny_mnist_run.predictions["x_test"][:20]
+    stump = make_student("tree", n_classes=10, max_leaf_nodes=2).fit(x, np.full(20, 7))
+    assert rules(stump).splitlines() == ["if always: 7 (100%, 20 samples)"]
+    tree = tiny_mnist_run.load_student("tree")
+    summary = subtree_summary(tree, 0)
+    assert summary["samples"] == tree.n_node_samples_[0]
+    assert summary["share"] == pytest.approx(tree.value_[0].max())

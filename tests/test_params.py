@@ -88,3 +88,16 @@ def test_parsing_names_the_owner_and_the_parameter_in_every_refusal(param, text,
     with pytest.raises(ParamError) as err:
         param.parse("max_leaf_nodes", text, owner="tree")
     assert str(err.value) == words
+
+
+def test_checks_refuse_the_wrong_kind_of_number_and_take_numpys_bools():
+    import numpy as np
+    for bad in (2.5, True, "3"):
+        with pytest.raises(ParamError, match="^leaves must be a whole number"):
+            LEAVES.check("n", bad)
+    assert FLAG.check("d", np.bool_(True)) is True
+    assert RATE.check("r", 1) == 1  # a whole number is a number
+    assert Param("float", 0.5, 2.5).describe() == "a number from 0.5 to 2.5"
+    assert check_all({"max_leaf_nodes": Param("int", 2, 9)}, {"max_leaf_nodes": 1},
+                     owner="tree") == ["tree max_leaf_nodes must be a whole number from 2 to 9, "
+                                       "not 1"]
