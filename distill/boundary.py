@@ -78,10 +78,9 @@ def teacher_walk_images(teacher, x: np.ndarray, picks: np.ndarray, steps: int = 
     the last points before and then the first after, (2M, H, W) float32, for the M digits
     that got there, and which did ((len(picks),) bool)."""
     import torch
-
-    from .teacher import to_tensor
     net = teacher.inference_net
-    x0 = to_tensor(x[picks], teacher.device)  # (N, 1, H, W)
+    x0 = torch.as_tensor(x[picks], dtype=torch.float32).unsqueeze(1).to(teacher.device)
+    # (N, 1, H, W)
     with torch.no_grad():
         order = net(x0).argsort(1, descending=True)
     top, runner_up = order[:, 0], order[:, 1]

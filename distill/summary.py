@@ -51,8 +51,8 @@ def teacher_help(t: dict) -> str:
 
 LOCAL_FIDELITY_HELP = (
     "Local fidelity: on sampled test digits where the student agrees with the network, the "
-    "share of the student's smallest edits to its runner-up class (Explore, What would change "
-    "its mind) that make the network answer that class too. Agreement says the student gives "
+    "share of the student's smallest edits to its runner-up class (Explore's counterfactuals) "
+    "that make the network answer that class too. Agreement says the student gives "
     "the network's answers; this says whether it gives them for the network's reasons.")
 
 

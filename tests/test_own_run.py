@@ -137,7 +137,8 @@ def test_every_page_shows_a_run_on_your_network(onnx_home, page):
     at = opened(page, **({"sample": "7"} if page == "explore" else {}))
     texts = " ".join([str(el.value) for kind in ("markdown", "caption", "metric")
                       for el in getattr(at, kind)]
-                     + [c for el in at.get("image") for c in el.captions])
+                     + [c for el in at.get("image") for c in el.captions]
+                     + [el.proto.body for el in at.get("html")])  # pictures drawn inline
     if page == "overview":
         assert "your network digits.onnx" in texts
     if page == "explore":
