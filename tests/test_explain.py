@@ -442,3 +442,15 @@ def test_a_one_leaf_tree_is_one_rule_that_always_holds_and_a_branch_says_what_it
     summary = subtree_summary(tree, 0)
     assert summary["samples"] == tree.n_node_samples_[0]
     assert summary["share"] == pytest.approx(tree.value_[0].max())
+
+
+def test_a_pixel_trees_questions_ask_about_ink_at_a_pixel(tiny_mnist_run):
+    from distill.explain.tree import question
+    from distill.students import make_student
+    x = tiny_mnist_run.predictions["x_test"]
+    y = tiny_mnist_run.predictions["y_true"]
+    tree = make_student("pixel-tree", n_classes=10, max_leaf_nodes=4).fit(x, y)
+    r, c = tree.rects_[tree.feature_[0]][:2]
+    assert question(tree, 0).startswith(f"ink at pixel (row {r}, column {c}) above ")
+    region = tiny_mnist_run.load_student("tree")
+    assert question(region, 0).startswith("ink in ")

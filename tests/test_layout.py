@@ -233,3 +233,9 @@ def test_each_damage_to_a_local_fidelity_is_named(change, words):
     with pytest.raises(LayoutError, match=f"^metrics.json is damaged: student tree.auto's "
                        f"local fidelity {words}$"):
         check_metrics(m)
+
+
+def test_the_smallest_whole_run_passes_two_classes_and_one_test_digit():
+    m = metrics()
+    m.update(class_names=["no", "yes"], n_test=1)
+    check_metrics(m)
