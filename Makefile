@@ -98,7 +98,9 @@ bench: setup data
 ## mutate: mutation testing of the engine's core (tens of minutes; not in make test)
 mutate: setup
 	rm -rf mutants
-	DISTILL_TEST_RUNS_KEPT_IN=$(CURDIR)/mutants/.kept-runs $(VENV)/bin/mutmut run --max-children 2 \
+	# one OpenMP thread: a forked mutant's test would deadlock in a pool its parent started
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 DISTILL_TEST_RUNS_KEPT_IN=$(CURDIR)/mutants/.kept-runs \
+		$(VENV)/bin/mutmut run --max-children 2 \
 		> /dev/null || true
 	$(PY) bench/mutation.py
 
