@@ -52,13 +52,17 @@ def boundary_images(student, x: np.ndarray, picks: np.ndarray, budget_s: float =
     """The student's smallest edits of the digits ``x[picks]`` to their runner-up class,
     pushed ``push`` times as far (pixels in [0, 1]); returns (images (M, H, W) float32, the
     runner-up of each). Stops when ``budget_s`` is spent."""
-    from .explain.counterfactual import NoCounterfactual, counterfactual, scaled_edits
+    from .explain.counterfactual import (
+        NoCounterfactual,
+        counterfactual,
+        default_target,
+        scaled_edits,
+    )
     images, targets, start = [], [], time.perf_counter()
     for i in picks:
         if time.perf_counter() - start > budget_s:
             break
-        proba = student.predict_proba(x[i][None])[0]
-        runner_up = int(np.argsort(-proba, kind="stable")[1])
+        runner_up = default_target(student.predict_proba(x[i][None])[0], None)
         try:
             edit = counterfactual(student, x[i], target=runner_up)
         except NoCounterfactual:

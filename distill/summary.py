@@ -8,6 +8,7 @@ import math
 
 from .distillation import BOUNDARY, TRANSFER_METHODS
 from .facts import RunFacts
+from .layout import LOCAL_FIDELITY, LOCAL_FIDELITY_DETAIL
 from .metrics import bootstrap_interval
 
 COLUMNS = ["model", "kind", "method", "accuracy", "agreement", "gain", "local_fidelity",
@@ -58,9 +59,9 @@ LOCAL_FIDELITY_HELP = (
 
 def local_fidelity_phrase(entry: dict) -> str:
     """A student's local fidelity in a few words: "local fidelity 12% (95% CI 8%–17%)"."""
-    if "local_fidelity" not in entry:
+    if LOCAL_FIDELITY not in entry:
         return "local fidelity: not measured yet"
-    share, detail = entry["local_fidelity"], entry.get("local_fidelity_detail") or {}
+    share, detail = entry[LOCAL_FIDELITY], entry.get(LOCAL_FIDELITY_DETAIL) or {}
     if share is None:
         return ("local fidelity: no edits to measure" if detail else
                 "local fidelity: none (no exact edits for this kind)")
@@ -85,8 +86,8 @@ def model_rows(metrics: dict) -> list[dict]:
         method = s["method"] + (f": {s['chosen']['label']}" if s.get("chosen") else "")
         rows.append({"model": s["name"], "kind": s["kind"], "method": method,
                      "accuracy": s["test_accuracy"], "agreement": s["agreement"],
-                     "gain": facts.gain(s), "local_fidelity": s.get("local_fidelity"),
-                     "local_fidelity_ci": (s.get("local_fidelity_detail") or {}).get("interval"),
+                     "gain": facts.gain(s), "local_fidelity": s.get(LOCAL_FIDELITY),
+                     "local_fidelity_ci": (s.get(LOCAL_FIDELITY_DETAIL) or {}).get("interval"),
                      "top2_agreement": s.get("top2_agreement"), "kl": s.get("kl"),
                      "leaves": s.get("leaves"), "depth": s.get("depth"),
                      "parameters": s.get("parameters"), "seconds": s.get("fit_seconds"),

@@ -67,19 +67,25 @@ def per_class_lines(series: dict[str, list[float | None]], class_names: list[str
                    legend=dict(orientation="h", y=-0.25))
 
 
+def _agreement_scatter(rows: list[dict], x: str, hover: str) -> go.Figure:
+    """Every student's agreement against its ``x`` (rows without one left out), the
+    true-label baselines and the distilled students as two coloured groups."""
+    fig = go.Figure()
+    for baseline, colour in ((True, BASELINE), (False, DISTILLED)):
+        pts = [r for r in rows if r["kind"] != "teacher" and r.get(x) is not None
+               and (r["method"] == "ground-truth") == baseline]
+        if pts:
+            fig.add_scatter(x=[r[x] for r in pts], y=[r["agreement"] for r in pts],
+                            mode="markers+text", text=[r["model"].split(".")[0] for r in pts],
+                            textposition="top center", marker=dict(size=11, color=colour),
+                            name="true labels" if baseline else "distilled",
+                            hovertemplate=hover + "<extra></extra>")
+    return fig
+
+
 def tradeoff_scatter(rows: list[dict]) -> go.Figure:
     """Agreement against model size (parameters, log scale)."""
-    fig = go.Figure()
-    for method, colour in (("ground-truth", BASELINE), (None, DISTILLED)):
-        pts = [r for r in rows if r["kind"] != "teacher" and
-               ((r["method"] == "ground-truth") == (method == "ground-truth"))]
-        if not pts:
-            continue
-        fig.add_scatter(x=[r["parameters"] for r in pts], y=[r["agreement"] for r in pts],
-                        mode="markers+text", text=[r["model"].split(".")[0] for r in pts],
-                        textposition="top center", marker=dict(size=11, color=colour),
-                        name="true labels" if method else "distilled",
-                        hovertemplate="%{text}: %{y:.1%} with %{x:,} parameters<extra></extra>")
+    fig = _agreement_scatter(rows, "parameters", "%{text}: %{y:.1%} with %{x:,} parameters")
     fig.update_xaxes(type="log", title="model size (parameters, log scale)", gridcolor="#eee")
     fig.update_yaxes(tickformat=".0%", title="agreement with the teacher", gridcolor="#eee")
     return _layout(fig, 360, title="Fidelity against size")
@@ -87,18 +93,8 @@ def tradeoff_scatter(rows: list[dict]) -> go.Figure:
 
 def local_fidelity_scatter(rows: list[dict]) -> go.Figure:
     """Agreement against local fidelity: answers shared against reasons shared."""
-    fig = go.Figure()
-    for method, colour in (("ground-truth", BASELINE), (None, DISTILLED)):
-        pts = [r for r in rows if r["kind"] != "teacher" and r.get("local_fidelity") is not None
-               and ((r["method"] == "ground-truth") == (method == "ground-truth"))]
-        if not pts:
-            continue
-        fig.add_scatter(x=[r["local_fidelity"] for r in pts], y=[r["agreement"] for r in pts],
-                        mode="markers+text", text=[r["model"].split(".")[0] for r in pts],
-                        textposition="top center", marker=dict(size=11, color=colour),
-                        name="true labels" if method else "distilled",
-                        hovertemplate="%{text}: agrees %{y:.1%}, the network follows "
-                        "%{x:.0%} of its edits<extra></extra>")
+    fig = _agreement_scatter(rows, "local_fidelity", "%{text}: agrees %{y:.1%}, the network "
+                             "follows %{x:.0%} of its edits")
     fig.update_xaxes(tickformat=".0%", title="local fidelity (the network follows its edit)",
                      gridcolor="#eee", rangemode="tozero")
     fig.update_yaxes(tickformat=".0%", title="agreement with the teacher", gridcolor="#eee")

@@ -273,7 +273,10 @@ def test_train_form_offers_every_dataset_teacher_and_student(runs_home):
     assert len(at.multiselect(key="students").options) >= 6
 
 
-def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, monkeypatch):
+@pytest.fixture
+def held_jobs(monkeypatch) -> list:
+    """The configurations the Train page submits, each held (refused with "held for the
+    test") instead of started."""
     from distill.config import ConfigError
     from distill.jobs import JobQueue
     sent = []
@@ -283,6 +286,11 @@ def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, monkeypa
         raise ConfigError("held for the test")
 
     monkeypatch.setattr(JobQueue, "submit", submit)
+    return sent
+
+
+def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, held_jobs):
+    sent = held_jobs
     at = app("train")
     at.multiselect(key="students").set_value(["soft-tree"]).run()
     toggle = at.toggle(key="p-soft-tree-deskew-mnist5k")
@@ -305,16 +313,9 @@ def test_train_form_passes_the_soft_tree_settings_to_the_job(runs_home, monkeypa
     assert not at.exception and not at.warning
 
 
-def test_train_form_passes_the_boundary_rounds_to_the_job(runs_home, monkeypatch):
-    from distill.config import ConfigError, RunConfig
-    from distill.jobs import JobQueue
-    sent = []
-
-    def submit(self, config, owner=None):
-        sent.append(config)
-        raise ConfigError("held for the test")
-
-    monkeypatch.setattr(JobQueue, "submit", submit)
+def test_train_form_passes_the_boundary_rounds_to_the_job(runs_home, held_jobs):
+    from distill.config import RunConfig
+    sent = held_jobs
     at = app("train")
     assert not [n for n in at.number_input if n.key == "rounds"]  # only for method boundary
     at.segmented_control(key="method").set_value("boundary").run()

@@ -23,7 +23,7 @@ from ..config import LOCAL_FIDELITY_SAMPLE
 from ..layout import LOCAL_FIDELITY, LOCAL_FIDELITY_DETAIL
 from ..metrics import bootstrap_interval
 from ..progress import Reporter, silent
-from .counterfactual import NoCounterfactual, counterfactual, scaled_edits
+from .counterfactual import NoCounterfactual, counterfactual, default_target, scaled_edits
 
 SAMPLE = LOCAL_FIDELITY_SAMPLE  # test digits a run's students are measured on (each the same)
 SEED = 0
@@ -50,12 +50,12 @@ def measure_student(student, teacher, x: np.ndarray, indices: np.ndarray,
         proba = student.predict_proba(x[i][None])[0]
         if int(np.argmax(proba)) == int(teacher_answers[i]):
             agreeing += 1
-            runner_up = int(np.argsort(-proba, kind="stable")[1])
+            runner_up = default_target(proba, None)
             try:
                 edit = counterfactual(student, x[i], target=runner_up)
             except NoCounterfactual:
-                edit = None
-            if edit is not None:
+                pass
+            else:
                 edits += 1
                 seconds.append(edit.seconds)
                 pushed = scaled_edits(edit.original, edit.image, SCALES)
