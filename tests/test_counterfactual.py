@@ -301,6 +301,7 @@ def test_report_follows_measures_and_keeps_the_figures(tiny_run, tmp_path, cli, 
     from distill.explain import follows
     shutil.copytree(tiny_run.path, tmp_path / "run")
     monkeypatch.setattr(follows, "PER_GROUP", 1)
+    monkeypatch.setattr("distill.explain.local_fidelity.SAMPLE", 4)  # measured beside them
     out = tmp_path / "r.html"
     assert cli("report", str(tmp_path / "run"), "-o", str(out), "--gallery", "0",
                "--follows").returncode == 0
