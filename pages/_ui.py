@@ -18,12 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from distill.progress import Cancelled
 from distill.runs import Run, RunError, RunGone, list_runs, load_run
 from distill.switches import uploads_allowed
 from pages._frame import FRAME, require_frame  # noqa: F401  (every page calls it)
+from pages._warm import in_warm_session
+
+LOG = get_logger(__name__)  # Streamlit's logging settings apply
 
 PAGES = {}  # filled by app.py: name -> st.Page, for links between pages
 
@@ -212,11 +216,14 @@ def in_background(what: str, run: Run, work) -> dict:
     no click waits for it; returns its state to poll: {"fraction", "done", "error"}. The work
     stops at its next progress report once :func:`stop_background` is called."""
     key = (what, *run_key(run))
+    if in_warm_session():  # nobody is looking: the first viewer's page starts it
+        return {"fraction": 0.0, "done": False, "error": None}
     with _BACKGROUND_LOCK:
         state = _BACKGROUND.get(key)
         if state is not None:
             return state
         state = _BACKGROUND[key] = {"fraction": 0.0, "done": False, "error": None}
+    LOG.info("%s of run %s: started in the background", what, run.id)
     stop = state["stop"] = threading.Event()
 
     def report(event: dict) -> None:

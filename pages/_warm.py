@@ -7,8 +7,9 @@ the first to open Explore or Draw on a fresh replica waits for scikit-learn and 
 import. :func:`warm_up` does that work while the server starts and the browser is
 still loading Streamlit's frontend: it runs the landing page once in a session without a
 browser, inside this process (Streamlit's ``Runtime`` API: connect, rerun, close), then, at a
-quiet moment, imports what the other pages need. The landing page only reads the run, so the
-warm session starts no work of its own (Explore and Compare can: they are imported, not run).
+quiet moment, imports what the other pages need. The landing page only reads the run: the
+warm session starts no work of its own (the Overview's background measurement waits for a
+viewer; Explore and Compare, which can start work, are imported, not run).
 ``bench/results/ui.md`` has the measurements.
 """
 
@@ -29,6 +30,7 @@ QUIET_S = 2.0  # an import waits for this long a stretch in which the process wa
 IDLE_CPU_S = 0.02  # using at most this much CPU (one click costs about as much; idle: none)
 # what Explore, Compare and Draw import beyond the landing page (not torch: only Draw needs
 # it, and it would add its memory to every replica)
+WARM_SESSIONS: set[str] = set()  # the ids of run_page's sessions (no browser) while they run
 MODULES = ("distill.students", "distill.explain", "distill.explain.whole", "distill.browse",
            "distill.sketch", "distill.sweep", "pandas")
 
@@ -66,6 +68,7 @@ async def run_page(page_name: str = "") -> tuple[int, int]:
     runtime = Runtime.instance()
     sink = _Sink(asyncio.get_running_loop())
     session = runtime.connect_session(client=sink, user_info={})
+    WARM_SESSIONS.add(session)
     try:
         rerun = BackMsg()
         rerun.rerun_script.page_name = page_name
@@ -73,7 +76,17 @@ async def run_page(page_name: str = "") -> tuple[int, int]:
         await asyncio.wait_for(sink.finished.wait(), PAGE_TIMEOUT_S)
     finally:
         runtime.close_session(session)
+        WARM_SESSIONS.discard(session)
     return sink.messages, sink.errors
+
+
+def in_warm_session() -> bool:
+    """True while the script runs in the warm-up's own session. It starts no background work:
+    a measurement it started (a run's local fidelity takes minutes) would keep the fresh
+    process busy, and never quiet for the imports, before anyone asked for it."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    return ctx is not None and ctx.session_id in WARM_SESSIONS
 
 
 async def wait_for_quiet(clock=time.process_time, sleep=asyncio.sleep) -> None:

@@ -109,7 +109,34 @@ def tiny_mnist_run(tmp_path_factory):
                                 StudentChoice("bernoulli-nb"), StudentChoice("gaussian-nb"),
                                 StudentChoice("multinomial-nb"), StudentChoice("linear",
                                                                                {"max_iter": 50})])
-    return shared_run(tmp_path_factory, "tiny-mnist", lambda out: run_experiment(cfg, out=out))
+    return shared_run(tmp_path_factory, "tiny-mnist",
+                      lambda out: with_local_fidelity(run_experiment(cfg, out=out)))
+
+
+def with_local_fidelity(run):
+    """``run`` with its local fidelity measured on a few digits, Bernoulli NB's edits capped
+    at half a second, as a run saved from the Train page has it once viewed: the servers of
+    the browser tests then have nothing to measure in the background (minutes of CPU at the
+    full sample, beside every other test)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("distill.explain.local_fidelity.SAMPLE", 4)
+        patch.setattr("distill.explain.counterfactual.SECONDS", 0.5)
+        run.ensure_local_fidelity()
+    return run
+
+
+def forget_local_fidelity(folder: Path) -> Path:
+    """The run in ``folder`` as saved by a job that left local fidelity to its first viewer
+    (``local_fidelity=0``)."""
+    import json
+
+    from distill.layout import LOCAL_FIDELITY, LOCAL_FIDELITY_DETAIL
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for student in metrics["students"]:
+        student.pop(LOCAL_FIDELITY, None)
+        student.pop(LOCAL_FIDELITY_DETAIL, None)
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    return folder
 
 
 @pytest.fixture(scope="session")

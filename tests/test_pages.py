@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from distill import runs as R
 from distill.runs import PROJECT_DIR
+from tests.conftest import forget_local_fidelity
 
 APP = str(PROJECT_DIR / "app.py")
 
@@ -101,6 +102,7 @@ def test_overview_tells_the_story_of_the_current_run(runs_home):
 
 
 def test_overview_measures_each_students_local_fidelity_then_shows_it(runs_home):
+    forget_local_fidelity(runs_home / "mnist-run")
     at = app(run="mnist-run")
     assert at.get("progress"), "the measurement shows its progress"
     assert any(c.value == "local fidelity: not measured yet" for c in at.caption)

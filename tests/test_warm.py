@@ -88,6 +88,16 @@ def test_a_failed_warm_up_is_logged_and_does_not_raise():
     assert records[0].exc_info is not None
 
 
+def warm_line(log: Path) -> str | None:
+    """The server's line saying the warm-up is over, waited for (60 s at most)."""
+    for _ in range(600):
+        line = next((x for x in log.read_text().splitlines() if "warm: " in x), None)
+        if line:
+            return line
+        time.sleep(0.1)
+    return None
+
+
 @pytest.mark.parametrize("hosted", [False, True])
 def test_the_server_runs_the_landing_page_before_any_viewer_and_then_imports(hosted):
     """A real ``streamlit run serve.py``: its log says the landing page ran without a browser,
@@ -99,12 +109,7 @@ def test_the_server_runs_the_landing_page_before_any_viewer_and_then_imports(hos
     env = {"DISTILL_WARM_IMPORTS": "1", **({"DISTILL_HOSTED": "1"} if hosted else {})}
     server = AppServer(Path(tempfile.mkdtemp()) / "runs", bundled=True, log=log, env=env).wait()
     try:
-        line = None
-        for _ in range(600):  # bounded: 60 s
-            line = next((x for x in log.read_text().splitlines() if "warm: " in x), None)
-            if line:
-                break
-            time.sleep(0.1)
+        line = warm_line(log)
     finally:
         server.stop()
     assert line is not None, log.read_text()
@@ -176,3 +181,49 @@ def test_explore_ready_with_no_run_does_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("DISTILL_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "no-bundled-runs")
     assert _warm.explore_ready() is None
+
+
+def test_the_warm_up_leaves_a_runs_measurement_to_its_first_viewer(tiny_mnist_run, tmp_path):
+    """A replica starting on a run saved without local fidelity (minutes of CPU to measure)
+    starts no measurement in its warm session: the process stays free for its viewers and
+    quiet for the imports, and metrics.json is as it was."""
+    import shutil
+
+    from distill.testing import AppServer
+    from tests.conftest import forget_local_fidelity
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_mnist_run.path, runs / "mnist-run")
+    metrics = forget_local_fidelity(runs / "mnist-run") / "metrics.json"
+    saved = metrics.read_bytes()
+    log = tmp_path / "server.log"
+    server = AppServer(runs, bundled=False, log=log, env={"DISTILL_WARM_IMPORTS": "1"}).wait()
+    try:
+        line = warm_line(log)
+    finally:
+        server.stop()
+    assert line is not None, log.read_text()  # the imports found a quiet moment
+    assert "started in the background" not in log.read_text()
+    assert metrics.read_bytes() == saved
+
+
+def test_background_work_starts_outside_the_warm_session_only(tiny_run, monkeypatch):
+    """The same call starts the work (once, and says so in the log) for a viewer's script,
+    and nothing in the warm-up's session."""
+    import threading
+    from types import SimpleNamespace
+
+    from pages import _ui
+    monkeypatch.setattr(_ui, "_BACKGROUND", {})
+    started = threading.Event()
+    viewer = SimpleNamespace(session_id="viewer")
+    monkeypatch.setattr("streamlit.runtime.scriptrunner.get_script_run_ctx", lambda: viewer)
+    monkeypatch.setattr(_warm, "WARM_SESSIONS", {"warm"})
+    messages = []
+    monkeypatch.setattr(_ui.LOG, "info", lambda msg, *args: messages.append(msg % args))
+    viewer.session_id = "warm"
+    state = _ui.in_background("job", tiny_run, lambda run, report: started.set())
+    assert not state["done"] and _ui._BACKGROUND == {} and messages == []
+    viewer.session_id = "viewer"
+    state = _ui.in_background("job", tiny_run, lambda run, report: started.set())
+    assert started.wait(10) and list(_ui._BACKGROUND) == [("job", *_ui.run_key(tiny_run))]
+    assert messages == [f"job of run {tiny_run.id}: started in the background"]
