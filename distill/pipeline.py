@@ -16,7 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .auto import Candidate, Choice, Pool, candidates, choose, confirms, copies_for, holdout_split
+from .auto import (
+    Candidate,
+    Choice,
+    Pool,
+    candidates,
+    choose,
+    confirms,
+    copies_for,
+    holdout_split,
+    transfer_set_apart,
+)
 from .boundary import fit_boundary, rounds_entry
 from .config import (
     ConfigError,
@@ -55,7 +65,6 @@ from .runs import (
     write_saliency,
 )
 from .students import STUDENTS, make_student
-from .transfer import make_transfer_set
 
 
 def stage_reporter(progress: Reporter, should_stop: StopCheck, clock: Clock):
@@ -281,11 +290,12 @@ def before_the_teacher(cfg: RunConfig, data: Dataset, early: list[Model],
     the second core idle): the baseline students that fit in numpy, then the distilling
     method's training images, straightened once for the students that read them so (the
     straightening remembers the last large set). Returns (images by method, fitted by name)."""
-    baseline = Targets(data.x_train, data.y_train)
+    baseline = Targets(data.x_train, data.y_train, from_teacher=False)
     fitted = {m.name: fit_model(m, cfg, data, baseline, silent, should_stop) for m in early}
     if cfg.method == AUTO_METHOD:  # the copies alone, of each candidate generator
-        return {AUTO_METHOD: {g: make_transfer_set(data.x_train, g, cfg.transfer_size, cfg.seed,
-                                                   silent, should_stop)
+        held = holdout_split(data.y_train, cfg.seed).held  # the part that will judge them
+        return {AUTO_METHOD: {g: transfer_set_apart(data.x_train, held, g, cfg.transfer_size,
+                                                    cfg.seed, silent, should_stop)
                               for g in cfg.generators()}}, fitted
     images = {cfg.method: training_images(cfg.method, data.x_train, first_generator(cfg),
                                           cfg.transfer_size, cfg.seed, silent, should_stop)}

@@ -16,6 +16,7 @@ from distill.auto import (
     choose,
     clear_winner,
     holdout_split,
+    transfer_set_apart,
 )
 from distill.config import RunConfig, StudentChoice
 from distill.data import load_dataset
@@ -345,3 +346,21 @@ def test_a_large_training_set_confirms_each_choice_at_full_size(tmp_path, monkey
     assert confirmed["heldout"]["true labels"] == pytest.approx(
         np.mean(truth.predict(held_x) == says), abs=1e-4)
     assert run.metrics["auto"]["confirmed_on"] == len(rest)
+
+
+@pytest.mark.parametrize("kind", ["mixup", "munge"])  # the two that draw on other images
+def test_no_copy_a_candidate_fits_on_draws_on_a_held_out_image(kind):
+    """Every held-out image is the next image's twin (its nearest neighbour) with ink at a
+    marker pixel no other image has: a copy of an image the candidates fit on that blends in
+    or borrows from a held-out image shows it."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 0.5, (60, 8, 8)).astype(np.float32)
+    x[:, 0, 0] = 0.0
+    held = np.arange(0, 60, 4)
+    x[held] = x[held + 1]
+    x[held, 0, 0] = 1.0
+    copies = transfer_set_apart(x, held, kind, 3, seed=0)
+    assert copies.shape == (180, 8, 8)
+    of_held = np.isin(np.arange(180) % 60, held)
+    assert (copies[~of_held, 0, 0] == 0).all()
+    assert (copies[of_held, 0, 0] > 0).any()  # a held-out image's own copies keep its marker

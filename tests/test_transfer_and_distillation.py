@@ -170,3 +170,62 @@ def test_naive_bayes_learns_from_the_teachers_own_probabilities(digits):
     direct = make_student("gaussian-nb", n_classes=2).fit(digits.x_train,
                                                           t.predict_proba(digits.x_train))
     np.testing.assert_allclose(nb.model_.theta_, direct.model_.theta_, atol=1e-6)
+
+
+NAIVE_BAYES = ["gaussian-nb", "bernoulli-nb", "multinomial-nb"]
+
+
+def test_prior_shift_on_scores_that_say_nothing_is_the_answers_log_odds():
+    """Worked out by hand: with every image scored alike, the best offsets make the class
+    shares the answers' (70% class 1: offsets log 0.3 and log 0.7, up to a constant)."""
+    from distill.students.flat import prior_shift
+    answers = np.array([1] * 7 + [0] * 3)
+    shift = prior_shift(np.zeros((10, 2)), answers)
+    assert shift[1] - shift[0] == pytest.approx(np.log(7 / 3), abs=1e-4)
+
+
+def test_prior_shift_recovers_offsets_that_made_the_answers():
+    """Answers made by known offsets (with a margin): the fitted ones reproduce them, where
+    the scores alone get many wrong."""
+    from distill.students.flat import prior_shift
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(600, 4)) * 3
+    shifted = scores + np.array([0.0, 2.0, -1.5, 4.0])
+    top = np.sort(shifted, 1)
+    clear = top[:, -1] - top[:, -2] > 0.3
+    scores, answers = scores[clear], shifted[clear].argmax(1)
+    assert (scores.argmax(1) != answers).mean() > 0.2
+    assert ((scores + prior_shift(scores, answers)).argmax(1) == answers).mean() >= 0.99
+
+
+def test_a_class_never_counted_stays_never_predicted():
+    from distill.students.flat import prior_shift
+    scores = np.array([[0.0, -1.0, -np.inf], [-2.0, 0.0, -np.inf], [0.0, -0.5, -np.inf]])
+    shift = prior_shift(scores, np.array([1, 1, 2]))  # the answer 2 cannot be given: left out
+    assert shift[2] == 0 and np.isfinite(shift).all()
+    assert ((scores + shift).argmax(1)[:2] == 1).all()
+
+
+@pytest.mark.parametrize("kind", NAIVE_BAYES)
+def test_naive_bayes_fits_its_priors_to_the_teachers_answers_not_to_the_true_labels(kind,
+                                                                                    digits):
+    ink = digits.x_train.mean((1, 2))
+    hard = Targets(digits.x_train, (ink > np.median(ink)).astype(int))  # a teacher's answers
+    distilled = make_student(kind, n_classes=2)
+    fit_student(distilled, hard)
+    counted = make_student(kind, n_classes=2).fit(hard.x, hard.y)
+    prior = {"gaussian-nb": "class_prior_"}.get(kind, "class_log_prior_")
+    for name in distilled._counted:  # the pixels' statistics are as counted
+        if name != prior:
+            np.testing.assert_array_equal(getattr(distilled.model_, name),
+                                          getattr(counted.model_, name))
+    assert not np.allclose(getattr(distilled.model_, prior), getattr(counted.model_, prior))
+    agree = [(s.predict(hard.x) == hard.y).mean() for s in (distilled, counted)]
+    assert agree[0] >= agree[1]
+    shares = np.exp(distilled._log_prior())
+    assert shares.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(distilled.predict_proba(digits.x_test).sum(1), 1.0)
+    baseline = make_student(kind, n_classes=10)
+    fit_student(baseline, make_targets("ground-truth", digits.x_train, digits.y_train))
+    np.testing.assert_allclose(np.exp(baseline._log_prior()),
+                               np.bincount(digits.y_train, minlength=10) / len(digits.y_train))
