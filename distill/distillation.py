@@ -164,6 +164,6 @@ def fit_student(student: Student, targets: Targets, progress: Reporter = silent,
     if (leaves == "teacher" and targets.soft and targets.temperature != 1
             and hasattr(student, "refit_leaves")):
         student.refit_leaves(targets.x, targets.sharpened())
-    if targets.from_teacher and hasattr(student, "fit_priors"):  # naive Bayes
+    if targets.from_teacher and getattr(student, "fits_priors", False):  # naive Bayes
         student.fit_priors(targets.x, targets.answers())
     return time.perf_counter() - start

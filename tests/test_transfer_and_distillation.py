@@ -172,9 +172,6 @@ def test_naive_bayes_learns_from_the_teachers_own_probabilities(digits):
     np.testing.assert_allclose(nb.model_.theta_, direct.model_.theta_, atol=1e-6)
 
 
-NAIVE_BAYES = ["gaussian-nb", "bernoulli-nb", "multinomial-nb"]
-
-
 def test_prior_shift_on_scores_that_say_nothing_is_the_answers_log_odds():
     """Worked out by hand: with every image scored alike, the best offsets make the class
     shares the answers' (70% class 1: offsets log 0.3 and log 0.7, up to a constant)."""
@@ -206,7 +203,17 @@ def test_a_class_never_counted_stays_never_predicted():
     assert ((scores + shift).argmax(1)[:2] == 1).all()
 
 
-@pytest.mark.parametrize("kind", NAIVE_BAYES)
+def test_multinomial_naive_bayes_keeps_counted_priors(digits):
+    ink = digits.x_train.mean((1, 2))
+    answers = (ink > np.median(ink)).astype(int)
+    distilled = make_student("multinomial-nb", n_classes=2)
+    fit_student(distilled, Targets(digits.x_train, answers))
+    counted = make_student("multinomial-nb", n_classes=2).fit(digits.x_train, answers)
+    np.testing.assert_array_equal(distilled.model_.class_log_prior_,
+                                  counted.model_.class_log_prior_)
+
+
+@pytest.mark.parametrize("kind", ["gaussian-nb", "bernoulli-nb"])
 def test_naive_bayes_fits_its_priors_to_the_teachers_answers_not_to_the_true_labels(kind,
                                                                                     digits):
     ink = digits.x_train.mean((1, 2))

@@ -72,6 +72,10 @@ class NaiveBayesStudent(FlatStudent):
     than through scikit-learn's expanded copies (one copy per class), which cost N x C rows."""
 
     weighs_by_probabilities = True
+    # distilling, its class priors are fitted to the teacher's answers (fit_priors); not
+    # multinomial NB's, whose scores grow with an image's ink: one offset a class suits no
+    # image size, and lost agreement on 8x8 digits (bench/results/gain.md)
+    fits_priors = True
 
     def _fit(self, X, target, weight, **_) -> None:
         if target.ndim == 1:
@@ -233,6 +237,8 @@ class MultinomialNBStudent(NaiveBayesStudent):
         self.alpha = alpha
         self.deskew = deskew
         self.n_classes = n_classes
+
+    fits_priors = False
 
     def _images(self, X, reset: bool) -> np.ndarray:
         X = super()._images(X, reset)
