@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle  # only its error: torch.load(weights_only=True) raises it
 import re
 import shutil
 import tempfile
@@ -210,7 +211,8 @@ def load_student(path: Path):
                 state = {k[len("state."):]: z[k] for k in z.files if k.startswith("state.")}
     except FileNotFoundError:
         raise RunError(f"students/{stem.name} is missing") from None
-    except (OSError, ValueError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile) as err:
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile,
+            pickle.UnpicklingError) as err:
         raise RunError(f"students/{stem.name} is damaged ({_what(err)})") from None
     from .students import class_for
     try:
@@ -476,7 +478,8 @@ class Run:
                                 int(t["n_classes"]), device=device)
         except FileNotFoundError:
             raise RunError(f"run {self.id}: teacher.pt is missing") from None
-        except (OSError, RuntimeError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        except (OSError, RuntimeError, EOFError, zipfile.BadZipFile, KeyError,
+                pickle.UnpicklingError) as err:  # weights_only: what is not tensors is refused
             raise RunError(f"run {self.id}: teacher.pt is damaged ({_what(err)})") from None
 
     def teacher_onnx(self) -> bytes:

@@ -1,4 +1,6 @@
+import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -166,3 +168,112 @@ def test_runs_are_listed_newest_first_then_the_bundled_ones(tiny_run, tmp_path, 
     assert [r.id for r in R.list_runs(include_bundled=False, folder=folder)] == [
         "b-new", "c-middle", "a-old"]
     assert [r.id for r in R.list_runs(folder=tmp_path / "none")] == ["demo"]
+
+
+def _remove(name):
+    return lambda run: (run.path / name).unlink()
+
+
+def _garbage(name):
+    """Bytes that are not the file: an archive's signature then nothing of one for .npz."""
+    head = b"PK\x03\x04" if name.endswith(".npz") else b""
+    return lambda run: (run.path / name).write_bytes(head + b"garbage")
+
+
+def _rewrite_meta(change):
+    """A student file whose parameters' record is changed by ``change``."""
+    def damage(run):
+        path = run.path / "students" / "tree.transfer.npz"
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(str(arrays["__meta__"]))
+        change(meta)
+        arrays["__meta__"] = np.array(json.dumps(meta))
+        np.savez_compressed(path, **arrays)
+    return damage
+
+
+def _without_saliency_key(run):
+    np.savez_compressed(run.path / "saliency.npz", other=np.zeros(3))
+
+
+def _set_teacher(**fields):
+    def damage(run):
+        metrics = json.loads((run.path / "metrics.json").read_text())
+        metrics["teacher"].update(fields)
+        (run.path / "metrics.json").write_text(json.dumps(metrics))
+    return damage
+
+
+LOADER_CHECKS = {  # a damage, what reads it, the whole message after "run <id>: "
+    "metrics missing": (_remove("metrics.json"), lambda r: r.metrics,
+                        "metrics.json is missing: the run is incomplete"),
+    "metrics damaged": (_garbage("metrics.json"), lambda r: r.metrics,
+                        r"metrics.json is damaged \(Expecting value: line 1 column 1 "
+                        r"\(char 0\)\)"),
+    "config missing": (_remove("config.json"), lambda r: r.config,
+                       "config.json is missing: the run is incomplete"),
+    "predictions missing": (_remove("predictions.npz"), lambda r: r.predictions,
+                            "predictions.npz is missing"),
+    "predictions damaged": (_garbage("predictions.npz"), lambda r: r.predictions,
+                            r"predictions.npz is damaged \(BadZipFile: "),
+    "saliency damaged": (_garbage("saliency.npz"), lambda r: r.saliency,
+                         r"saliency.npz is damaged \(BadZipFile: "),
+    "saliency without maps": (_without_saliency_key, lambda r: r.saliency,
+                              r"saliency.npz is damaged \(KeyError: "),
+    "student missing": (_remove("students/tree.transfer.npz"),
+                        lambda r: r.load_student("tree.transfer"),
+                        "students/tree.transfer is missing"),
+    "student damaged": (_garbage("students/tree.transfer.npz"),
+                        lambda r: r.load_student("tree.transfer"),
+                        r"students/tree.transfer is damaged \(BadZipFile: "),
+    "student of no known kind": (_rewrite_meta(lambda m: m.update({"class": "Nothing",
+                                                                   "kind": "nothing"})),
+                                 lambda r: r.load_student("tree.transfer"),
+                                 r"students/tree.transfer is damaged \("),
+    "teacher missing": (_remove("teacher.pt"), lambda r: r.load_teacher(),
+                        "teacher.pt is missing"),
+    "teacher damaged": (_garbage("teacher.pt"), lambda r: r.load_teacher(),
+                        r"teacher.pt is damaged \("),
+    "teacher a function": (_set_teacher(kind="function"), lambda r: r.load_teacher(),
+                           "its teacher was a Python function, which is not saved with a "
+                           r"run \(its answers and evidence maps are\)"),
+    "onnx teacher missing": (_set_teacher(kind="onnx"), lambda r: r.load_teacher(),
+                             "teacher.onnx is missing"),
+}
+
+
+@pytest.mark.parametrize("check", list(LOADER_CHECKS))
+def test_each_loader_check_trips_alone_with_its_own_message(check, tiny_run, tmp_path):
+    import shutil
+    damage, read, message = LOADER_CHECKS[check]
+    shutil.copytree(tiny_run.path, tmp_path / "r")
+    whole = R.Run(tmp_path / "r")
+    read(whole)  # the undamaged run reads
+    run = R.Run(tmp_path / "r")
+    damage(run)
+    with pytest.raises(R.RunError, match=f"^run r: {message}"):
+        read(R.Run(tmp_path / "r"))
+
+
+def test_a_student_name_the_run_lacks_lists_the_ones_it_has(tiny_run):
+    names = ", ".join(tiny_run.student_names)
+    with pytest.raises(R.RunError, match=f"^run {tiny_run.id} has no student 'nope'; it has: "
+                       f"{re.escape(names)}$"):
+        tiny_run.student_entry("nope")
+
+
+def test_a_run_id_that_is_not_saved_says_how_to_list_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(R, "BUNDLED_RUNS_DIR", tmp_path / "none")
+    with pytest.raises(R.RunError, match=r"^no run 'absent'; `python -m distill runs` lists "
+                       "the saved runs$"):
+        R.load_run("absent", tmp_path)
+    with pytest.raises(R.RunGone, match=r"^the run 'gone' was deleted \(or moved\) since it "
+                       "was opened$"):
+        R.load_run(tmp_path / "gone", tmp_path)
+
+
+def test_a_run_without_a_teacher_says_its_students_learned_the_true_labels(tiny_truth_run):
+    with pytest.raises(R.RunError, match=f"^run {tiny_truth_run.id} has no teacher: its "
+                       "students learned the true labels$"):
+        tiny_truth_run.load_teacher()
