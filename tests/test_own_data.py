@@ -413,3 +413,69 @@ def test_labels_become_class_numbers():
     y, names = to_labels(np.array([2.0, 0.0]), 2, "x", None)
     assert y.dtype == np.int64 and y.tolist() == [2, 0] and names is None
     assert to_labels(np.array([3, 1], np.uint8), 2, "x", None)[0].dtype == np.int64
+
+
+# --------------------------------------------------------------------------------------
+# cases found by mutation testing (bench/results/mutation.md)
+
+
+def test_what_a_mac_or_windows_adds_to_a_folder_is_not_a_class_or_an_image(tmp_path):
+    root = write_folder(tmp_path / "pets")
+    (root / "__MACOSX" / "cat").mkdir(parents=True)
+    (root / "train" / ".hidden").mkdir()
+    for junk in ("Thumbs.db", "desktop.ini", ".DS_Store"):
+        (root / "train" / "cat" / junk).write_bytes(b"junk")
+    data = read_path(root)
+    assert data.class_names == ["ant", "bee", "cat"] and len(data.x_train) == 30
+    assert not any("Thumbs" in n or "desktop" in n or "DS_Store" in n for n in data.notes)
+
+
+@pytest.mark.parametrize("column", ["label", "Labels", " class ", "TARGET", "y"])
+def test_a_csv_finds_its_label_column_by_its_usual_names_anywhere(tmp_path, column):
+    x_tr, y_tr, _, _ = arrays()
+    header = ",".join(["p0", column, *(f"p{i}" for i in range(1, 64))])
+    rows = [",".join(map(str, [row[0], c, *row[1:]])) for c, row in zip(y_tr,
+                                                                           x_tr.reshape(30, -1))]
+    (tmp_path / "t.csv").write_text("\n".join([header, *rows]) + "\n")
+    data = read_path(tmp_path / "t.csv")
+    assert sorted(np.concatenate([data.y_train, data.y_test]).tolist()) == sorted(y_tr.tolist())
+    assert data.image_shape == (8, 8)
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "RGB", "RGBA", "LA", "CMYK"])
+def test_every_common_image_mode_reads_as_grey(tmp_path, mode):
+    """One image saved in ``mode``: the folder reads, and where the mode keeps grey exactly,
+    to the very images of the untouched folder."""
+    untouched = read_path(write_folder(tmp_path / "plain"))
+    root = write_folder(tmp_path / "pets")
+    first = root / "train" / "cat" / "000.png"
+    converted = Image.open(first).convert(mode)
+    first.unlink()
+    converted.save(first.with_suffix(".jpg" if mode == "CMYK" else ".png"))
+    data = read_path(root)
+    assert len(data.x_train) == 30 and data.x_train.min() >= 0 and data.x_train.max() <= 1
+    if mode in ("L", "RGB", "RGBA", "LA"):
+        np.testing.assert_allclose(data.x_train, untouched.x_train, atol=1 / 255)
+
+
+@pytest.mark.parametrize("text, shape", [("28x28", (28, 28)), ("8X16", (8, 16)),
+                                         (None, None)])
+def test_image_sizes_are_read_as_height_by_width(text, shape):
+    from distill.datafiles import parse_shape
+    assert parse_shape(text) == shape
+
+
+@pytest.mark.parametrize("text", ["28", "28x", "axb", "28x28x1"])
+def test_an_image_size_that_is_not_hxw_is_refused_in_words(text):
+    from distill.datafiles import parse_shape
+    with pytest.raises(DataError, match=rf"^{text!r} is not an image size; write it as HxW, "
+                                        r"e\.g\. 28x28$"):
+        parse_shape(text)
+
+
+def test_a_class_named_but_without_images_cannot_be_split(tmp_path):
+    from distill.datafiles import split
+    x = np.zeros((6, 2, 2), np.float32)
+    with pytest.raises(DataError, match=r"^pets: class 'cow' has 0 image\(s\); a split into "
+                                        r"train and test needs at least 2 of each$"):
+        split("pets", x, np.array([0, 0, 0, 1, 1, 1]), ["ant", "bee", "cow"], [], "pets")
