@@ -118,7 +118,9 @@ def transfer_set_apart(x: np.ndarray, held: np.ndarray, kind: str, k: int, seed:
     an image with another and munge swaps pixels with its nearest neighbour's, and a held-out
     image inside a candidate's copies would let it learn the very images that judge it (its
     held-out agreement then favoured mixup on digits by 6 points and lost 3 on the test set)."""
-    from .transfer import make_transfer_set
+    from .transfer import DRAWS_ON_OTHERS, make_transfer_set
+    if kind not in DRAWS_ON_OTHERS:  # each copy is its own image's: nothing to keep apart
+        return make_transfer_set(x, kind, k, seed, progress, should_stop)
     out = np.empty((k * len(x), *x.shape[1:]), dtype=np.float32)
     is_held = np.isin(np.arange(len(x)), held)
     for group in (np.flatnonzero(~is_held), np.flatnonzero(is_held)):

@@ -139,6 +139,8 @@ def shift_mirror(x: np.ndarray, k: int, rng: np.random.Generator, progress: Repo
     return np.concatenate(out) if out else x[:0]
 
 
+DRAWS_ON_OTHERS = ("munge", "mixup")  # a copy takes from another image: a neighbour, a blend
+
 _GENERATE: dict[str, Callable[..., np.ndarray]] = {"elastic": elastic, "munge": munge,
                                                    "jitter": jitter, "mixup": mixup,
                                                    "shift-mirror": shift_mirror}

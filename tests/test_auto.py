@@ -364,3 +364,10 @@ def test_no_copy_a_candidate_fits_on_draws_on_a_held_out_image(kind):
     of_held = np.isin(np.arange(180) % 60, held)
     assert (copies[~of_held, 0, 0] == 0).all()
     assert (copies[of_held, 0, 0] > 0).any()  # a held-out image's own copies keep its marker
+
+
+def test_copies_that_draw_on_no_other_image_are_made_as_for_any_run():
+    from distill.transfer import make_transfer_set
+    x = np.random.default_rng(1).uniform(0, 1, (20, 8, 8)).astype(np.float32)
+    np.testing.assert_array_equal(transfer_set_apart(x, np.arange(5), "elastic", 2, seed=3),
+                                  make_transfer_set(x, "elastic", 2, seed=3))
