@@ -110,18 +110,20 @@ def tiny_mnist_run(tmp_path_factory):
                                 StudentChoice("multinomial-nb"), StudentChoice("linear",
                                                                                {"max_iter": 50})])
     return shared_run(tmp_path_factory, "tiny-mnist",
-                      lambda out: with_local_fidelity(run_experiment(cfg, out=out)))
+                      lambda out: measured_in_advance(run_experiment(cfg, out=out)))
 
 
-def with_local_fidelity(run):
-    """``run`` with its local fidelity measured on a few digits, Bernoulli NB's edits capped
-    at half a second, as a run saved from the Train page has it once viewed: the servers of
-    the browser tests then have nothing to measure in the background (minutes of CPU at the
-    full sample, beside every other test)."""
+def measured_in_advance(run):
+    """``run`` with what pages measure on first view (local fidelity on Overview, whether the
+    teacher follows the edits on Compare) measured on a few digits, Bernoulli NB's edits capped
+    at half a second, as a run has them once viewed: the browser tests' servers then have
+    nothing to measure in the background (minutes of CPU at full size, beside every test)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("distill.explain.local_fidelity.SAMPLE", 4)
+        patch.setattr("distill.explain.follows.PER_GROUP", 1)
         patch.setattr("distill.explain.counterfactual.SECONDS", 0.5)
         run.ensure_local_fidelity()
+        run.ensure_follows()
     return run
 
 

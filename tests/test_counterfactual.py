@@ -290,7 +290,13 @@ def test_the_report_is_one_file_with_the_story_intervals_and_gallery(tiny_mnist_
                 "_ci") in html
     assert html.count('class="card"') == 3
     assert html.count("What would change its mind") == 3
-    assert "Not measured for this run yet" in html
+    assert "keeps (disagreements)" in html  # the figures stored with the run
+    import shutil
+    shutil.copytree(tiny_mnist_run.path, tmp_path / "unmeasured")
+    (tmp_path / "unmeasured" / "follows.json").unlink()
+    assert cli("report", str(tmp_path / "unmeasured"), "-o", str(out), "--gallery",
+               "0").returncode == 0
+    assert "Not measured for this run yet" in out.read_text()
     bad = cli("report", str(tiny_mnist_run.path), "-o", str(tmp_path))
     assert bad.returncode == 2 and "is a folder" in bad.stderr
 
