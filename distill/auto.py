@@ -175,7 +175,7 @@ class Pool:
         rows = np.arange(len(self.x)) if rows is None else rows
         t = self.temperature
         if candidate.method == BASELINE:
-            return Targets(self.x[rows], self.y[rows], from_teacher=False)
+            return Targets(self.x[rows], self.y[rows])
         proba = self.answers["train"](rows)
         if candidate.method == "hard":
             return Targets(self.x[rows], proba.argmax(1))

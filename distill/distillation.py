@@ -20,9 +20,7 @@
 
 Naive Bayes learns from probabilities in the form it admits (each image counts towards every
 class by its probability), with the teacher's own probabilities: a softened one would put a
-share of every class's images into every other class. Whatever it learns from the teacher, its
-class priors are then fitted to the teacher's answers on the images it learned from
-(``NaiveBayesStudent.fit_priors``); on the true labels (the baseline) they stay counted.
+share of every class's images into every other class.
 """
 
 from __future__ import annotations
@@ -71,11 +69,6 @@ class Targets:
     y: np.ndarray
     argmax_for_others: bool = False  # soft y, but the argmax for students without soft fitting
     temperature: float = 1.0  # of soft y
-    from_teacher: bool = True  # y is the teacher's (False: the true labels, the baseline)
-
-    def answers(self) -> np.ndarray:
-        """(N,) the class each image is labelled with: the teacher's answer, distilling."""
-        return self.y.argmax(1) if self.soft else self.y
 
     @property
     def soft(self) -> bool:
@@ -116,7 +109,7 @@ def make_targets(method: str, x_train: np.ndarray, y_train: np.ndarray, teacher=
     x = images if images is not None else training_images(
         method, x_train, transfer, transfer_size, seed, progress, should_stop)
     if method == "ground-truth":
-        return Targets(x, y_train, from_teacher=False)
+        return Targets(x, y_train)
     if method == "hard" or (method in TRANSFER_METHODS and transfer_labels == "hard"):
         return Targets(x, teacher.predict(x))
     if method == "soft":
@@ -164,6 +157,4 @@ def fit_student(student: Student, targets: Targets, progress: Reporter = silent,
     if (leaves == "teacher" and targets.soft and targets.temperature != 1
             and hasattr(student, "refit_leaves")):
         student.refit_leaves(targets.x, targets.sharpened())
-    if targets.from_teacher and getattr(student, "fits_priors", False):  # naive Bayes
-        student.fit_priors(targets.x, targets.answers())
     return time.perf_counter() - start

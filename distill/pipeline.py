@@ -290,7 +290,7 @@ def before_the_teacher(cfg: RunConfig, data: Dataset, early: list[Model],
     the second core idle): the baseline students that fit in numpy, then the distilling
     method's training images, straightened once for the students that read them so (the
     straightening remembers the last large set). Returns (images by method, fitted by name)."""
-    baseline = Targets(data.x_train, data.y_train, from_teacher=False)
+    baseline = Targets(data.x_train, data.y_train)
     fitted = {m.name: fit_model(m, cfg, data, baseline, silent, should_stop) for m in early}
     if cfg.method == AUTO_METHOD:  # the copies alone, of each candidate generator
         held = holdout_split(data.y_train, cfg.seed).held  # the part that will judge them

@@ -225,7 +225,7 @@ def fit_task(task: StudentTask, arrays: dict[str, np.ndarray], n_classes: int,
     student = make_student(task.name, n_classes=n_classes, random_state=task.seed,
                            **params_for(StudentChoice(task.name, task.params), dataset))
     targets = Targets(arrays["x"], arrays["y"], argmax_for_others=argmax_for_others,
-                      temperature=temperature, from_teacher=task.method != BASELINE)
+                      temperature=temperature)
     assert targets.soft == soft
     seconds = fit_student(student, targets, leaves=leaves)
     return {"task": task, "student": student, "seconds": seconds,

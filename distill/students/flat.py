@@ -12,7 +12,6 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted
 
 from ..params import Param
 from .base import DESKEW, Student
@@ -72,10 +71,6 @@ class NaiveBayesStudent(FlatStudent):
     than through scikit-learn's expanded copies (one copy per class), which cost N x C rows."""
 
     weighs_by_probabilities = True
-    # distilling, its class priors are fitted to the teacher's answers (fit_priors); not
-    # multinomial NB's, whose scores grow with an image's ink: one offset a class suits no
-    # image size, and lost agreement on 8x8 digits (bench/results/gain.md)
-    fits_priors = True
 
     def _fit(self, X, target, weight, **_) -> None:
         if target.ndim == 1:
@@ -92,55 +87,6 @@ class NaiveBayesStudent(FlatStudent):
     def _statistics(self, X: np.ndarray, shares: np.ndarray) -> dict[str, np.ndarray]:
         """The fitted arrays from images (N, F) and each image's share of each class (N, C)."""
         raise NotImplementedError
-
-    def fit_priors(self, X, answers) -> NaiveBayesStudent:
-        """Fit the class priors so that the student gives ``answers`` on images ``X`` as often
-        as it can; the pixels' statistics stay as counted. Distilling, the answers are the
-        teacher's: naive Bayes over-calls the classes whose pixels it models loosely, and ten
-        numbers fitted to the network's answers correct that where counted priors cannot
-        (bench/results/gain.md). Returns self."""
-        from scipy.special import logsumexp
-        check_is_fitted(self)
-        scores = self.model_.predict_joint_log_proba(self.flat(self._read(X)))  # (N, C)
-        columns = np.searchsorted(self.model_.classes_, answers)
-        known = np.isin(answers, self.model_.classes_)  # a class the fit never saw: no column
-        log_prior = self._log_prior() + prior_shift(scores[known], columns[known])
-        with np.errstate(divide="ignore"):
-            self._set_log_prior(log_prior - logsumexp(log_prior))
-        return self
-
-    def _log_prior(self) -> np.ndarray:
-        return self.model_.class_log_prior_
-
-    def _set_log_prior(self, log_prior: np.ndarray) -> None:
-        self.model_.class_log_prior_ = log_prior
-
-
-def prior_shift(scores: np.ndarray, answers: np.ndarray) -> np.ndarray:
-    """(C,) offsets b such that argmax(scores + b) gives ``answers`` (column indices) as
-    often as a smooth fit finds: softmax(s * scores + c) fitted to them by cross-entropy (one
-    scale s > 0 and one offset a class, L-BFGS), and b = c / s. A class whose scores are -inf
-    (it was never counted) keeps an offset of 0: it stays never predicted."""
-    from scipy.optimize import minimize  # here: the pages import this module, not SciPy's
-    from scipy.special import log_softmax
-    finite = np.isfinite(scores).all(0)  # (C,)
-    keep = finite[answers]
-    z = scores[keep][:, finite]
-    z = z - z.max(1, keepdims=True)  # (N, K) <= 0
-    onehot = np.eye(len(finite))[answers[keep]][:, finite]  # (N, K)
-
-    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
-        scale, offsets = np.exp(params[0]), params[1:]
-        logp = log_softmax(scale * z + offsets, axis=1)
-        residual = (np.exp(logp) - onehot) / len(z)  # d loss / d logits
-        grad = np.concatenate([[scale * (residual * z).sum()], residual.sum(0)])
-        return -(onehot * logp).sum() / len(z), grad
-
-    shift = np.zeros(len(finite))
-    if len(z):
-        fitted = minimize(loss, np.zeros(1 + int(finite.sum())), jac=True, method="L-BFGS-B")
-        shift[finite] = fitted.x[1:] / np.exp(fitted.x[0])
-    return shift
 
 
 def _log_prior(class_count: np.ndarray) -> np.ndarray:
@@ -180,13 +126,6 @@ class GaussianNBStudent(NaiveBayesStudent):
         epsilon = self.var_smoothing * np.var(X, axis=0).max()
         return {"theta_": mean, "var_": var + epsilon, "class_count_": count,
                 "class_prior_": count / count.sum(), "epsilon_": epsilon}
-
-    def _log_prior(self) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            return np.log(self.model_.class_prior_)
-
-    def _set_log_prior(self, log_prior: np.ndarray) -> None:
-        self.model_.class_prior_ = np.exp(log_prior)
 
 
 class BernoulliNBStudent(NaiveBayesStudent):
@@ -237,8 +176,6 @@ class MultinomialNBStudent(NaiveBayesStudent):
         self.alpha = alpha
         self.deskew = deskew
         self.n_classes = n_classes
-
-    fits_priors = False
 
     def _images(self, X, reset: bool) -> np.ndarray:
         X = super()._images(X, reset)
