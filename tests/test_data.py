@@ -239,3 +239,36 @@ def test_images_and_labels_of_different_counts_are_refused(tmp_path, monkeypatch
     raw["train_labels"] = np.zeros((3, 1), np.uint8)
     with pytest.raises(DataError, match="do not match"):
         _images_and_labels(raw, files, "train", 10)
+
+
+def test_full_mnist_csv_files_become_one_cache_read_from_then_on(tmp_path, monkeypatch):
+    """The package's two tables (a header, then the label and the pixels a row) are read once
+    into a cache named by the train table's size and time; a second load reads the cache."""
+    from distill import data
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("DISTILL_DATA_DIR", raising=False)
+    rng = np.random.default_rng(0)
+    tables = {}
+    for split, n in (("train", 12), ("test", 6)):
+        table = np.column_stack([np.arange(n) % 10, rng.integers(0, 256, (n, 784))])
+        path = tmp_path / f"mnist_{split}.csv"
+        header = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
+        path.write_text(header + "\n" + "\n".join(",".join(map(str, row)) for row in table))
+        tables[split] = (path, table)
+    monkeypatch.setattr(data, "mnist_package_files",
+                        lambda: (tables["train"][0], tables["test"][0]))
+    first = load_dataset("mnist")
+    for split in ("train", "test"):
+        table = tables[split][1]
+        x, y = getattr(first, f"x_{split}"), getattr(first, f"y_{split}")
+        np.testing.assert_array_equal(x, (table[:, 1:].reshape(-1, 28, 28) / 255.0
+                                          ).astype(np.float32))
+        assert y.tolist() == table[:, 0].tolist() and y.dtype == np.int64
+    assert first.name == "mnist" and first.class_names == [str(i) for i in range(10)]
+    stat = tables["train"][0].stat()
+    cached = sorted((tmp_path / "cache" / "distill").iterdir())
+    assert [p.name for p in cached] == [f"mnist-{stat.st_size}-{int(stat.st_mtime)}.npz"]
+    monkeypatch.setattr(data, "_read_pixel_table", lambda path: 1 / 0)  # never read again
+    again = load_dataset("mnist")
+    np.testing.assert_array_equal(again.x_train, first.x_train)
+    np.testing.assert_array_equal(again.y_test, first.y_test)
