@@ -10,6 +10,7 @@ import pytest
 from distill.explain import local_fidelity as lf
 from distill.explain.counterfactual import counterfactual, scaled_edits
 from distill.runs import Run, RunError
+from tests.conftest import forget_local_fidelity
 
 
 def recount(run, name: str, size: int) -> dict:
@@ -88,6 +89,7 @@ def measured_metrics(run) -> dict:
 def test_an_old_run_is_measured_once_and_keeps_the_figures(tiny_mnist_run, tmp_path,
                                                            monkeypatch):
     shutil.copytree(tiny_mnist_run.path, tmp_path / "run")
+    forget_local_fidelity(tmp_path / "run")  # as a job saves it
     monkeypatch.setattr(lf, "SAMPLE", 6)
     monkeypatch.setattr("distill.explain.counterfactual.SECONDS", 0.5)  # Bernoulli NB's cap
     run = Run(tmp_path / "run")
@@ -107,6 +109,7 @@ def test_an_old_run_is_measured_once_and_keeps_the_figures(tiny_mnist_run, tmp_p
 
 def test_a_bundled_run_is_measured_in_memory_only(tiny_mnist_run, tmp_path, monkeypatch):
     shutil.copytree(tiny_mnist_run.path, tmp_path / "run")
+    forget_local_fidelity(tmp_path / "run")  # as a job saves it
     before = (tmp_path / "run" / "metrics.json").read_bytes()
     monkeypatch.setattr(lf, "SAMPLE", 2)
     monkeypatch.setattr("distill.explain.counterfactual.SECONDS", 0.5)
@@ -136,6 +139,7 @@ def test_a_run_measures_it_while_training_when_asked(tmp_path):
 
 def test_show_prints_each_students_local_fidelity(tiny_mnist_run, tmp_path, cli, monkeypatch):
     shutil.copytree(tiny_mnist_run.path, tmp_path / "run")
+    forget_local_fidelity(tmp_path / "run")  # as a job saves it
     run = Run(tmp_path / "run")
     shown = cli("show", str(run.path)).stdout
     assert "local_fidelity" in shown
@@ -152,6 +156,7 @@ def test_the_report_shows_each_students_local_fidelity(tiny_mnist_run, tmp_path,
     from distill.report import build_report
     from distill.summary import cell
     shutil.copytree(tiny_mnist_run.path, tmp_path / "run")
+    forget_local_fidelity(tmp_path / "run")  # as a job saves it
     run = Run(tmp_path / "run")
     assert "Not measured for this run yet: make the report with" in build_report(run, 0)
     monkeypatch.setattr(lf, "SAMPLE", 4)
