@@ -116,8 +116,8 @@ def transfer_set_apart(x: np.ndarray, held: np.ndarray, kind: str, k: int, seed:
     :func:`distill.transfer.make_transfer_set` lays them out), the copies of the images the
     candidates fit on made from those images alone, apart from the ``held`` rows: mixup blends
     an image with another and munge swaps pixels with its nearest neighbour's, and a held-out
-    image inside a candidate's copies would let it learn the very images that judge it (its
-    held-out agreement then favoured mixup on digits by 6 points and lost 3 on the test set)."""
+    image inside a candidate's copies would let it learn the very images that judge it (that
+    favoured mixup on held-out digits and lost on the test set: bench/results/gain.md)."""
     from .transfer import DRAWS_ON_OTHERS, make_transfer_set
     if kind not in DRAWS_ON_OTHERS:  # each copy is its own image's: nothing to keep apart
         return make_transfer_set(x, kind, k, seed, progress, should_stop)

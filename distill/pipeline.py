@@ -20,6 +20,7 @@ from .auto import (
     Candidate,
     Choice,
     Pool,
+    Split,
     candidates,
     choose,
     confirms,
@@ -181,7 +182,7 @@ class Chooser:
         self.cfg, self.data, self.pool = cfg, data, pool
         self.progress, self.should_stop = progress, should_stop
         self.models = [m for m in models if m.method == AUTO_METHOD]
-        self.split = holdout_split(data.y_train, cfg.seed)
+        self.split = auto_split(cfg, data)
         self.options = candidates(cfg.generators())
         start = time.perf_counter()
         makers = {m.name: (lambda m=m: new_student(m, cfg, data)) for m in self.models}
@@ -284,6 +285,12 @@ def fit_boundary_model(model: Model, cfg: RunConfig, data: Dataset, targets, tea
     return student, entry
 
 
+def auto_split(cfg: RunConfig, data: Dataset) -> Split:
+    """The held-out part that judges auto's candidates, and the sample they fit on: one
+    derivation for the chooser and for the transfer copies that must keep it apart."""
+    return holdout_split(data.y_train, cfg.seed)
+
+
 def before_the_teacher(cfg: RunConfig, data: Dataset, early: list[Model],
                        should_stop: StopCheck) -> tuple[dict, dict]:
     """What a run needs no teacher for, done while the teacher trains (torch leaves part of
@@ -293,7 +300,7 @@ def before_the_teacher(cfg: RunConfig, data: Dataset, early: list[Model],
     baseline = Targets(data.x_train, data.y_train)
     fitted = {m.name: fit_model(m, cfg, data, baseline, silent, should_stop) for m in early}
     if cfg.method == AUTO_METHOD:  # the copies alone, of each candidate generator
-        held = holdout_split(data.y_train, cfg.seed).held  # the part that will judge them
+        held = auto_split(cfg, data).held  # the part that will judge them
         return {AUTO_METHOD: {g: transfer_set_apart(data.x_train, held, g, cfg.transfer_size,
                                                     cfg.seed, silent, should_stop)
                               for g in cfg.generators()}}, fitted

@@ -215,9 +215,9 @@ def in_background(what: str, run: Run, work) -> dict:
     """Start ``work(run, progress)`` in a thread, once a process for ``what`` of this run, so
     no click waits for it; returns its state to poll: {"fraction", "done", "error"}. The work
     stops at its next progress report once :func:`stop_background` is called."""
-    key = (what, *run_key(run))
     if in_warm_session():  # nobody is looking: the first viewer's page starts it
         return {"fraction": 0.0, "done": False, "error": None}
+    key = (what, *run_key(run))
     with _BACKGROUND_LOCK:
         state = _BACKGROUND.get(key)
         if state is not None:
