@@ -105,7 +105,7 @@ def test_nothing_in_a_run_needs_pickle(tiny_run):
 def test_short_student_names_resolve_to_the_distilled_one(tiny_run):
     assert tiny_run.resolve_student("tree") == "tree.transfer"
     assert tiny_run.resolve_student("tree.ground-truth") == "tree.ground-truth"
-    with pytest.raises(R.RunError, match="has no student"):
+    with pytest.raises(R.RunError, match=f"^run {tiny_run.id} has no student 'forest'; "):
         tiny_run.resolve_student("forest")
 
 
@@ -230,11 +230,12 @@ LOADER_CHECKS = {  # a damage, what reads it, the whole message after "run <id>:
     "student of no known kind": (_rewrite_meta(lambda m: m.update({"class": "Nothing",
                                                                    "kind": "nothing"})),
                                  lambda r: r.load_student("tree.transfer"),
-                                 r"students/tree.transfer is damaged \("),
+                                 r"students/tree.transfer is damaged \(KeyError: \"unknown "
+                                 r"student 'nothing'\"\)$"),
     "teacher missing": (_remove("teacher.pt"), lambda r: r.load_teacher(),
                         "teacher.pt is missing"),
     "teacher damaged": (_garbage("teacher.pt"), lambda r: r.load_teacher(),
-                        r"teacher.pt is damaged \("),
+                        r"teacher.pt is damaged \(UnpicklingError: .+\)$"),
     "teacher a function": (_set_teacher(kind="function"), lambda r: r.load_teacher(),
                            "its teacher was a Python function, which is not saved with a "
                            r"run \(its answers and evidence maps are\)"),
@@ -277,3 +278,153 @@ def test_a_run_without_a_teacher_says_its_students_learned_the_true_labels(tiny_
     with pytest.raises(R.RunError, match=f"^run {tiny_truth_run.id} has no teacher: its "
                        "students learned the true labels$"):
         tiny_truth_run.load_teacher()
+
+
+# --------------------------------------------------------------------------------------
+# what a run works out once and keeps: evidence maps, follows figures, local fidelity
+
+
+def _copy(run, tmp_path, name="r"):
+    import shutil
+    shutil.copytree(run.path, tmp_path / name)
+    return tmp_path / name
+
+
+def test_evidence_maps_missing_from_a_run_are_made_once_kept_and_reported(tiny_run, tmp_path):
+    folder = _copy(tiny_run, tmp_path)
+    with np.load(folder / "saliency.npz", allow_pickle=False) as z:
+        made_in_training = z["teacher_ig"]
+    (folder / "saliency.npz").unlink()
+    run, heard = R.Run(folder), []
+    assert run.saliency is None
+    maps = run.ensure_saliency(progress=heard.append)
+    np.testing.assert_allclose(maps.astype(np.float32), made_in_training.astype(np.float32),
+                               atol=2e-3)
+    assert heard and {e["stage"] for e in heard} == {"saliency"}
+    assert run.saliency is maps and run.ensure_saliency() is maps
+    np.testing.assert_array_equal(R.Run(folder).saliency, maps)  # kept in the run's folder
+
+
+def test_a_bundled_or_unwritable_run_keeps_what_it_works_out_in_memory(tiny_run, tmp_path,
+                                                                       monkeypatch):
+    bundled = _copy(tiny_run, tmp_path, "bundled")
+    (bundled / "saliency.npz").unlink()
+    run = R.Run(bundled, bundled=True)
+    assert run.ensure_saliency().shape == run.predictions["x_test"].shape
+    assert not (bundled / "saliency.npz").exists() and run.saliency is not None
+
+    def refused(*args):
+        raise PermissionError("read-only file system")
+
+    folder = _copy(tiny_run, tmp_path, "read-only")
+    (folder / "saliency.npz").unlink()
+    (folder / R.FOLLOWS_FILE).unlink(missing_ok=True)
+    monkeypatch.setattr(R, "write_saliency", refused)
+    monkeypatch.setattr(R, "write_json", refused)
+    figures = {"students": {}, "per_group": 1}
+    monkeypatch.setattr("distill.explain.follows.measure_run", lambda run, progress: figures)
+    run = R.Run(folder)
+    assert run.ensure_saliency() is run.saliency is not None
+    assert run.ensure_follows() is figures and run.follows is figures
+    assert not (folder / "saliency.npz").exists() and not (folder / R.FOLLOWS_FILE).exists()
+
+
+def test_local_fidelity_is_measured_only_for_the_students_that_lack_it(tiny_mnist_run,
+                                                                        tmp_path, monkeypatch):
+    from distill.layout import LOCAL_FIDELITY, LOCAL_FIDELITY_DETAIL
+    measured = {s["name"]: {k: s[k] for k in (LOCAL_FIDELITY, LOCAL_FIDELITY_DETAIL)}
+                for s in tiny_mnist_run.metrics["students"]}
+    folder = _copy(tiny_mnist_run, tmp_path)
+    lacking = tiny_mnist_run.student_names[1]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for s in metrics["students"]:
+        if s["name"] == lacking:
+            del s[LOCAL_FIDELITY], s[LOCAL_FIDELITY_DETAIL]
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    asked = []
+
+    def measure_run(run, names, progress):
+        asked.append(list(names))
+        return {name: measured[name] for name in names}
+
+    monkeypatch.setattr("distill.explain.local_fidelity.measure_run", measure_run)
+    run = R.Run(folder)
+    assert not run.has_local_fidelity
+    whole = run.ensure_local_fidelity()
+    assert asked == [[lacking]]
+    assert whole == tiny_mnist_run.metrics and run.metrics == whole and run.has_local_fidelity
+    assert json.loads((folder / "metrics.json").read_text()) == whole  # kept
+    assert R.Run(folder).ensure_local_fidelity() == whole and asked == [[lacking]]
+
+
+def test_local_fidelity_is_not_measured_without_a_teacher(tiny_truth_run, monkeypatch):
+    def measure_run(*args, **kwargs):
+        raise AssertionError("measured")
+
+    monkeypatch.setattr("distill.explain.local_fidelity.measure_run", measure_run)
+    assert tiny_truth_run.ensure_local_fidelity() is tiny_truth_run.metrics
+
+
+# --------------------------------------------------------------------------------------
+# teachers reopened
+
+
+def test_a_trained_teacher_downloads_as_an_onnx_file_that_answers_as_it_does(tiny_run,
+                                                                           tmp_path):
+    from distill.teachers import OnnxTeacher
+    (tmp_path / "t.onnx").write_bytes(tiny_run.teacher_onnx())
+    x = tiny_run.predictions["x_test"][:40]
+    np.testing.assert_array_equal(OnnxTeacher(tmp_path / "t.onnx").predict(x),
+                                  tiny_run.teacher_answers[:40])
+
+
+def _recorded(folder, **fields):
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for key, value in fields.items():
+        if value is None:
+            metrics["teacher"].pop(key, None)
+        else:
+            metrics["teacher"][key] = value
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_your_network_is_reopened_as_the_run_recorded_it(tiny_onnx_run, tmp_path):
+    folder = _copy(tiny_onnx_run, tmp_path)
+    t = tiny_onnx_run.metrics["teacher"]
+    teacher = R.Run(folder).load_teacher()
+    assert (teacher.path, teacher.image_shape, teacher.n_classes, teacher.input_scale) == (
+        folder / "teacher.onnx", tuple(t["image_shape"]), t["n_classes"], t["input"])
+    x = tiny_onnx_run.predictions["x_test"][:40]
+    np.testing.assert_array_equal(teacher.predict(x), tiny_onnx_run.teacher_answers[:40])
+    assert R.Run(folder).teacher_onnx() == (folder / "teacher.onnx").read_bytes()  # as given
+    _recorded(folder, sha256=None, input="0-255")  # read as recorded, even if odd
+    assert R.Run(folder).load_teacher().input_scale == "0-255"
+    _recorded(folder, input=None)
+    assert R.Run(folder).load_teacher().input_scale == "0-1"
+
+
+ONNX_CHECKS = {  # a change to the run, the whole message after "run r: teacher.onnx "
+    "another file": (lambda f: (f / "teacher.onnx").write_bytes(
+        (f / "teacher.onnx").read_bytes() + b"\0"),
+        r"is not the file the run was trained with \(its sha256 differs\)"),
+    "not a network": (lambda f: _recorded(f, sha256=None) or (f / "teacher.onnx").write_bytes(
+        b"garbage"), r"is damaged \(TeacherFileError: .+\)"),
+    "an output it lacks": (lambda f: _recorded(f, output="nope"),
+                           r"is damaged \(TeacherFileError: no output named 'nope'; .+\)"),
+    "another image size": (lambda f: _recorded(f, image_shape=[27, 27]),
+                           r"is damaged \(TeacherFileError: the graph's input is .+, for "
+                           r"images of another size than the data set's 27x27\)"),
+    "no class count": (lambda f: _recorded(f, n_classes=None),
+                       r"is damaged \(KeyError: 'n_classes'\)"),
+}
+
+
+@pytest.mark.parametrize("check", list(ONNX_CHECKS))
+def test_each_check_of_your_reopened_network_has_its_own_message(check, tiny_onnx_run,
+                                                                tmp_path):
+    change, message = ONNX_CHECKS[check]
+    folder = _copy(tiny_onnx_run, tmp_path)
+    R.Run(folder).load_teacher()
+    change(folder)
+    with pytest.raises(R.RunError, match=f"^run r: teacher.onnx {message}$"):
+        R.Run(folder).load_teacher()
