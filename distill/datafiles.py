@@ -212,6 +212,9 @@ def _names_for(y_all: list[np.ndarray], given: list[str] | None) -> list[str]:
 
 
 def _read_npz(path: Path, name: str, options: ReadOptions) -> Dataset:
+    if not zipfile.is_zipfile(path):  # numpy would try it as a pickle: a misleading refusal
+        raise DataError(f"{path.name}: not a readable .npz file (not a zip of arrays; save "
+                        "them with numpy.savez)")
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in NPZ_KEYS if k not in z.files]
@@ -223,7 +226,7 @@ def _read_npz(path: Path, name: str, options: ReadOptions) -> Dataset:
         if "pickle" in str(err):
             raise DataError(f"{path.name}: holds Python objects (pickled data), which this app "
                             "never loads; save plain arrays with numpy.savez") from None
-        raise DataError(f"{path.name}: not a readable .npz file ({err})") from None
+        raise DataError(f"{path.name}: not a readable .npz file ({_first_line(err)})") from None
     except (OSError, zipfile.BadZipFile, EOFError) as err:
         raise DataError(f"{path.name}: not a readable .npz file ({type(err).__name__})") from None
     given = None
@@ -236,15 +239,8 @@ def _read_npz(path: Path, name: str, options: ReadOptions) -> Dataset:
                         f"{x_te.shape[1:]}; both splits need one size")
     y_tr, given = to_labels(arrays["y_train"], len(x_tr), f"{path.name}: y_train", given)
     y_te, given = to_labels(arrays["y_test"], len(x_te), f"{path.name}: y_test", given)
-    names = _names_for([y_tr, y_te], given)
-    _check_range([y_tr, y_te], names, path.name)
+    names = _names_for([y_tr, y_te], given)  # a name for every label, or refused
     return Dataset(name, x_tr, y_tr, x_te, y_te, names)
-
-
-def _check_range(ys: list[np.ndarray], names: list[str], shown: str) -> None:
-    top = max(int(y.max()) for y in ys if len(y))
-    if top >= len(names):
-        raise DataError(f"{shown}: label {top} is out of range for {len(names)} classes")
 
 
 # --------------------------------------------------------------------------------------
@@ -272,7 +268,10 @@ def _read_csv(path: Path, name: str, options: ReadOptions) -> Dataset:
         raise DataError(f"{path.name}: column {bad[0]!r} is not numbers; every column but the "
                         f"label ({column!r}) must be a pixel")
     x = to_images(pixels.to_numpy(), path.name, options.image_shape)
-    y, names = to_labels(table[column].to_numpy(), len(x), f"{path.name}: {column}", None)
+    labels = table[column].to_numpy()
+    if labels.dtype == object:  # pandas keeps text as objects: class names
+        labels = labels.astype(str)
+    y, names = to_labels(labels, len(x), f"{path.name}: {column}", None)
     names = _names_for([y], names)
     return split(name, x, y, names, [], path.name)
 
