@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from distill import runs as R
+from tests.conftest import forget_local_fidelity
 
 
 def test_atomic_write_leaves_nothing_when_filling_fails(tmp_path):
@@ -327,6 +328,13 @@ def test_a_bundled_or_unwritable_run_keeps_what_it_works_out_in_memory(tiny_run,
     assert run.ensure_saliency() is run.saliency is not None
     assert run.ensure_follows() is figures and run.follows is figures
     assert not (folder / "saliency.npz").exists() and not (folder / R.FOLLOWS_FILE).exists()
+    from distill.layout import LOCAL_FIDELITY
+    forget_local_fidelity(folder)
+    monkeypatch.setattr("distill.explain.local_fidelity.measure_run",
+                        lambda run, names, progress: {n: {LOCAL_FIDELITY: None} for n in names})
+    saved = (folder / "metrics.json").read_text()
+    assert R.Run(folder).ensure_local_fidelity()["students"][0][LOCAL_FIDELITY] is None
+    assert (folder / "metrics.json").read_text() == saved
 
 
 def test_local_fidelity_is_measured_only_for_the_students_that_lack_it(tiny_mnist_run,
