@@ -343,3 +343,107 @@ def test_edits_convince_students_that_straighten_and_keep_the_slant(straightenin
         if "keeps the digit's slant" in edit.how:  # then it is read exactly as solved
             before, after = measure_skew(image[None]), measure_skew(edit.image[None])
             assert np.allclose(np.ravel(before), np.ravel(after), atol=1e-3)
+
+
+# --------------------------------------------------------------------------------------
+# cases found by mutation testing (bench/results/mutation.md)
+
+
+def _knapsack_l1(row: np.ndarray, x0: np.ndarray, need: float) -> float:
+    """The smallest L1 change of pixels in [0, 1] that raises ``row @ x`` by ``need``, worked
+    out pixel by pixel: move the ones that count most first (one condition: a fractional
+    knapsack)."""
+    if need <= 0:
+        return 0.0
+    moved = 0.0
+    for i in sorted(range(len(row)), key=lambda i: -abs(row[i])):
+        if row[i] == 0:
+            break
+        room = 1 - x0[i] if row[i] > 0 else x0[i]
+        if abs(row[i]) * room >= need:
+            return moved + need / abs(row[i])
+        need -= abs(row[i]) * room
+        moved += room
+    return float("inf")
+
+
+def test_the_bound_of_one_condition_is_the_knapsacks(rng):
+    for _ in range(200):
+        n = int(rng.integers(1, 8))
+        row, x0 = rng.normal(size=n), rng.uniform(size=n)
+        lower = float(row @ x0 + rng.normal() * 2)
+        want = _knapsack_l1(row, x0, lower - float(row @ x0))
+        got = cf._single_bound(row, x0, lower)
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def test_a_two_class_linear_students_edit_is_the_smallest_and_flips_it(tiny_run):
+    from distill.students import make_student
+    x = tiny_run.predictions["x_test"]
+    y = tiny_run.predictions["y_true"]
+    pick = np.isin(y, [3, 8])
+    images, labels = x[pick], (y[pick] == 8).astype(int)
+    student = make_student("linear", max_iter=200).fit(images, labels)
+    w, b = student.model_.coef_[0].astype(np.float64), float(student.model_.intercept_[0])
+    checked = 0
+    for image in images[:8]:
+        now = int(student.predict(image[None])[0])
+        target = 1 - now
+        edit = counterfactual(student, image, target=target)
+        check_valid(edit, student, image, target)
+        assert edit.how == ("one linear program (the class scores are linear in the pixels): "
+                            "the smallest edit") and edit.exact
+        sign = 1 if target == 1 else -1  # class 1 needs w.x + b > 0, class 0 needs it < 0
+        x0 = image.reshape(-1).astype(np.float64)
+        least = _knapsack_l1(sign * w, x0, -sign * b - sign * float(w @ x0))
+        most = _knapsack_l1(sign * w, x0, -sign * b - sign * float(w @ x0) + cf.MARGINS[-1])
+        assert least - 1e-6 <= edit.l1 <= most + 1e-6
+        checked += 1
+    assert checked == 8
+
+
+def test_an_edit_as_json_has_every_figure_under_its_name(tiny_run):
+    student = saved(tiny_run, "linear.transfer")
+    image = tiny_run.predictions["x_test"][0]
+    edit = counterfactual(student, image, teacher=tiny_run.load_teacher())
+    d = json.loads(json.dumps(edit.to_dict()))
+    assert d == {"target": edit.target, "image": edit.image.tolist(), "l1": edit.l1,
+                 "changed": edit.changed, "ink_added": edit.ink_added,
+                 "ink_removed": edit.ink_removed,
+                 "student_prediction": edit.student_prediction,
+                 "teacher_prediction": edit.teacher_prediction, "leaf": None,
+                 "exact": True, "how": edit.how}
+    assert edit.how.startswith("one linear program")
+
+
+def test_a_scaled_edit_is_the_edit_times_the_scale_inside_the_pixels_range():
+    original = np.array([[0.25, 0.75]], np.float32)
+    edited = np.array([[0.5, 0.5]], np.float32)
+    got = cf.scaled_edits(original, edited, [0, 0.5, 1, 2, 4])
+    assert got.dtype == np.float32 and got.shape == (5, 1, 2)
+    np.testing.assert_allclose(got[:, 0], [[0.25, 0.75], [0.375, 0.625], [0.5, 0.5],
+                                           [0.75, 0.25], [1.0, 0.0]])
+
+
+def test_a_tree_says_how_it_searched_and_which_class_no_leaf_gives(tiny_run):
+    import re
+    student = saved(tiny_run, "tree.transfer")
+    image = tiny_run.predictions["x_test"][0]
+    edit = counterfactual(student, image)
+    leaves = sum(1 for n in range(len(student.children_left_))
+                 if student.children_left_[n] < 0
+                 and int(student.value_[n].argmax()) == edit.target)
+    assert re.fullmatch(f"linear programs over the {leaves} leaves of class {edit.target}, "
+                        "pruned by a lower bound(, on the digit as the student reads it "
+                        r"\(straightened\))?: the smallest edit( that keeps the digit's slant "
+                        "and centre of ink)?", edit.how)
+    state = {k: np.array(v) for k, v in student.get_state().items()}
+    blocked = (edit.target + 1) % 10
+    state["value_"][..., blocked] = -1.0  # now no leaf answers that class
+    pruned = type(student)(**student.get_params()).set_state(state)
+    assert int(pruned.predict(image[None])[0]) != blocked
+    with pytest.raises(NoCounterfactual, match=f"^no leaf of this tree predicts class "
+                       f"{blocked}$"):
+        counterfactual(pruned, image, target=blocked)
+    with pytest.raises(NoCounterfactual, match="^there is no class 10: the classes are 0 to 9$"):
+        counterfactual(student, image, target=10)
