@@ -447,3 +447,47 @@ def test_a_tree_says_how_it_searched_and_which_class_no_leaf_gives(tiny_run):
         counterfactual(pruned, image, target=blocked)
     with pytest.raises(NoCounterfactual, match="^there is no class 10: the classes are 0 to 9$"):
         counterfactual(student, image, target=10)
+
+
+def test_asking_for_the_class_the_student_gives_is_no_edit(tiny_run):
+    student = saved(tiny_run, "gaussian-nb.transfer")
+    image = tiny_run.predictions["x_test"][1]
+    now = int(student.predict(image[None])[0])
+    import time
+    start = time.perf_counter()
+    edit = counterfactual(student, image, target=now)
+    assert 0 <= edit.seconds <= time.perf_counter() - start  # the time it took, measured
+    assert (edit.target, edit.student_prediction, edit.l1, edit.changed) == (now, now, 0.0, 0)
+    assert edit.how == "the student already answers it: no edit" and edit.exact
+    np.testing.assert_array_equal(edit.image, image)
+    assert edit.image is not image
+
+
+def test_when_no_edit_keeps_the_slant_the_straightening_is_measured_anew(tiny_mnist_run,
+                                                                         monkeypatch):
+    """A digit whose every convincing edit changes its slant: the search lets the slant
+    change, straightens each edit anew, and says the edit works without being the smallest.
+    (Forced here by a keep-the-slant condition no edit meets: 0 >= 1.)"""
+    student = saved(tiny_mnist_run, "tree")
+    assert student.deskew
+    kept = counterfactual(student, tiny_mnist_run.predictions["x_test"][0])
+    assert kept.how.split(":")[0].endswith(", pruned by a lower bound, on the digit as the "
+                                           "student reads it (straightened)")
+    assert kept.how.endswith(": the smallest edit that keeps the digit's slant and centre of "
+                             "ink") == kept.exact
+    monkeypatch.setattr(cf, "_lean_rows", lambda image: (np.zeros((1, image.size)),
+                                                         np.array([1.0])))
+    checked = 0
+    for image in tiny_mnist_run.predictions["x_test"][:4]:
+        edit = counterfactual(student, image)
+        check_valid(edit, student, image, edit.target)
+        leaves = sum(1 for n in range(len(student.children_left_))
+                     if student.children_left_[n] < 0
+                     and int(student.value_[n].argmax()) == edit.target)
+        assert not edit.exact and edit.how == (
+            f"linear programs over the {leaves} leaves of class {edit.target}, pruned by a lower "
+            "bound, on the digit as the student reads it; no edit keeps the slant, so the "
+            "straightening was measured anew on the edit: an edit that works, without a proof "
+            "that none is smaller")
+        checked += 1
+    assert checked == 4
