@@ -491,3 +491,25 @@ def test_when_no_edit_keeps_the_slant_the_straightening_is_measured_anew(tiny_mn
             "that none is smaller")
         checked += 1
     assert checked == 4
+
+
+def test_each_kind_says_how_its_edit_was_found_and_whether_it_is_the_smallest(tiny_run):
+    image = tiny_run.predictions["x_test"][2]
+    gaussian = counterfactual(saved(tiny_run, "gaussian-nb.transfer"), image)
+    assert gaussian.how == ("Gaussian naive Bayes scores are quadratic in the pixels: a "
+                            "sequence of linear programs on the linearised scores: an edit "
+                            "that works, without a proof that none is smaller")
+    assert not gaussian.exact
+    student = saved(tiny_run, "bernoulli-nb.transfer")
+    bernoulli = counterfactual(student, image)
+    assert bernoulli.how.startswith("an integer program over which pixels cross the ink "
+                                    f"threshold {student.model_.binarize:g}")
+
+
+def test_a_class_the_student_never_saw_has_no_edit(tiny_run):
+    from distill.students import make_student
+    x, y = tiny_run.predictions["x_test"], tiny_run.predictions["y_true"]
+    keep = y < 3
+    student = make_student("linear", max_iter=100, n_classes=4).fit(x[keep], y[keep])
+    with pytest.raises(NoCounterfactual, match="^class 3 was never seen in training$"):
+        counterfactual(student, x[0], target=3)
