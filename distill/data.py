@@ -263,8 +263,10 @@ def mnist_package_files() -> tuple[Path, Path] | None:
 
 def _mnist_from_package(train: Path, test: Path) -> Dataset:
     """The package's CSV tables (a header, then the label and 784 pixels a row), converted once
-    into a compact cache (uint8 npz, written atomically) and read from there after."""
-    stamp = f"{train.stat().st_size}-{int(train.stat().st_mtime)}"
+    into a compact cache (uint8 npz, written atomically) and read from there after. The cache
+    is named by the table's size and the package's version, not the file's time: every fresh
+    virtual environment reinstalls the package, and a time would leave a copy per install."""
+    stamp = f"{train.stat().st_size}-{_package_version()}"
     cache = cache_dir() / f"mnist-{stamp}.npz"
     if not cache.exists():
         arrays = {}
@@ -280,6 +282,14 @@ def _mnist_from_package(train: Path, test: Path) -> Dataset:
         return Dataset("mnist", z["x_train"].astype(np.float32) / 255.0,
                        z["y_train"].astype(np.int64), z["x_test"].astype(np.float32) / 255.0,
                        z["y_test"].astype(np.int64), list(DIGIT_NAMES))
+
+
+def _package_version() -> str:
+    import importlib.metadata
+    try:
+        return importlib.metadata.version(MNIST_PACKAGE.replace("_", "-"))
+    except importlib.metadata.PackageNotFoundError:
+        return "unversioned"
 
 
 def _read_pixel_table(path: Path) -> np.ndarray:
