@@ -523,6 +523,23 @@ def test_each_kind_says_how_its_edit_was_found_and_whether_it_is_the_smallest(ti
     bernoulli = counterfactual(student, image)
     assert bernoulli.how.startswith("an integer program over which pixels cross the ink "
                                     f"threshold {student.model_.binarize:g}")
+    assert not student.deskew  # on the pixels themselves: one small integer program, proven
+    assert bernoulli.exact and bernoulli.how.endswith(f"{student.model_.binarize:g}: the "
+                                                      "smallest edit")
+
+
+def test_a_class_no_edit_of_the_pixels_reaches_is_refused_in_words(tiny_run):
+    from distill.students import make_student
+    x, y = tiny_run.predictions["x_test"], tiny_run.predictions["y_true"]
+    pick = np.isin(y, [3, 8])
+    student = make_student("linear", max_iter=100).fit(x[pick], (y[pick] == 8).astype(int))
+    student.model_.coef_[:] = 0.0
+    student.model_.intercept_[:] = -5.0  # class 1 nowhere: no pixels can change the score
+    image = x[pick][0]
+    assert int(student.predict(image[None])[0]) == 0
+    with pytest.raises(NoCounterfactual, match="^no edit of the pixels makes it answer class "
+                       "1$"):
+        counterfactual(student, image, target=1)
 
 
 def test_a_class_the_student_never_saw_has_no_edit(tiny_run):
