@@ -14,8 +14,7 @@ import pytest
 from PIL import Image
 
 from distill.data import DataError
-from distill.datafiles import (ReadOptions, _first_line, copy_atomically, read_path,
-                               sha256_of)
+from distill.datafiles import ReadOptions, _first_line, copy_atomically, read_path, sha256_of
 from tests.test_own_data import arrays, save_npz, write_folder, write_idx, zip_folder
 
 
