@@ -549,3 +549,47 @@ def test_a_class_the_student_never_saw_has_no_edit(tiny_run):
     student = make_student("linear", max_iter=100, n_classes=4).fit(x[keep], y[keep])
     with pytest.raises(NoCounterfactual, match="^class 3 was never seen in training$"):
         counterfactual(student, x[0], target=3)
+
+
+def test_a_digit_slanted_past_the_clip_keeps_its_slant_beyond_it(tiny_mnist_run):
+    """A stroke two columns across a row (the straightening clips its slant at MAX_SHEAR):
+    the edits need only keep the slant beyond the clip, and are straightened as the digit."""
+    from distill.deskew import MAX_SHEAR, measure_skew
+    student = saved(tiny_mnist_run, "tree")
+    image = np.zeros((28, 28), np.float32)
+    for r in range(6, 16):
+        image[r, max(0, 2 * r - 8):2 * r - 5] = 1.0
+    assert float(measure_skew(image[None])[0][0]) == MAX_SHEAR
+    now = int(student.predict(image[None])[0])
+    answered = sorted({int(student.value_[n].argmax())
+                       for n in range(len(student.children_left_))
+                       if student.children_left_[n] < 0} - {now})
+    for target in answered[:3]:
+        edit = counterfactual(student, image, target=target)
+        check_valid(edit, student, image, target)
+        assert edit.exact and edit.how.endswith("(straightened): the smallest edit that keeps "
+                                                "the digit's slant and centre of ink")
+        assert float(measure_skew(edit.image[None])[0][0]) == MAX_SHEAR
+    assert len(answered[:3]) == 3
+
+
+def test_an_integer_program_stopped_by_its_time_limit_is_not_called_smallest(
+        tiny_run, tiny_mnist_run, monkeypatch):
+    """HiGHS stopped at its time limit with a feasible edit (status 1, forced here on the
+    solver's own answer): the edit is used, and never claimed the smallest."""
+    real = cf.milp
+
+    def stopped(*args, **kwargs):
+        result = real(*args, **kwargs)
+        result.status = 1
+        return result
+
+    monkeypatch.setattr(cf, "milp", stopped)
+    monkeypatch.setattr(cf, "SECONDS", 0.5)
+    for run, name in ((tiny_run, "bernoulli-nb.transfer"), (tiny_mnist_run, "bernoulli-nb")):
+        student = saved(run, name)
+        image = run.predictions["x_test"][0]
+        edit = counterfactual(student, image)
+        check_valid(edit, student, image, edit.target)
+        assert not edit.exact
+        assert edit.how.endswith(": an edit that works, without a proof that none is smaller")
