@@ -162,10 +162,15 @@ def test_default_target_is_the_teacher_when_they_disagree_else_the_runner_up():
     assert default_target(proba, teacher_class=None) == 2
 
 
+def leaf_classes(tree) -> list[int]:
+    """The class each leaf of ``tree`` answers, leaf by leaf (a small tree may lack a class)."""
+    return tree.value_[tree.children_left_ < 0].argmax(1).tolist()
+
+
 def answerable(run, student, count: int) -> list[int]:
     """Test digits whose default edit target some leaf of the (small) tree answers."""
     x, teacher = run.predictions["x_test"], run.predictions["teacher_proba"].argmax(1)
-    leaves = set(student.value_[student.children_left_ < 0].argmax(1).tolist())
+    leaves = set(leaf_classes(student))
     found = [i for i in range(len(x)) if default_target(
         student.predict_proba(x[i][None])[0], int(teacher[i])) in leaves]
     assert len(found) >= count
@@ -430,12 +435,8 @@ def test_a_tree_says_how_it_searched_and_which_class_no_leaf_gives(tiny_run):
     student = saved(tiny_run, "tree.transfer")
     image = tiny_run.predictions["x_test"][0]
     now = int(student.predict(image[None])[0])
-    answered = {int(student.value_[n].argmax()) for n in range(len(student.children_left_))
-                if student.children_left_[n] < 0}  # a small tree may lack a class
-    edit = counterfactual(student, image, target=min(answered - {now}))
-    leaves = sum(1 for n in range(len(student.children_left_))
-                 if student.children_left_[n] < 0
-                 and int(student.value_[n].argmax()) == edit.target)
+    edit = counterfactual(student, image, target=min(set(leaf_classes(student)) - {now}))
+    leaves = leaf_classes(student).count(edit.target)
     assert re.fullmatch(f"linear programs over the {leaves} leaves of class {edit.target}, "
                         "pruned by a lower bound(, on the digit as the student reads it "
                         r"\(straightened\))?: the smallest edit( that keeps the digit's slant "
@@ -473,9 +474,7 @@ def test_when_no_edit_keeps_the_slant_the_straightening_is_measured_anew(tiny_mn
     (Forced here by a keep-the-slant condition no edit meets: 0 >= 1.)"""
     student = saved(tiny_mnist_run, "tree")
     assert student.deskew
-    answered = sorted({int(student.value_[n].argmax())
-                       for n in range(len(student.children_left_))
-                       if student.children_left_[n] < 0})  # a small tree may lack a class
+    answered = sorted(set(leaf_classes(student)))
 
     def reachable_target(image):
         now = int(student.predict(image[None])[0])
@@ -500,9 +499,7 @@ def test_when_no_edit_keeps_the_slant_the_straightening_is_measured_anew(tiny_mn
             refused += 1
             continue
         check_valid(edit, student, image, target)
-        leaves = sum(1 for n in range(len(student.children_left_))
-                     if student.children_left_[n] < 0
-                     and int(student.value_[n].argmax()) == target)
+        leaves = leaf_classes(student).count(target)
         assert not edit.exact and edit.how == (
             f"linear programs over the {leaves} leaves of class {target}, pruned by a lower "
             "bound, on the digit as the student reads it; no edit keeps the slant, so the "
@@ -561,9 +558,7 @@ def test_a_digit_slanted_past_the_clip_keeps_its_slant_beyond_it(tiny_mnist_run)
         image[r, max(0, 2 * r - 8):2 * r - 5] = 1.0
     assert float(measure_skew(image[None])[0][0]) == MAX_SHEAR
     now = int(student.predict(image[None])[0])
-    answered = sorted({int(student.value_[n].argmax())
-                       for n in range(len(student.children_left_))
-                       if student.children_left_[n] < 0} - {now})
+    answered = sorted(set(leaf_classes(student)) - {now})
     for target in answered[:3]:
         edit = counterfactual(student, image, target=target)
         check_valid(edit, student, image, target)
