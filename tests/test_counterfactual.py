@@ -588,3 +588,154 @@ def test_an_integer_program_stopped_by_its_time_limit_is_not_called_smallest(
         check_valid(edit, student, image, edit.target)
         assert not edit.exact
         assert edit.how.endswith(": an edit that works, without a proof that none is smaller")
+
+
+def _tiny_bernoulli(rng, classes=3, shape=(3, 4)):
+    """A Bernoulli naive Bayes on 12-pixel images: few enough pixels to try every edit."""
+    from distill.students import make_student
+    means = rng.uniform(size=(classes, *shape))
+    y = rng.integers(0, classes, 300)
+    x = (rng.uniform(size=(300, *shape)) < means[y]).astype(np.float32) * 0.9 + 0.05
+    return make_student("bernoulli-nb", n_classes=classes).fit(x, y)
+
+
+def _least_flips(student, image: np.ndarray, target: int, margin: float) -> float:
+    """The smallest L1 edit that makes a Bernoulli naive Bayes answer ``target`` by ``margin``,
+    by trying every set of pixels to move across the ink threshold (each to the threshold
+    itself), the scores read from scikit-learn on the pixels as inked after the move."""
+    from itertools import product
+    flat = image.reshape(-1).astype(np.float64)
+    inked = flat > student.model_.binarize
+    moved = np.array(list(product([False, True], repeat=len(flat))))  # (2^P, P)
+    scores = student.model_.predict_joint_log_proba((inked ^ moved).astype(float))
+    convinced = scores[:, target] - np.delete(scores, target, axis=1).max(1) >= margin
+    costs = (np.abs(flat - student.model_.binarize) * moved).sum(1)
+    return float(costs[convinced].min()) if convinced.any() else np.inf
+
+
+def test_a_bernoulli_edit_is_the_cheapest_set_of_pixels_across_the_threshold(rng):
+    """Against every subset of 12 pixels: the integer program's edit costs what the cheapest
+    convincing set of crossings costs (to within the hair each pixel goes past)."""
+    student = _tiny_bernoulli(rng)
+    hair = 1e-3 + 1e-6  # how far past the threshold a crossing pixel is put
+    checked = 0
+    for _ in range(12):
+        image = rng.uniform(size=(3, 4)).astype(np.float32)
+        now = int(student.predict(image[None])[0])
+        for target in {0, 1, 2} - {now}:
+            edit = counterfactual(student, image, target=target)
+            check_valid(edit, student, image, target)
+            assert edit.exact
+            least = _least_flips(student, image, target, cf.MARGINS[0])
+            crossed = np.count_nonzero(edit.image != image)
+            assert least - 1e-6 <= edit.l1 <= least + hair * crossed + 1e-6
+            checked += 1
+    assert checked == 24
+
+
+def test_a_straightening_bernoulli_never_reads_the_pixels_as_they_are(
+        straightening_students, monkeypatch):
+    """The one-program shortcut over raw pixels is for students that do not straighten; a
+    straightening one is solved on the digit as read, both when its slant is kept and when
+    it is measured anew (forced by a keep-the-slant condition no edit meets)."""
+    students, x = straightening_students
+    student = students["bernoulli-nb"]
+    monkeypatch.setattr(cf, "SECONDS", 0.5)
+    read_raw = []
+    real_flip = cf._flip_program
+    monkeypatch.setattr(cf, "_flip_program", lambda *a: read_raw.append(1) or real_flip(*a))
+    kept = counterfactual(student, x[0])
+    check_valid(kept, student, x[0], kept.target)
+    monkeypatch.setattr(cf, "_lean_rows", lambda image: (np.zeros((1, image.size)),
+                                                         np.array([1.0])))
+    found = 0
+    for image in x[:3]:
+        try:
+            edit = counterfactual(student, image)
+        except NoCounterfactual:
+            continue
+        check_valid(edit, student, image, edit.target)
+        assert "measured anew" in edit.how and not edit.exact
+        found += 1
+    assert read_raw == [] and found >= 1
+
+
+def test_an_edit_of_a_straightening_student_keeps_the_slant_when_it_says_so(
+        straightening_students):
+    """A Bernoulli or Gaussian edit that says it keeps the slant is straightened as the digit
+    was; a Gaussian edit is never called the smallest (its search is local)."""
+    from distill.deskew import measure_skew
+    students, x = straightening_students
+    for name in ("bernoulli-nb", "gaussian-nb"):
+        kept = 0
+        for image in x[:4]:
+            edit = counterfactual(students[name], image)
+            if name == "gaussian-nb":
+                assert not edit.exact and edit.how.endswith(cf._UNPROVEN)
+            if "keeps the digit's slant" in edit.how or "(straightened)" in edit.how:
+                before, after = measure_skew(image[None]), measure_skew(edit.image[None])
+                assert np.allclose(np.ravel(before), np.ravel(after), atol=1e-3)
+                kept += 1
+        assert kept >= 2
+
+
+def test_when_nothing_convinces_a_straightening_student_it_is_said_in_words(
+        straightening_students):
+    """No class-1 score anywhere: neither the kept slant nor a straightening measured anew
+    finds an edit, and the refusal says so rather than returning nothing."""
+    from distill.students import make_student
+    _, x = straightening_students
+    student = make_student("linear", deskew=True, max_iter=20).fit(
+        x[:20], (np.arange(20) % 2).astype(int))
+    student.model_.coef_[:] = 0.0
+    student.model_.intercept_[:] = -5.0
+    with pytest.raises(NoCounterfactual, match="^no edit was found that the student, "
+                       "straightening the edited digit anew, reads as class 1$"):
+        counterfactual(student, x[0], target=1)
+
+
+def test_a_faint_digit_is_still_read_straightened(straightening_students):
+    """Straightening depends on where the ink is, not how much: a digit with under one unit
+    of ink in all is still solved on the digit as the student reads it."""
+    students, x = straightening_students
+    image = x[0] * np.float32(0.5 / float(x[0].sum()))
+    edit = counterfactual(students["linear"], image)
+    check_valid(edit, students["linear"], image, edit.target)
+    assert "(straightened)" in edit.how or "as the student reads it" in edit.how
+
+
+def test_a_two_class_linear_edit_is_the_knapsacks_at_the_first_margin(tiny_run):
+    """One condition (w . x + b past the first margin, on the target's side): the edit is
+    the fractional knapsack's optimum for it, to the float32 rounding of one pixel."""
+    from distill.students import make_student
+    x, y = tiny_run.predictions["x_test"], tiny_run.predictions["y_true"]
+    pick = np.isin(y, [3, 8])
+    student = make_student("linear", max_iter=200).fit(x[pick], (y[pick] == 8).astype(int))
+    w, b = student.model_.coef_[0].astype(np.float64), float(student.model_.intercept_[0])
+    assert abs(b) > 1e-3  # the intercept's side matters here
+    for image in x[pick][:8]:
+        target = 1 - int(student.predict(image[None])[0])
+        edit = counterfactual(student, image, target=target)
+        sign = 1 if target == 1 else -1
+        x0 = image.reshape(-1).astype(np.float64)
+        want = _knapsack_l1(sign * w, x0, cf.MARGINS[0] - sign * (b + float(w @ x0)))
+        assert edit.l1 == pytest.approx(want, abs=1e-6)
+
+
+def test_a_left_condition_below_a_tiny_threshold_is_its_midpoint():
+    """A split's left side on a threshold nearer 0 than the margin: the bound goes halfway to
+    the threshold (so an empty pixel still qualifies), else a full margin below it."""
+    assert cf._split_bound(2e-4, right=False, margin=1e-3) == pytest.approx(-1e-4)
+    assert cf._split_bound(0.5, right=False, margin=1e-3) == pytest.approx(-0.499)
+    assert cf._split_bound(0.0, right=False, margin=1e-3) == 0.0
+    assert cf._split_bound(0.5, right=True, margin=1e-3) == pytest.approx(0.501)
+
+
+def test_a_student_of_an_unknown_kind_is_refused_in_words(tiny_run):
+    student = saved(tiny_run, "linear.transfer")
+    student.kind = "crystal-ball"
+    image = tiny_run.predictions["x_test"][0]
+    now = int(student.predict(image[None])[0])
+    with pytest.raises(NoCounterfactual, match="^no counterfactual for students of kind "
+                       "'crystal-ball'$"):
+        counterfactual(student, image, target=(now + 1) % 10)
