@@ -28,6 +28,15 @@ ones and compared on those again, by a stricter bar (``CONFIRM_WIN``: on 60,000 
 student gains little from the teacher, and a win by luck would cost the gain); the winner's
 fit is kept only if it still wins clearly, and otherwise the student keeps the true labels
 (:func:`confirms`).
+
+What is too small to sample is cross-validated instead (:func:`auto_splits`): where the whole
+training set fits within the sample's pixels (8x8 digits, not mnist5k), one held-out part would
+be a few hundred images, too few to tell candidates apart (a digit is 0.35 points of 287), so
+the images are cut into ``FOLDS`` stratified folds, each candidate is fitted once per fold on
+the others, and every training image judges once. The paired count is then taken over all the
+images, by a stricter bar (``FOLD_WIN``): the folds' fits share most of their images, so their
+answers are not independent and the count's simple standard deviation understates its spread
+(Bengio and Grandvalet, 2004: k-fold cross-validation has no unbiased estimate of its variance).
 """
 
 from __future__ import annotations
@@ -52,6 +61,9 @@ CLEAR_WIN = 1.0  # standard deviations of the paired count a candidate must win 
 CONFIRM_WIN = 2.0
 # training images beside the held-out part from which a choice is confirmed at full size
 CONFIRM_FROM = 10 * FIT_CAP
+FOLDS = 5  # folds of a training set small enough to cross-validate
+FOLD_PIXELS = PIXEL_CAP  # ... one of at most this many pixels in all
+FOLD_WIN = 1.5  # standard deviations of the paired count over folds a candidate must win by
 
 
 @dataclass(frozen=True)
@@ -110,20 +122,35 @@ def holdout_split(y: np.ndarray, seed: int, held_share: float = HELD_SHARE,
     return Split(fit, np.sort(held_idx))
 
 
-def transfer_set_apart(x: np.ndarray, held: np.ndarray, kind: str, k: int, seed: int,
+def auto_splits(y: np.ndarray, seed: int, pixels: int) -> list[Split]:
+    """How a training set of labels ``y`` and images of ``pixels`` pixels judges candidates:
+    ``FOLDS`` stratified folds when it is small enough (module docstring) and every class
+    has an image in each, else one held-out part (:func:`holdout_split`)."""
+    from sklearn.model_selection import StratifiedKFold
+    counts = np.bincount(y)
+    if len(y) * pixels > FOLD_PIXELS or counts[counts > 0].min() < FOLDS:
+        return [holdout_split(y, seed)]
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
+    return [Split(np.sort(fit), np.sort(held)) for fit, held in folds]
+
+
+def transfer_set_apart(x: np.ndarray, held: list[np.ndarray], kind: str, k: int, seed: int,
                        progress: Reporter = silent, should_stop: StopCheck = never) -> np.ndarray:
     """``k`` synthetic copies of each of ``x`` (copy j of image i at row j * N + i, as
-    :func:`distill.transfer.make_transfer_set` lays them out), the copies of the images the
-    candidates fit on made from those images alone, apart from the ``held`` rows: mixup blends
-    an image with another and munge swaps pixels with its nearest neighbour's, and a held-out
-    image inside a candidate's copies would let it learn the very images that judge it (that
-    favoured mixup on held-out digits and lost on the test set: bench/results/gain.md)."""
+    :func:`distill.transfer.make_transfer_set` lays them out), the copies of each ``held``
+    part (a split's held-out rows) made from that part alone, and those of the rows no split
+    holds out from them alone: mixup blends an image with another and munge swaps pixels with
+    its nearest neighbour's, and a held-out image inside a candidate's copies would let it
+    learn the very images that judge it (that favoured mixup on held-out digits and lost on
+    the test set: bench/results/gain.md)."""
     from .transfer import DRAWS_ON_OTHERS, make_transfer_set
     if kind not in DRAWS_ON_OTHERS:  # each copy is its own image's: nothing to keep apart
         return make_transfer_set(x, kind, k, seed, progress, should_stop)
     out = np.empty((k * len(x), *x.shape[1:]), dtype=np.float32)
-    is_held = np.isin(np.arange(len(x)), held)
-    for group in (np.flatnonzero(~is_held), np.flatnonzero(is_held)):
+    part = np.zeros(len(x), dtype=int)  # 0: held out by no split
+    for number, rows in enumerate(held, 1):
+        part[rows] = number
+    for group in (np.flatnonzero(part == number) for number in np.unique(part)):
         if len(group):
             made = make_transfer_set(x[group], kind, k, seed, progress, should_stop)
             out[(group[None, :] + len(x) * np.arange(k)[:, None]).ravel()] = made
@@ -197,10 +224,11 @@ class Choice:
 
     candidate: Candidate
     heldout: dict[str, float]  # candidate label -> held-out agreement with the teacher
-    held: int  # held-out images
+    held: int  # held-out images (over every fold)
     fitted_on: int  # training images each candidate fitted on (before synthetic copies)
     seconds: float
     confirmed: dict | None = None  # the winner against the true labels at full size
+    folds: int = 1  # held-out parts: one, or the folds of a small training set
 
     def confirm(self, teacher_says: np.ndarray, true_said: np.ndarray, chosen_said: np.ndarray,
                 fitted_on: int, seconds: float) -> bool:
@@ -222,6 +250,7 @@ class Choice:
         return {"method": self.candidate.method, "transfer": self.candidate.transfer,
                 "label": self.candidate.label, "heldout": self.heldout, "held_out": self.held,
                 "fitted_on": self.fitted_on, "seconds": round(self.seconds, 2),
+                **({"folds": self.folds} if self.folds > 1 else {}),
                 **({"confirmed": self.confirmed} if self.confirmed else {})}
 
 
@@ -257,39 +286,48 @@ def copies_for(pool: Pool, n_fit: int) -> int:
     return copies_within(made, n_fit, int(np.prod(pool.x.shape[1:])))
 
 
-def choose(make_students: dict[str, Callable[[], object]], pool: Pool, split: Split,
+def choose(make_students: dict[str, Callable[[], object]], pool: Pool, splits: list[Split],
            options: list[Candidate], leaves: str = "teacher", progress: Reporter = silent,
            should_stop: StopCheck = never) -> dict[str, Choice]:
     """For each named student (a function making a fresh one), fit it under every candidate on
-    ``split.fit`` and choose by agreement with the teacher on ``split.held``. The teacher
+    each split's ``fit`` rows and choose by agreement with the teacher on every split's
+    ``held`` rows together (one split, or the folds of :func:`auto_splits`). The teacher
     labels every candidate's images first; then the fits, independent of one another, share
     the cores (:mod:`distill.parallel`: a small tree's split search is single-threaded)."""
     from concurrent.futures import as_completed
 
     from .parallel import pool as threads
-    held_x = pool.x[split.held]
-    teacher_says = pool.answers["train"](split.held).argmax(1)
-    copies = copies_for(pool, len(split.fit))
-    targets = {c: pool.targets(c, split.fit, copies) for c in options}
+    held = np.concatenate([s.held for s in splits])  # the judged rows, split after split
+    teacher_says = pool.answers["train"](held).argmax(1)
+    copies = copies_for(pool, max(len(s.fit) for s in splits))
+    targets = {(i, c): pool.targets(c, s.fit, copies)
+               for i, s in enumerate(splits) for c in options}
 
-    def fit_one(candidate: Candidate, name: str) -> tuple[np.ndarray, float]:
+    def fit_one(i: int, candidate: Candidate, name: str) -> tuple[np.ndarray, float]:
         check_stop(should_stop)
         start = time.perf_counter()
         student = make_students[name]()
-        fit_student(student, targets[candidate], silent, should_stop, leaves)
-        return student.predict(held_x), time.perf_counter() - start
+        fit_student(student, targets[i, candidate], silent, should_stop, leaves)
+        return student.predict(pool.x[splits[i].held]), time.perf_counter() - start
 
-    said: dict[str, dict[Candidate, np.ndarray]] = {name: {} for name in make_students}
+    said = {name: {(i, c): None for i in range(len(splits)) for c in options}
+            for name in make_students}
     seconds = dict.fromkeys(make_students, 0.0)
     with threads() as workers:
-        fits = {workers.submit(fit_one, c, name): (c, name)
-                for name in make_students for c in options}
+        fits = {workers.submit(fit_one, i, c, name): (i, c, name)
+                for name in make_students for i in range(len(splits)) for c in options}
         for done, fit in enumerate(as_completed(fits), 1):
-            candidate, name = fits[fit]
-            said[name][candidate], spent = fit.result()
+            i, candidate, name = fits[fit]
+            said[name][i, candidate], spent = fit.result()
             seconds[name] += spent
             progress({"fraction": done / len(fits), "message": f"{name}: {candidate.label}"})
-    return {name: Choice(clear_winner(teacher_says, {c: answers[c] for c in options}),
-                         {c.label: _agreement(answers[c], teacher_says) for c in options},
-                         len(split.held), len(split.fit), seconds[name])
-            for name, answers in said.items()}
+    bar = CLEAR_WIN if len(splits) == 1 else FOLD_WIN
+    choices = {}
+    for name, by_split in said.items():
+        answers = {c: np.concatenate([by_split[i, c] for i in range(len(splits))])
+                   for c in options}
+        choices[name] = Choice(clear_winner(teacher_says, answers, bar),
+                               {c.label: _agreement(answers[c], teacher_says) for c in options},
+                               len(held), max(len(s.fit) for s in splits), seconds[name],
+                               folds=len(splits))
+    return choices

@@ -21,11 +21,11 @@ from .auto import (
     Choice,
     Pool,
     Split,
+    auto_splits,
     candidates,
     choose,
     confirms,
     copies_for,
-    holdout_split,
     transfer_set_apart,
 )
 from .boundary import fit_boundary, rounds_entry
@@ -182,18 +182,18 @@ class Chooser:
         self.cfg, self.data, self.pool = cfg, data, pool
         self.progress, self.should_stop = progress, should_stop
         self.models = [m for m in models if m.method == AUTO_METHOD]
-        self.split = auto_split(cfg, data)
+        self.splits = splits_for(cfg, data)
         self.options = candidates(cfg.generators())
         start = time.perf_counter()
         makers = {m.name: (lambda m=m: new_student(m, cfg, data)) for m in self.models}
         tag = lambda e: progress(  # noqa: E731  (the stage itself reports its end)
             {**e, "stage": "choose", "fraction": 0.98 * e.get("fraction", 0)})
-        self.choices: dict[str, Choice] = choose(makers, pool, self.split, self.options,
+        self.choices: dict[str, Choice] = choose(makers, pool, self.splits, self.options,
                                                  cfg.leaves, tag, should_stop)
         self.seconds = time.perf_counter() - start
-        n = len(data.y_train)
-        self.rows = (np.setdiff1d(np.arange(n), self.split.held)  # what a confirmed fit reads
-                     if confirms(n, len(self.split.held)) else None)
+        n, held = len(data.y_train), self.splits[0].held
+        self.rows = (np.setdiff1d(np.arange(n), held)  # what a confirmed fit reads
+                     if len(self.splits) == 1 and confirms(n, len(held)) else None)
         self._targets: dict = {}  # a candidate's targets, while a later student needs them
 
     def summary(self) -> str:
@@ -238,18 +238,20 @@ class Chooser:
         extra = time.perf_counter() - start  # what confirming adds: the true labels' fit
         student, entry = fit_model(model, self.cfg, self.data, self._targets[candidate],
                                    share(0.3, 1), self.should_stop)
-        held_x = self.pool.x[self.split.held]
-        teacher_says = self.pool.answers["train"](self.split.held).argmax(1)
+        held = self.splits[0].held  # one split: confirming is for large training sets
+        held_x = self.pool.x[held]
+        teacher_says = self.pool.answers["train"](held).argmax(1)
         kept = choice.confirm(teacher_says, truth.predict(held_x), student.predict(held_x),
                               len(self.rows), extra)
         return (student, entry) if kept else None
 
     def record(self) -> dict:
         """What metrics.json keeps of the choosing, beside each student's own choice."""
-        return {"candidates": [c.label for c in self.options], "held_out": len(self.split.held),
-                "fitted_on": len(self.split.fit),
-                "copies": copies_for(self.pool, len(self.split.fit)),
-                "seconds": round(self.seconds, 2),
+        fitted_on = max(len(s.fit) for s in self.splits)
+        return {"candidates": [c.label for c in self.options],
+                "held_out": sum(len(s.held) for s in self.splits), "fitted_on": fitted_on,
+                "copies": copies_for(self.pool, fitted_on), "seconds": round(self.seconds, 2),
+                **({"folds": len(self.splits)} if len(self.splits) > 1 else {}),
                 **({"confirmed_on": len(self.rows), "confirm_seconds": round(sum(
                     c.confirmed["seconds"] for c in self.choices.values() if c.confirmed), 2)}
                    if self.rows is not None else {})}
@@ -285,10 +287,10 @@ def fit_boundary_model(model: Model, cfg: RunConfig, data: Dataset, targets, tea
     return student, entry
 
 
-def auto_split(cfg: RunConfig, data: Dataset) -> Split:
-    """The held-out part that judges auto's candidates, and the sample they fit on: one
-    derivation for the chooser and for the transfer copies that must keep it apart."""
-    return holdout_split(data.y_train, cfg.seed)
+def splits_for(cfg: RunConfig, data: Dataset) -> list[Split]:
+    """The held-out parts that judge auto's candidates, and what they fit on: one derivation
+    for the chooser and for the transfer copies that must keep them apart."""
+    return auto_splits(data.y_train, cfg.seed, int(np.prod(data.x_train.shape[1:])))
 
 
 def before_the_teacher(cfg: RunConfig, data: Dataset, early: list[Model],
@@ -300,7 +302,7 @@ def before_the_teacher(cfg: RunConfig, data: Dataset, early: list[Model],
     baseline = Targets(data.x_train, data.y_train)
     fitted = {m.name: fit_model(m, cfg, data, baseline, silent, should_stop) for m in early}
     if cfg.method == AUTO_METHOD:  # the copies alone, of each candidate generator
-        held = auto_split(cfg, data).held  # the part that will judge them
+        held = [s.held for s in splits_for(cfg, data)]  # the parts that will judge them
         return {AUTO_METHOD: {g: transfer_set_apart(data.x_train, held, g, cfg.transfer_size,
                                                     cfg.seed, silent, should_stop)
                               for g in cfg.generators()}}, fitted

@@ -187,7 +187,7 @@ def choice_phrase(entry: dict) -> str | None:
     chosen = entry.get("chosen")
     if not chosen:
         return None
-    heldout, n = chosen["heldout"], chosen["held_out"]
+    heldout, judged = chosen["heldout"], judged_on(chosen)
     mine, base = heldout[chosen["label"]], heldout["true labels"]
     confirmed = chosen.get("confirmed")
     if confirmed and not confirmed["kept"]:
@@ -195,10 +195,18 @@ def choice_phrase(entry: dict) -> str | None:
                 f"{chosen['fitted_on']:,} training images, not on {confirmed_figures(chosen)}")
     if chosen["method"] == "ground-truth":
         return (f"kept the true labels: no way of learning from the teacher beat them clearly "
-                f"on {n:,} held-out images ({mine:.1%} agreement)")
+                f"on {judged} ({mine:.1%} agreement)")
     also = f"; confirmed fitted on {confirmed_figures(chosen)}" if confirmed else ""
     return (f"chose {chosen['label']}: {mine:.1%} held-out agreement vs {base:.1%} true labels "
-            f"({n:,} held-out images{also})")
+            f"({judged}{also})")
+
+
+def judged_on(chosen: dict) -> str:
+    """What judged a choice (or all of a run's), in words: "287 held-out images", or "1,437
+    held-out images in 5 folds, each training image once"."""
+    folds = chosen.get("folds", 1)
+    return f"{chosen['held_out']:,} held-out images" + (
+        f" in {folds} folds, each training image once" if folds > 1 else "")
 
 
 def confirmed_figures(chosen: dict) -> str:
@@ -222,7 +230,7 @@ def auto_cost(metrics: dict) -> str:
     copies = a.get("copies")
     return (f"Each candidate was fitted on {a['fitted_on']:,} training images (a transfer "
             f"set's with {copies or 'its'} synthetic cop{'y' if copies == 1 else 'ies'} of "
-            f"each) and judged on {a['held_out']:,} held out; choosing took "
+            f"each) and judged on {judged_on(a)}; choosing took "
             f"{a['seconds']:.0f} s of the run's {metrics.get('total_seconds', 0):.0f} s."
             + (f" Each winner was then checked against the true labels, both fitted on "
                f"{a['confirmed_on']:,} images ({a['confirm_seconds']:.0f} s more)."

@@ -12,6 +12,7 @@ from distill.auto import (
     Candidate,
     Choice,
     Pool,
+    auto_splits,
     candidates,
     choose,
     clear_winner,
@@ -134,7 +135,7 @@ def test_auto_chooses_the_candidate_built_to_win_and_its_figures_are_a_recount(d
     pool = Pool(digits.x_train, digits.y_train, {"dim": copies}, teacher, 2.0)
     split = holdout_split(digits.y_train, seed=0)
     options = candidates(("dim",))
-    choices = choose({"nb": lambda: make_student("gaussian-nb", n_classes=10)}, pool, split,
+    choices = choose({"nb": lambda: make_student("gaussian-nb", n_classes=10)}, pool, [split],
                      options)
     choice = choices["nb"]
     assert choice.candidate == Candidate("hard")
@@ -176,7 +177,9 @@ def test_an_auto_run_saves_each_choice_with_its_figures(auto_run):
         chosen = s["chosen"]  # the teacher's own answers on the training images, either form
         assert chosen["method"] in ("hard", "soft")
         assert chosen["heldout"][chosen["label"]] == max(chosen["heldout"].values())
-        assert chosen["held_out"] == m["auto"]["held_out"] == 100
+        # 500 small digits are cross-validated: every training image judges once
+        assert chosen["held_out"] == m["auto"]["held_out"] == m["n_train"] == 500
+        assert chosen["folds"] == m["auto"]["folds"] == 5
         # and the saved student is the one refitted on the whole training set: it agrees
         # with the teacher on the test digits about as it did on the held-out ones
         assert s["agreement"] > chosen["heldout"]["true labels"] + 0.4
@@ -210,7 +213,8 @@ def test_the_choice_is_told_everywhere(auto_run, cli, tmp_path):
     phrase = choice_phrase(entry)
     held = entry["chosen"]["heldout"]
     assert phrase == (f"chose {chosen_label(entry)}: {held[chosen_label(entry)]:.1%} held-out "
-                      f"agreement vs {held['true labels']:.1%} true labels (100 held-out images)")
+                      f"agreement vs {held['true labels']:.1%} true labels (500 held-out images "
+                      "in 5 folds, each training image once)")
     assert f"gaussian-nb from {chosen_label(entry)}" in method_phrase(auto_run.metrics)
     rows = {r["model"]: r for r in model_rows(auto_run.metrics)}
     assert rows["gaussian-nb.auto"]["method"] == f"auto: {chosen_label(entry)}"
@@ -324,6 +328,7 @@ def test_a_large_training_set_confirms_each_choice_at_full_size(tmp_path, monkey
     from distill.pipeline import run_experiment
     from distill.teachers import FunctionTeacher
     monkeypatch.setattr(auto, "CONFIRM_FROM", 0)
+    monkeypatch.setattr(auto, "FOLD_PIXELS", 0)  # one held-out part, as a large set has
     data = load_dataset("digits", max_train=300, max_test=100)
     cfg = RunConfig(dataset="digits", max_train=300, max_test=100, transfer_size=1,
                     insist=True, students=[StudentChoice("gaussian-nb")])
@@ -359,7 +364,7 @@ def test_no_copy_a_candidate_fits_on_draws_on_a_held_out_image(kind):
     held = np.arange(0, 60, 4)
     x[held] = x[held + 1]
     x[held, 0, 0] = 1.0
-    copies = transfer_set_apart(x, held, kind, 3, seed=0)
+    copies = transfer_set_apart(x, [held], kind, 3, seed=0)
     assert copies.shape == (180, 8, 8)
     of_held = np.isin(np.arange(180) % 60, held)
     assert (copies[~of_held, 0, 0] == 0).all()
@@ -369,5 +374,91 @@ def test_no_copy_a_candidate_fits_on_draws_on_a_held_out_image(kind):
 def test_copies_that_draw_on_no_other_image_are_made_as_for_any_run():
     from distill.transfer import make_transfer_set
     x = np.random.default_rng(1).uniform(0, 1, (20, 8, 8)).astype(np.float32)
-    np.testing.assert_array_equal(transfer_set_apart(x, np.arange(5), "elastic", 2, seed=3),
+    np.testing.assert_array_equal(transfer_set_apart(x, [np.arange(5)], "elastic", 2, seed=3),
                                   make_transfer_set(x, "elastic", 2, seed=3))
+
+
+def test_a_small_training_set_is_cross_validated_in_stratified_folds():
+    """8x8 digits fit within the sample's pixels: five folds, each a fifth of every class,
+    together every image once, each fitted on the other four; 28x28 digits as many are not,
+    nor a set with a class too rare to be in every fold."""
+    from distill.auto import FOLDS
+    y = np.arange(500) % 10
+    folds = auto_splits(y, seed=0, pixels=64)
+    assert len(folds) == FOLDS == 5
+    np.testing.assert_array_equal(np.sort(np.concatenate([f.held for f in folds])),
+                                  np.arange(500))
+    for f in folds:
+        assert len(f.held) == 100 and (np.bincount(y[f.held]) == 10).all()
+        np.testing.assert_array_equal(f.fit, np.setdiff1d(np.arange(500), f.held))
+    again = auto_splits(y, seed=0, pixels=64)
+    assert all(np.array_equal(a.held, b.held) for a, b in zip(folds, again))
+    assert not np.array_equal(auto_splits(y, seed=1, pixels=64)[0].held, folds[0].held)
+    large = auto_splits(y, seed=0, pixels=28 * 28 * 10)
+    assert len(large) == 1 and np.array_equal(large[0].held, holdout_split(y, seed=0).held)
+    rare = y.copy()
+    rare[np.flatnonzero(rare == 1)[4:]] = 0  # class 1 left with 4 images: not one per fold
+    assert np.bincount(rare)[1] == 4 and len(auto_splits(rare, seed=0, pixels=64)) == 1
+
+
+@pytest.mark.parametrize("kind", ["mixup", "munge"])
+def test_no_copy_draws_on_an_image_of_another_fold(kind):
+    """Each of three folds' images carries ink at its own marker pixel: every copy keeps only
+    its own fold's marker, so no candidate fits on copies that drew on the fold judging it."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 0.5, (60, 8, 8)).astype(np.float32)
+    fold = np.arange(60) % 3
+    x[:, 0, :3] = 0.0
+    x[np.arange(60), 0, fold] = 1.0
+    copies = transfer_set_apart(x, [np.flatnonzero(fold == f) for f in range(3)], kind, 2, 0)
+    own = np.tile(fold, 2)
+    for f in range(3):
+        others = [g for g in range(3) if g != f]
+        assert (copies[own == f][:, 0, others] == 0).all()
+        assert (copies[own == f][:, 0, f] > 0).any()
+
+
+def test_over_folds_auto_chooses_the_winner_and_its_figures_are_a_recount(digits):
+    """Five folds: the candidate built to win is chosen, and each figure is that candidate's
+    agreement over every training image, each judged by the fit that did not see it."""
+    n = len(digits.x_train)
+    teacher = PermutingTeacher(digits)
+    pool = Pool(digits.x_train, digits.y_train, {}, teacher, 2.0)
+    folds = auto_splits(digits.y_train, seed=0, pixels=64)
+    options = candidates(())
+    choice = choose({"nb": lambda: make_student("gaussian-nb", n_classes=10)}, pool, folds,
+                    options)["nb"]
+    assert choice.candidate == Candidate("hard") and choice.folds == 5
+    assert choice.held == n and choice.to_dict()["folds"] == 5
+    says = (digits.y_train + 1) % 10
+    for candidate in options:
+        right = 0
+        for f in folds:
+            student = make_student("gaussian-nb", n_classes=10)
+            fit_student(student, pool.targets(candidate, f.fit))
+            right += int(np.sum(student.predict(digits.x_train[f.held]) == says[f.held]))
+        assert choice.heldout[candidate.label] == pytest.approx(right / n, abs=1e-4)
+
+
+def test_over_folds_a_candidate_must_win_by_the_stricter_bar(digits, monkeypatch):
+    """9 wins against 4 losses (z = 1.39) clears one standard deviation, not FOLD_WIN; a
+    choice over folds asks for FOLD_WIN, one over a single held-out part for CLEAR_WIN."""
+    import distill.auto as auto
+    says = np.zeros(200, int)
+    base = says.copy()
+    base[:20] = 1  # the true labels' fit misses 20 ...
+    said = base.copy()
+    said[:9] = 0  # ... the candidate gets 9 of them right
+    said[20:24] = 1  # ... and misses 4 others
+    answers = {Candidate("ground-truth"): base, Candidate("hard"): said}
+    assert clear_winner(says, answers, auto.CLEAR_WIN) == Candidate("hard")
+    assert clear_winner(says, answers, auto.FOLD_WIN) == Candidate("ground-truth")
+    bars = []
+    real = auto.clear_winner
+    monkeypatch.setattr(auto, "clear_winner",
+                        lambda says, answers, bar: bars.append(bar) or real(says, answers, bar))
+    pool = Pool(digits.x_train, digits.y_train, {}, PermutingTeacher(digits), 2.0)
+    nb = {"nb": lambda: make_student("gaussian-nb", n_classes=10)}
+    for splits in (auto_splits(digits.y_train, 0, 64), [holdout_split(digits.y_train, 0)]):
+        choose(nb, pool, splits, candidates(()))
+    assert bars == [auto.FOLD_WIN, auto.CLEAR_WIN]

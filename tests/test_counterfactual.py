@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy.optimize import linprog
 
 from distill.explain import counterfactual as cf
 from distill.explain.counterfactual import (
@@ -739,3 +740,105 @@ def test_a_student_of_an_unknown_kind_is_refused_in_words(tiny_run):
     with pytest.raises(NoCounterfactual, match="^no counterfactual for students of kind "
                        "'crystal-ball'$"):
         counterfactual(student, image, target=(now + 1) % 10)
+
+
+def _stroke(slant: float) -> np.ndarray:
+    """A thin straight stroke through the centre, ``slant`` columns across per row (its ink
+    shared between two pixels where it falls between them)."""
+    image = np.zeros((28, 28), np.float32)
+    for r in range(6, 22):
+        c = 14 + slant * (r - 14)
+        left = int(np.floor(c))
+        image[r, left] += 1 - (c - left)
+        image[r, left + 1] += c - left
+    return image
+
+
+def test_a_digit_meets_its_own_keep_the_slant_conditions(tiny_mnist_run):
+    """The conditions that keep a digit's slant, centre and some ink hold for the digit
+    itself (else no edit could be 'the smallest that keeps them': not even none): for real
+    digits, a faint one, and strokes just inside and just past the straightening's clip."""
+    from distill.deskew import MAX_SHEAR, measure_skew
+    digits = list(tiny_mnist_run.predictions["x_test"][:6])
+    faint = digits[0] * np.float32(0.5 / float(digits[0].sum()))
+    inside, past = _stroke(MAX_SHEAR - 0.01), _stroke(MAX_SHEAR + 0.0005)
+    assert float(measure_skew(past[None])[0][0]) == MAX_SHEAR > measure_skew(inside[None])[0][0]
+    for image in [*digits, faint, inside, past]:
+        rows, lower = cf._lean_rows(image)
+        assert (rows @ image.reshape(-1).astype(np.float64) >= lower).all()
+    rows, lower = cf._lean_rows(past)
+    assert 0 < (rows @ past.reshape(-1).astype(np.float64))[-1] < 0.5  # barely past the clip
+
+
+def _soft_tree_oracle(tree, image: np.ndarray, target: int, margin: float) -> float:
+    """The smallest L1 edit that sends ``image`` down a max path to a leaf of ``target`` by
+    ``margin`` at each node, from the saved arrays: leaf L's path read from L's bits, root
+    first (1: right, w . x + b >= margin; 0: left, <= -margin), one linear program a leaf."""
+    from scipy.special import softmax
+    x0 = image.reshape(-1).astype(np.float64)
+    p, depth = len(x0), tree.depth
+    w, b = tree.filters_.astype(np.float64), tree.biases_.astype(np.float64)
+    leaves = softmax(tree.leaf_logits_.astype(np.float64), axis=1)
+    eye = np.eye(p)
+    best = np.inf
+    for leaf in range(2 ** depth):
+        if int(np.argmax(leaves[leaf])) != target:
+            continue
+        a_ub, b_ub, node = [], [], 0
+        for level in range(depth):
+            right = (leaf >> (depth - 1 - level)) & 1
+            sign = -1.0 if right else 1.0  # as <=: -(w.x + b) <= -margin, or w.x + b <= -margin
+            a_ub.append(np.r_[sign * w[node], np.zeros(p)])
+            b_ub.append(-margin - sign * b[node])
+            node = 2 * node + 1 + right
+        a_ub += list(np.hstack([eye, -eye])) + list(np.hstack([-eye, -eye]))
+        b_ub += list(x0) + list(-x0)
+        result = linprog(np.r_[np.zeros(p), np.ones(p)], A_ub=np.array(a_ub), b_ub=b_ub,
+                         bounds=[(0, 1)] * p + [(0, None)] * p, method="highs")
+        if result.status == 0:
+            best = min(best, float(result.fun))
+    return best
+
+
+def test_a_soft_tree_edit_is_the_cheapest_max_path_to_the_target(tiny_soft_run):
+    """The soft tree read on its pixels as they are (its filters kept): each edit costs what
+    the cheapest path to a leaf of the target costs, by an oracle that reads the paths from
+    the leaves' numbers."""
+    from distill.students import SoftTreeStudent
+    trained = saved(tiny_soft_run, "soft-tree")
+    state = {**{k: np.array(v) for k, v in trained.get_state().items()},
+             "deskew_": np.array(False)}
+    tree = SoftTreeStudent(depth=trained.depth).set_state(state)
+    answered = sorted(set(tree.leaf_distributions().argmax(1).tolist()))
+    checked = 0
+    for image in tiny_soft_run.predictions["x_test"][:4]:
+        now = int(tree.predict(image[None])[0])
+        for target in [c for c in answered if c != now][:2]:
+            edit = counterfactual(tree, image, target=target)
+            check_valid(edit, tree, image, target)
+            least = _soft_tree_oracle(tree, image, target, 0.0)
+            most = _soft_tree_oracle(tree, image, target, cf.MARGINS[0])
+            assert edit.exact and least - 1e-6 <= edit.l1 <= most + 1e-5
+            checked += 1
+    assert checked == 8
+
+
+def test_a_soft_tree_that_cannot_keep_the_slant_is_solved_anew_or_refused(tiny_soft_run,
+                                                                          monkeypatch):
+    student = saved(tiny_soft_run, "soft-tree")
+    answered = sorted(set(student.leaf_distributions().argmax(1).tolist()))
+    monkeypatch.setattr(cf, "_lean_rows", lambda image: (np.zeros((1, image.size)),
+                                                         np.array([1.0])))
+    outcomes = []
+    for image in tiny_soft_run.predictions["x_test"][:4]:
+        target = next(c for c in answered if c != int(student.predict(image[None])[0]))
+        try:
+            edit = counterfactual(student, image, target=target)
+        except NoCounterfactual as err:
+            assert str(err).startswith("no edit was found that the student, straightening")
+            outcomes.append("refused")
+            continue
+        check_valid(edit, student, image, target)
+        assert not edit.exact and "measured anew" in edit.how
+        outcomes.append("anew")
+    assert "anew" in outcomes
