@@ -321,13 +321,18 @@ def choose(make_students: dict[str, Callable[[], object]], pool: Pool, splits: l
             said[name][i, candidate], spent = fit.result()
             seconds[name] += spent
             progress({"fraction": done / len(fits), "message": f"{name}: {candidate.label}"})
+    return {name: _choice(by_split, splits, options, teacher_says, seconds[name])
+            for name, by_split in said.items()}
+
+
+def _choice(by_split: dict, splits: list[Split], options: list[Candidate],
+            teacher_says: np.ndarray, seconds: float) -> Choice:
+    """One student's choice from its answers on each split's held-out rows (``by_split``:
+    (split, candidate) -> predicted classes), by the bar the splits call for."""
+    answers = {c: np.concatenate([by_split[i, c] for i in range(len(splits))])
+               for c in options}
     bar = CLEAR_WIN if len(splits) == 1 else FOLD_WIN
-    choices = {}
-    for name, by_split in said.items():
-        answers = {c: np.concatenate([by_split[i, c] for i in range(len(splits))])
-                   for c in options}
-        choices[name] = Choice(clear_winner(teacher_says, answers, bar),
-                               {c.label: _agreement(answers[c], teacher_says) for c in options},
-                               len(held), max(len(s.fit) for s in splits), seconds[name],
-                               folds=len(splits))
-    return choices
+    return Choice(clear_winner(teacher_says, answers, bar),
+                  {c.label: _agreement(answers[c], teacher_says) for c in options},
+                  len(teacher_says), max(len(s.fit) for s in splits), seconds,
+                  folds=len(splits))
