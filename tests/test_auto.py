@@ -8,6 +8,7 @@ from conftest import shared_run
 
 from distill import runs as R
 from distill.auto import (
+    FOLDS,
     Answers,
     Candidate,
     Choice,
@@ -179,7 +180,7 @@ def test_an_auto_run_saves_each_choice_with_its_figures(auto_run):
         assert chosen["heldout"][chosen["label"]] == max(chosen["heldout"].values())
         # 500 small digits are cross-validated: every training image judges once
         assert chosen["held_out"] == m["auto"]["held_out"] == m["n_train"] == 500
-        assert chosen["folds"] == m["auto"]["folds"] == 5
+        assert chosen["folds"] == m["auto"]["folds"] == FOLDS
         # and the saved student is the one refitted on the whole training set: it agrees
         # with the teacher on the test digits about as it did on the held-out ones
         assert s["agreement"] > chosen["heldout"]["true labels"] + 0.4
@@ -214,7 +215,7 @@ def test_the_choice_is_told_everywhere(auto_run, cli, tmp_path):
     held = entry["chosen"]["heldout"]
     assert phrase == (f"chose {chosen_label(entry)}: {held[chosen_label(entry)]:.1%} held-out "
                       f"agreement vs {held['true labels']:.1%} true labels (500 held-out images "
-                      "in 5 folds, each training image once)")
+                      f"in {FOLDS} folds, each training image once)")
     assert f"gaussian-nb from {chosen_label(entry)}" in method_phrase(auto_run.metrics)
     rows = {r["model"]: r for r in model_rows(auto_run.metrics)}
     assert rows["gaussian-nb.auto"]["method"] == f"auto: {chosen_label(entry)}"
@@ -379,17 +380,17 @@ def test_copies_that_draw_on_no_other_image_are_made_as_for_any_run():
 
 
 def test_a_small_training_set_is_cross_validated_in_stratified_folds():
-    """8x8 digits fit within the sample's pixels: five folds, each a fifth of every class,
-    together every image once, each fitted on the other four; 28x28 digits as many are not,
+    """8x8 digits fit within the sample's pixels: FOLDS folds, each an equal share of every
+    class, together every image once, each fitted on the others; 28x28 digits as many are not,
     nor a set with a class too rare to be in every fold."""
-    from distill.auto import FOLDS
     y = np.arange(500) % 10
     folds = auto_splits(y, seed=0, pixels=64)
-    assert len(folds) == FOLDS == 5
+    assert len(folds) == FOLDS > 1
     np.testing.assert_array_equal(np.sort(np.concatenate([f.held for f in folds])),
                                   np.arange(500))
     for f in folds:
-        assert len(f.held) == 100 and (np.bincount(y[f.held]) == 10).all()
+        share = np.bincount(y[f.held], minlength=10)  # each class split evenly
+        assert share.max() - share.min() <= 1 and abs(len(f.held) - 500 / FOLDS) <= 10
         np.testing.assert_array_equal(f.fit, np.setdiff1d(np.arange(500), f.held))
     again = auto_splits(y, seed=0, pixels=64)
     assert all(np.array_equal(a.held, b.held) for a, b in zip(folds, again))
@@ -397,8 +398,8 @@ def test_a_small_training_set_is_cross_validated_in_stratified_folds():
     large = auto_splits(y, seed=0, pixels=28 * 28 * 10)
     assert len(large) == 1 and np.array_equal(large[0].held, holdout_split(y, seed=0).held)
     rare = y.copy()
-    rare[np.flatnonzero(rare == 1)[4:]] = 0  # class 1 left with 4 images: not one per fold
-    assert np.bincount(rare)[1] == 4 and len(auto_splits(rare, seed=0, pixels=64)) == 1
+    rare[np.flatnonzero(rare == 1)[FOLDS - 1:]] = 0  # class 1 too rare for one in each fold
+    assert len(auto_splits(rare, seed=0, pixels=64)) == 1
 
 
 @pytest.mark.parametrize("kind", ["mixup", "munge"])
@@ -419,7 +420,7 @@ def test_no_copy_draws_on_an_image_of_another_fold(kind):
 
 
 def test_over_folds_auto_chooses_the_winner_and_its_figures_are_a_recount(digits):
-    """Five folds: the candidate built to win is chosen, and each figure is that candidate's
+    """Folds: the candidate built to win is chosen, and each figure is that candidate's
     agreement over every training image, each judged by the fit that did not see it."""
     n = len(digits.x_train)
     teacher = PermutingTeacher(digits)
@@ -428,8 +429,8 @@ def test_over_folds_auto_chooses_the_winner_and_its_figures_are_a_recount(digits
     options = candidates(())
     choice = choose({"nb": lambda: make_student("gaussian-nb", n_classes=10)}, pool, folds,
                     options)["nb"]
-    assert choice.candidate == Candidate("hard") and choice.folds == 5
-    assert choice.held == n and choice.to_dict()["folds"] == 5
+    assert choice.candidate == Candidate("hard") and choice.folds == FOLDS
+    assert choice.held == n and choice.to_dict()["folds"] == FOLDS
     says = (digits.y_train + 1) % 10
     for candidate in options:
         right = 0

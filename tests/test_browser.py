@@ -197,7 +197,9 @@ def test_explore_click_a_digit_see_the_path_then_naive_bayes(server, page):
 
 
 def test_train_a_tiny_job_and_see_the_new_run(server, page, tmp_path):
-    start_tiny_training(page, server.url, epochs=2)
+    # one method for every student: the journey, not auto's choosing (which the journey on
+    # your own folder below takes, cross-validated, and test_auto checks figure by figure)
+    start_tiny_training(page, server.url, epochs=2, method="transfer")
     page.get_by_text("Train the teacher").first.wait_for(timeout=60_000)
     shot(page, "train-progress")
     page.get_by_text("It is now the current run").wait_for(timeout=180_000)

@@ -18,7 +18,7 @@ def test_train_then_list_show_and_export(tmp_path, cli):
             env=env)
     assert r.returncode == 0, r.stderr
     assert "tree.auto" in r.stdout and "saved run cli-run" in r.stdout
-    assert re.search(r"^tree: (chose .+|kept the true labels.+) \(\d+ held-out images in 5 "
+    assert re.search(r"^tree: (chose .+|kept the true labels.+) \(\d+ held-out images in \d "
                      r"folds, each training image once\)$|^tree: kept the true labels",
                      r.stdout, re.M)
     # in a pipe, progress is one plain line a finished stage, in the order of the plan
