@@ -346,6 +346,8 @@ def test_edits_convince_students_that_straighten_and_keep_the_slant(straightenin
         edit = counterfactual(student, image)
         check_valid(edit, student, image, edit.target)
         assert "straightened" in edit.how
+        if name == "gaussian-nb":  # a local search: never called the smallest
+            assert not edit.exact and edit.how.endswith(cf._UNPROVEN)
         if "keeps the digit's slant" in edit.how:  # then it is read exactly as solved
             before, after = measure_skew(image[None]), measure_skew(edit.image[None])
             assert np.allclose(np.ravel(before), np.ravel(after), atol=1e-3)
@@ -659,25 +661,6 @@ def test_a_straightening_bernoulli_never_reads_the_pixels_as_they_are(
         assert "measured anew" in edit.how and not edit.exact
         found += 1
     assert read_raw == [] and found >= 1
-
-
-def test_an_edit_of_a_straightening_student_keeps_the_slant_when_it_says_so(
-        straightening_students):
-    """A Bernoulli or Gaussian edit that says it keeps the slant is straightened as the digit
-    was; a Gaussian edit is never called the smallest (its search is local)."""
-    from distill.deskew import measure_skew
-    students, x = straightening_students
-    for name in ("bernoulli-nb", "gaussian-nb"):
-        kept = 0
-        for image in x[:4]:
-            edit = counterfactual(students[name], image)
-            if name == "gaussian-nb":
-                assert not edit.exact and edit.how.endswith(cf._UNPROVEN)
-            if "keeps the digit's slant" in edit.how or "(straightened)" in edit.how:
-                before, after = measure_skew(image[None]), measure_skew(edit.image[None])
-                assert np.allclose(np.ravel(before), np.ravel(after), atol=1e-3)
-                kept += 1
-        assert kept >= 2
 
 
 def test_when_nothing_convinces_a_straightening_student_it_is_said_in_words(
