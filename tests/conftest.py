@@ -239,6 +239,7 @@ def tiny_onnx_run(tmp_path_factory, tiny_mnist_run):
             onnx = export_onnx(tiny_mnist_run.load_teacher(), home / "digits.onnx")
             info = import_dataset(digit_folder(home / "my-digits"))
             cfg = RunConfig(dataset=info.name, teacher_file=str(onnx), transfer_size=1,
+                            method="transfer",  # pages on your network's run, not choosing
                             students=[StudentChoice("tree", {"max_leaf_nodes": 16}),
                                       StudentChoice("gaussian-nb"),
                                       StudentChoice("soft-tree", {"depth": 3, "epochs": 10,

@@ -149,13 +149,13 @@ def test_explore_asks_your_network_whether_it_follows_an_edit(onnx_home, tiny_on
     """The network's answer on the student's edit, as the page says it, is what the saved
     ONNX file answers on that edit, asked here afresh."""
     from tests.test_pages import counterfactual_picker, find_the_edit
-    at = opened("explore", sample="3", student="tree.auto")
+    at = opened("explore", sample="3", student="tree.transfer")
     target = counterfactual_picker(at).value
     find_the_edit(at)
     (words,) = [m.value for m in at.markdown if m.value.startswith("Change **")]
     from distill.explain.counterfactual import counterfactual
     run = tiny_onnx_run
-    edit = counterfactual(run.load_student("tree.auto"), run.predictions["x_test"][3],
+    edit = counterfactual(run.load_student("tree.transfer"), run.predictions["x_test"][3],
                           target=target)
     said = int(OnnxTeacher(run.path / "teacher.onnx").predict(edit.image[None])[0])
     name = run.metrics["class_names"][said]

@@ -165,10 +165,10 @@ def test_cli_trains_and_explains_a_soft_tree(tmp_path, cli):
     out = tmp_path / "run"
     r = cli("train", "--dataset", "digits", "--epochs", "1", "--max-train", "150",
             "--max-test", "40", "--student", "soft-tree:depth=3,epochs=2,min_steps=0",
-            "--transfer-size", "1", "--out", out)
+            "--transfer-size", "1", "--method", "transfer", "--out", out)
     assert r.returncode == 0, r.stderr
-    assert "soft-tree.auto" in r.stdout
-    assert (out / "students" / "soft-tree.auto.pt").exists()
+    assert "soft-tree.transfer" in r.stdout
+    assert (out / "students" / "soft-tree.transfer.pt").exists()
     r = cli("explain", out, "--student", "soft-tree", "--sample", "0,1", "--json")
     assert r.returncode == 0, r.stderr
     objs = [json.loads(line) for line in r.stdout.splitlines()]
