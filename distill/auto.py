@@ -310,8 +310,7 @@ def choose(make_students: dict[str, Callable[[], object]], pool: Pool, splits: l
         fit_student(student, targets[i, candidate], silent, should_stop, leaves)
         return student.predict(pool.x[splits[i].held]), time.perf_counter() - start
 
-    said = {name: {(i, c): None for i in range(len(splits)) for c in options}
-            for name in make_students}
+    said: dict[str, dict] = {name: {} for name in make_students}  # (split, candidate) -> said
     seconds = dict.fromkeys(make_students, 0.0)
     with threads() as workers:
         fits = {workers.submit(fit_one, i, c, name): (i, c, name)

@@ -77,11 +77,39 @@ def smallest_tree_edit(tree, image: np.ndarray, target: int) -> float:
             sign = -1 if right else 1  # right: -mean <= -threshold; left: mean <= threshold
             a_ub.append(np.r_[sign * mean.ravel(), np.zeros(p)])
             b_ub.append(sign * threshold)
-        eye = np.eye(p)
-        a_ub += list(np.hstack([eye, -eye])) + list(np.hstack([-eye, -eye]))  # |x - x0| <= t
-        b_ub += list(x0) + list(-x0)
-        result = linprog(np.r_[np.zeros(p), np.ones(p)], A_ub=np.array(a_ub), b_ub=b_ub,
-                         bounds=[(0, 1)] * p + [(0, None)] * p, method="highs")
-        if result.status == 0:
-            best = min(best, float(result.fun))
+        best = min(best, least_l1(x0, a_ub, b_ub))
+    return best
+
+
+def least_l1(x0: np.ndarray, a_ub: list, b_ub: list) -> float:
+    """The smallest L1 change of ``x0`` to an x in [0, 1] with ``a_ub @ [x, t] <= b_ub`` (rows
+    over x padded with zeros for t): one linear program over x and t >= |x - x0|; inf if none."""
+    p = len(x0)
+    eye = np.eye(p)
+    a_ub = list(a_ub) + list(np.hstack([eye, -eye])) + list(np.hstack([-eye, -eye]))
+    b_ub = list(b_ub) + list(x0) + list(-x0)
+    result = linprog(np.r_[np.zeros(p), np.ones(p)], A_ub=np.array(a_ub), b_ub=b_ub,
+                     bounds=[(0, 1)] * p + [(0, None)] * p, method="highs")
+    return float(result.fun) if result.status == 0 else math.inf
+
+
+def smallest_soft_tree_edit(tree, image: np.ndarray, target: int, margin: float) -> float:
+    """The smallest L1 edit that sends ``image`` down a soft tree's max path to a leaf of
+    ``target`` by ``margin`` at each node, from the saved arrays: leaf L's path read from L's
+    bits, root first (1: right, w . x + b >= margin; 0: left, <= -margin)."""
+    x0 = image.reshape(-1).astype(np.float64)
+    p, depth = len(x0), tree.depth
+    w, b = tree.filters_.astype(np.float64), tree.biases_.astype(np.float64)
+    best = math.inf
+    for leaf in range(2 ** depth):
+        if top(tree.leaf_logits_[leaf]) != target:  # softmax keeps the order of the logits
+            continue
+        a_ub, b_ub, node = [], [], 0
+        for level in range(depth):
+            right = (leaf >> (depth - 1 - level)) & 1
+            sign = -1.0 if right else 1.0  # as <=: -(w.x + b) <= -margin, or w.x + b <= -margin
+            a_ub.append(np.r_[sign * w[node], np.zeros(p)])
+            b_ub.append(-margin - sign * b[node])
+            node = 2 * node + 1 + right
+        best = min(best, least_l1(x0, a_ub, b_ub))
     return best

@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog
 
 from distill.explain import counterfactual as cf
 from distill.explain.counterfactual import (
@@ -15,7 +14,7 @@ from distill.explain.counterfactual import (
     default_target,
 )
 from distill.runs import load_student
-from tests.oracles import smallest_tree_edit
+from tests.oracles import smallest_soft_tree_edit, smallest_tree_edit
 
 ALL_KINDS = ["tree.transfer", "pixel-tree.transfer", "gaussian-nb.transfer",
              "bernoulli-nb.transfer", "multinomial-nb.transfer", "linear.transfer"]
@@ -753,36 +752,6 @@ def test_a_digit_meets_its_own_keep_the_slant_conditions(tiny_mnist_run):
     assert 0 < (rows @ past.reshape(-1).astype(np.float64))[-1] < 0.5  # barely past the clip
 
 
-def _soft_tree_oracle(tree, image: np.ndarray, target: int, margin: float) -> float:
-    """The smallest L1 edit that sends ``image`` down a max path to a leaf of ``target`` by
-    ``margin`` at each node, from the saved arrays: leaf L's path read from L's bits, root
-    first (1: right, w . x + b >= margin; 0: left, <= -margin), one linear program a leaf."""
-    from scipy.special import softmax
-    x0 = image.reshape(-1).astype(np.float64)
-    p, depth = len(x0), tree.depth
-    w, b = tree.filters_.astype(np.float64), tree.biases_.astype(np.float64)
-    leaves = softmax(tree.leaf_logits_.astype(np.float64), axis=1)
-    eye = np.eye(p)
-    best = np.inf
-    for leaf in range(2 ** depth):
-        if int(np.argmax(leaves[leaf])) != target:
-            continue
-        a_ub, b_ub, node = [], [], 0
-        for level in range(depth):
-            right = (leaf >> (depth - 1 - level)) & 1
-            sign = -1.0 if right else 1.0  # as <=: -(w.x + b) <= -margin, or w.x + b <= -margin
-            a_ub.append(np.r_[sign * w[node], np.zeros(p)])
-            b_ub.append(-margin - sign * b[node])
-            node = 2 * node + 1 + right
-        a_ub += list(np.hstack([eye, -eye])) + list(np.hstack([-eye, -eye]))
-        b_ub += list(x0) + list(-x0)
-        result = linprog(np.r_[np.zeros(p), np.ones(p)], A_ub=np.array(a_ub), b_ub=b_ub,
-                         bounds=[(0, 1)] * p + [(0, None)] * p, method="highs")
-        if result.status == 0:
-            best = min(best, float(result.fun))
-    return best
-
-
 def test_a_soft_tree_edit_is_the_cheapest_max_path_to_the_target(tiny_soft_run):
     """The soft tree read on its pixels as they are (its filters kept): each edit costs what
     the cheapest path to a leaf of the target costs, by an oracle that reads the paths from
@@ -799,8 +768,8 @@ def test_a_soft_tree_edit_is_the_cheapest_max_path_to_the_target(tiny_soft_run):
         for target in [c for c in answered if c != now][:2]:
             edit = counterfactual(tree, image, target=target)
             check_valid(edit, tree, image, target)
-            least = _soft_tree_oracle(tree, image, target, 0.0)
-            most = _soft_tree_oracle(tree, image, target, cf.MARGINS[0])
+            least = smallest_soft_tree_edit(tree, image, target, 0.0)
+            most = smallest_soft_tree_edit(tree, image, target, cf.MARGINS[0])
             assert edit.exact and least - 1e-6 <= edit.l1 <= most + 1e-5
             checked += 1
     assert checked == 8
