@@ -63,10 +63,11 @@ FIT_CAP = 1000  # training images (before their synthetic copies) a candidate is
 # 28x28 images for each (mnist5k's five copies, as many as its final fit reads: with fewer,
 # munge won logistic regression's screen and lost at full size), every copy of an 8x8 digit set
 PIXEL_CAP = 6 * 28 * 28 * FIT_CAP
-# standard deviations of the paired count a candidate must win by: four candidates face the
-# true labels, and at one a student none of whose candidates is better passed one by luck about
-# every other time (mnist5k seed 1: multinomial NB's munge, z 1.07, lost 0.5 on the test set);
-# over folds, whose fits share most of their images, the count's spread is understated besides
+# standard deviations of the paired count a candidate must win by: four or five candidates
+# face the true labels, and at one a student none of whose candidates is better could pass one
+# by luck about every other time (mnist5k seed 1: multinomial NB's munge, z 1.07, lost 0.5 on
+# the test set); over folds, whose fits share most of their images, the count's spread is
+# understated besides
 CLEAR_WIN = 1.5
 # ... and at full size, where a small true edge is worth little and a false one costs the gain
 CONFIRM_WIN = 2.0
