@@ -21,8 +21,8 @@ bounded, reported time whatever the data set's size: what is compared is the kin
 not their amount (bench/results/gain.md has the choices this makes and the test figures
 beside them). The share of synthetic images is the final fit's, though, wherever the cap
 allows: how many copies stand beside each real image changes what a student learns, not only
-how much (munge with two copies won logistic regression's screen on mnist5k and cost it a
-point at full size with five). The teacher labels only the synthetic images a fit reads
+how much (with fewer copies than its final fit, munge won logistic regression's screen on
+mnist5k and lost at full size). The teacher labels only the synthetic images a fit reads
 (:class:`Answers`).
 
 What wins on a thousand images need not win on sixty thousand: a transfer set helps a tree
@@ -60,14 +60,13 @@ HELD_SHARE = 0.2  # of the training images, held out to compare candidates
 HELD_CAP = 1000  # held-out images at most
 FIT_CAP = 1000  # training images (before their synthetic copies) a candidate is fitted on
 # pixels a transfer candidate is fitted on at most, as synthetic copies of those images: six
-# 28x28 images for each (mnist5k's five copies, as many as its final fit reads: with fewer,
-# munge won logistic regression's screen and lost at full size), every copy of an 8x8 digit set
+# 28x28 images for each (mnist5k's five copies, as many as its final fit reads: module
+# docstring), every copy of an 8x8 digit set
 PIXEL_CAP = 6 * 28 * 28 * FIT_CAP
 # standard deviations of the paired count a candidate must win by: four or five candidates
 # face the true labels, and at one a student none of whose candidates is better could pass one
-# by luck about every other time (mnist5k seed 1: multinomial NB's munge, z 1.07, lost 0.5 on
-# the test set); over folds, whose fits share most of their images, the count's spread is
-# understated besides
+# by luck about every other time (a loss on mnist5k: bench/results/gain.md); over folds, whose
+# fits share most of their images, the count's spread is understated besides
 CLEAR_WIN = 1.5
 # ... and at full size, where a small true edge is worth little and a false one costs the gain
 CONFIRM_WIN = 2.0

@@ -395,7 +395,7 @@ def test_copies_that_draw_on_no_other_image_are_made_as_for_any_run():
 
 
 def test_a_small_training_set_is_cross_validated_in_stratified_folds():
-    """8x8 digits fit within the sample's pixels: FOLDS folds, each an equal share of every
+    """8x8 digits fit within FOLD_PIXELS: FOLDS folds, each an equal share of every
     class, together every image once, each fitted on the others; 28x28 digits as many are not,
     nor a set with a class too rare to be in every fold."""
     y = np.arange(500) % 10
